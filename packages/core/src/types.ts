@@ -209,6 +209,9 @@ export interface SessionMeta {
   ended_at?: number;
   status: 'active' | 'closed' | 'failed';
   truncated?: boolean;
+  /** Set when the session ends: how many frames it recorded and the last frame's hash (so verify sees a cut tail). */
+  frames?: number;
+  last_hash?: string;
   [extra: string]: unknown;
 }
 
