@@ -1,1 +1,3 @@
-export {};
+export type { Approval, ApprovalService, ApprovalVote, ApprovalWaitOptions, NewApproval } from './types.js';
+export { applyVote } from './vote.js';
+export { LocalApprovals } from './local-approvals.js';

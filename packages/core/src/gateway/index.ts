@@ -1,1 +1,2 @@
-export {};
+export { Gateway, type GatewayOptions } from './gateway.js';
+export { commandDigest, commandText } from './command-text.js';

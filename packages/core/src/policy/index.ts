@@ -1,1 +1,3 @@
-export {};
+export { globToRegExp, isGlob } from './glob.js';
+export { CompiledPolicy, moreRestrictive, type BuiltinKey, type Evaluation } from './compiled-policy.js';
+export { CommandJudge, type JudgeContext, type Judgement } from './command-judge.js';

@@ -1,0 +1,71 @@
+// Approvals held in this process: for the file store and single-process gateways. The Redis-backed
+// service shares them across replicas.
+import { randomUUID } from 'node:crypto';
+import type { ApprovalStatus, Identity } from '../types.js';
+import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval } from './types.js';
+import { applyVote } from './vote.js';
+
+export class LocalApprovals implements ApprovalService {
+  private readonly approvals = new Map<string, Approval>();
+  private readonly waiters = new Map<string, (a: Approval) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  request(req: NewApproval, opts: ApprovalWaitOptions = {}): Promise<Approval> {
+    const createdAt = this.now();
+    const a: Approval = {
+      ...req,
+      id: randomUUID(),
+      createdAt,
+      expiresAt: createdAt + req.timeoutMs,
+      status: 'pending',
+      votes: [],
+    };
+    this.approvals.set(a.id, a);
+    return new Promise<Approval>((resolve) => {
+      const finish = (status?: ApprovalStatus) => {
+        if (status && a.status === 'pending') {
+          a.status = status;
+          a.resolvedAt = this.now();
+        }
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.waiters.delete(a.id);
+        opts.signal?.removeEventListener('abort', onAbort);
+        resolve(a);
+      };
+      const onAbort = () => finish('cancelled');
+      const timer = setTimeout(() => finish('expired'), req.timeoutMs);
+      this.timers.add(timer);
+      this.waiters.set(a.id, () => finish());
+      if (opts.signal?.aborted) return finish('cancelled');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      opts.onPending?.(a);
+    });
+  }
+
+  async list(filter: { status?: ApprovalStatus } = {}): Promise<Approval[]> {
+    const all = [...this.approvals.values()];
+    return (filter.status ? all.filter((a) => a.status === filter.status) : all).sort(
+      (x, y) => y.createdAt - x.createdAt,
+    );
+  }
+
+  async get(id: string): Promise<Approval | undefined> {
+    return this.approvals.get(id);
+  }
+
+  async resolve(id: string, approver: Identity, verdict: 'approve' | 'deny', reason?: string): Promise<Approval> {
+    const a = this.approvals.get(id);
+    if (!a) throw new Error(`no approval ${id}`);
+    applyVote(a, approver, verdict, reason, this.now());
+    if (a.status !== 'pending') this.waiters.get(id)?.(a);
+    return a;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,39 @@
+// The rules of a vote, in one place for every approval store.
+import { ForbiddenError, PortcullisError } from '../errors.js';
+import type { Identity } from '../types.js';
+import type { Approval, ApprovalVote } from './types.js';
+
+/** Applies a vote to an approval (mutates and returns it), or throws with the reason it is refused. */
+export function applyVote(
+  a: Approval,
+  approver: Identity,
+  verdict: 'approve' | 'deny',
+  reason: string | undefined,
+  now: number,
+): Approval {
+  if (a.status !== 'pending') throw new PortcullisError('policy', `approval ${a.id} is already ${a.status}`);
+  if (now >= a.expiresAt) throw new PortcullisError('policy', `approval ${a.id} has expired`);
+  if (approver.subject === a.subject) {
+    throw new ForbiddenError(`${approver.subject} cannot approve their own request`, 'approvers');
+  }
+  if (!approver.groups.some((g) => a.approvers.includes(g))) {
+    throw new ForbiddenError(
+      `${approver.subject} is not in an approver group of rule ${a.rule} (${a.approvers.join(', ')})`,
+      'approvers',
+    );
+  }
+  if (a.votes.some((v) => v.by === approver.subject)) {
+    throw new PortcullisError('policy', `${approver.subject} has already voted on approval ${a.id}`);
+  }
+  const vote: ApprovalVote = { by: approver.subject, verdict, at: now };
+  if (reason) vote.reason = reason;
+  a.votes.push(vote);
+  if (verdict === 'deny') {
+    a.status = 'denied';
+    a.resolvedAt = now;
+  } else if (a.votes.filter((v) => v.verdict === 'approve').length >= a.minApprovals) {
+    a.status = 'approved';
+    a.resolvedAt = now;
+  }
+  return a;
+}

@@ -1,0 +1,206 @@
+// One agent connection. judge() is the only way a command reaches an upstream: analyse, evaluate,
+// record, and — for a review — wait for approvers.
+import { randomUUID } from 'node:crypto';
+import type { Approval } from '../approvals/index.js';
+import { SqlSessionState } from '../analyze/sql/index.js';
+import type { ConnectionConfig } from '../config/types.js';
+import { createMasker } from '../mask/index.js';
+import type { CompiledPolicy, Judgement } from '../policy/index.js';
+import type { SessionRecorder } from '../record/index.js';
+import type {
+  Command,
+  Decision,
+  FrameKind,
+  Identity,
+  JudgeOptions,
+  Masker,
+  OpenSessionOptions,
+  Session,
+} from '../types.js';
+import { commandDigest, commandFrameKind, commandText } from './command-text.js';
+import type { Gateway } from './gateway.js';
+
+export class GatewaySession implements Session {
+  readonly id = randomUUID();
+  readonly identity: Identity;
+  readonly shutdown: Promise<string>;
+  readonly closed: Promise<void>;
+  private readonly recorder: SessionRecorder;
+  private readonly sqlState = new SqlSessionState();
+  private readonly startedAt = Date.now();
+  private sessionMasker?: Masker;
+  private markClosed!: () => void;
+  private isClosed = false;
+
+  constructor(
+    private readonly gateway: Gateway,
+    readonly connection: ConnectionConfig,
+    private readonly policy: CompiledPolicy,
+    opts: OpenSessionOptions,
+  ) {
+    this.identity = opts.identity;
+    this.closed = new Promise((r) => {
+      this.markClosed = r;
+    });
+    const client = opts.client.port ? `${opts.client.address}:${opts.client.port}` : opts.client.address;
+    this.recorder = gateway.store.startSession({
+      id: this.id,
+      connection: connection.name,
+      protocol: connection.protocol,
+      subject: opts.identity.subject,
+      groups: opts.identity.groups,
+      client,
+      started_at: this.startedAt,
+      status: 'active',
+    });
+    this.shutdown = this.recorder.failed.then((why) => `recording failed: ${why}`);
+    this.recorder.record('open', {
+      protocol: connection.protocol,
+      connection: connection.name,
+      client,
+      software: opts.client.software,
+      user: opts.client.user,
+      policy: policy.name,
+    });
+    this.recorder.record('auth', {
+      subject: opts.identity.subject,
+      groups: opts.identity.groups,
+      issuer: opts.identity.issuer,
+      method: opts.identity.method,
+    });
+    gateway.metrics.inc('portcullis_sessions_total', { protocol: connection.protocol });
+    gateway.metrics.inc('portcullis_sessions_active', { protocol: connection.protocol });
+  }
+
+  async judge(command: Command, opts: JudgeOptions = {}): Promise<Decision> {
+    const started = performance.now();
+    let j: Judgement;
+    try {
+      j = this.gateway.judge.judge(command, {
+        policy: this.policy,
+        identity: this.identity,
+        sqlState: this.sqlState,
+        home: this.policy.home,
+      });
+    } catch (err) {
+      // An analyzer fault must never let a command through.
+      this.gateway.log.error('judge failed', { session: this.id, error: (err as Error).message });
+      j = {
+        decision: { action: 'deny', rules: ['on_parse_error'], reason: `internal analysis error: ${(err as Error).message}` },
+        reviewRules: [],
+      };
+    }
+    const text = this.masker().value(commandText(command));
+    this.recorder.record(commandFrameKind(command), { kind: command.kind, text, ...frameExtras(command) });
+    let decision = j.decision;
+    this.recorder.record('decision', { ...decision, ms: round(performance.now() - started) });
+    this.gateway.metrics.inc('portcullis_judge_seconds_sum', {}, (performance.now() - started) / 1000);
+
+    if (decision.action === 'review') decision = await this.review(command, text, j, opts);
+    if (decision.action === 'allow') j.analysis?.commit?.();
+    this.gateway.metrics.inc('portcullis_commands_total', {
+      protocol: this.connection.protocol,
+      decision: decision.action,
+    });
+    return decision;
+  }
+
+  private async review(command: Command, text: string, j: Judgement, opts: JudgeOptions): Promise<Decision> {
+    const rule = j.reviewRules[0];
+    const timeoutMs = Math.min(...j.reviewRules.map((r) => r.timeoutMs));
+    const m = this.gateway.metrics;
+    m.inc('portcullis_approvals_pending');
+    let approval: Approval;
+    try {
+      approval = await this.gateway.approvals.request(
+        {
+          session: this.id,
+          connection: this.connection.name,
+          subject: this.identity.subject,
+          groups: this.identity.groups,
+          command: text,
+          digest: commandDigest(command),
+          rule: j.decision.rules.join(', '),
+          reason: j.decision.reason,
+          approvers: rule?.approvers ?? [],
+          minApprovals: Math.max(1, ...j.reviewRules.map((r) => r.minApprovals)),
+          timeoutMs,
+        },
+        {
+          signal: opts.signal,
+          onPending: (a) => {
+            this.recorder.record('approval', { step: 'requested', id: a.id, approvers: a.approvers, expires_at: a.expiresAt });
+            opts.onPending?.({ id: a.id, expiresAt: a.expiresAt, approvers: a.approvers });
+          },
+        },
+      );
+    } finally {
+      m.inc('portcullis_approvals_pending', {}, -1);
+    }
+    const votes = approval.votes.map((v) => v.by);
+    const lastReason = approval.votes.at(-1)?.reason;
+    this.recorder.record('approval', { step: approval.status, id: approval.id, votes: approval.votes });
+    const base = { rules: j.decision.rules, approval: { id: approval.id, status: approval.status, by: votes, reason: lastReason } };
+    let decision: Decision;
+    switch (approval.status) {
+      case 'approved':
+        decision = { action: 'allow', ...base, reason: `approved by ${votes.join(', ')}${lastReason ? `: ${lastReason}` : ''}` };
+        break;
+      case 'denied':
+        decision = { action: 'deny', ...base, reason: `approval ${approval.id} denied by ${votes.at(-1)}${lastReason ? `: ${lastReason}` : ''}` };
+        break;
+      case 'cancelled':
+        decision = { action: 'deny', ...base, reason: `approval ${approval.id} cancelled` };
+        break;
+      default:
+        decision = { action: 'deny', ...base, reason: `approval ${approval.id} expired after ${Math.round(timeoutMs / 1000)}s with no decision` };
+    }
+    this.recorder.record('decision', decision);
+    return decision;
+  }
+
+  masker(): Masker {
+    if (!this.sessionMasker) {
+      const metrics = this.gateway.metrics;
+      this.sessionMasker = createMasker(this.policy.config.masking, {
+        onMask: (detector) => metrics.inc('portcullis_masked_values_total', { detector }),
+      });
+    }
+    return this.sessionMasker;
+  }
+
+  record(kind: FrameKind, data: unknown): void {
+    if (!this.isClosed) this.recorder.record(kind, data);
+  }
+
+  async close(reason = 'client disconnected'): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.recorder.record('close', { reason, masked: this.sessionMasker?.counts ?? {} });
+    this.gateway.metrics.inc('portcullis_sessions_active', { protocol: this.connection.protocol }, -1);
+    try {
+      await this.recorder.end('closed');
+    } finally {
+      this.markClosed();
+    }
+  }
+}
+
+function frameExtras(c: Command): Record<string, unknown> {
+  switch (c.kind) {
+    case 'sql':
+      return { protocol: c.protocol, statement: c.statementName };
+    case 'shell':
+      return { source: c.source, context: c.context };
+    case 'file':
+      return { op: c.op, paths: c.paths, via: c.via };
+    case 'forward':
+      return { type: c.type, host: c.host, port: c.port };
+    case 'http':
+      return { method: c.method, target: c.target, body_bytes: c.body?.length ?? 0, websocket: c.websocket };
+    default:
+      return {};
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;

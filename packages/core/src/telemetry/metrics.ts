@@ -1,0 +1,62 @@
+// Counters and gauges rendered as Prometheus text for GET /metrics. Label sets are small and bounded
+// (protocol, decision, detector, connection), so a Map per metric is enough.
+type Labels = Record<string, string>;
+
+interface Metric {
+  help: string;
+  type: 'counter' | 'gauge';
+  values: Map<string, { labels: Labels; value: number }>;
+}
+
+export class Metrics {
+  private readonly metrics = new Map<string, Metric>();
+
+  constructor() {
+    this.define('portcullis_sessions_active', 'gauge', 'Sessions open now');
+    this.define('portcullis_sessions_total', 'counter', 'Sessions opened');
+    this.define('portcullis_sessions_refused_total', 'counter', 'Sessions refused (auth, groups, store)');
+    this.define('portcullis_commands_total', 'counter', 'Commands judged, by protocol and decision');
+    this.define('portcullis_masked_values_total', 'counter', 'Values masked, by detector');
+    this.define('portcullis_approvals_pending', 'gauge', 'Approvals waiting for a decision');
+    this.define('portcullis_judge_seconds_sum', 'counter', 'Time spent judging commands (analysis + policy)');
+  }
+
+  define(name: string, type: 'counter' | 'gauge', help: string): void {
+    if (!this.metrics.has(name)) this.metrics.set(name, { help, type, values: new Map() });
+  }
+
+  inc(name: string, labels: Labels = {}, by = 1): void {
+    const m = this.metrics.get(name);
+    if (!m) return;
+    const key = labelKey(labels);
+    const cur = m.values.get(key);
+    if (cur) cur.value += by;
+    else m.values.set(key, { labels, value: by });
+  }
+
+  set(name: string, labels: Labels, value: number): void {
+    const m = this.metrics.get(name);
+    if (!m) return;
+    m.values.set(labelKey(labels), { labels, value });
+  }
+
+  get(name: string, labels: Labels = {}): number {
+    return this.metrics.get(name)?.values.get(labelKey(labels))?.value ?? 0;
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const [name, m] of this.metrics) {
+      out.push(`# HELP ${name} ${m.help}`, `# TYPE ${name} ${m.type}`);
+      if (m.values.size === 0) out.push(`${name} 0`);
+      for (const { labels, value } of m.values.values()) out.push(`${name}${labelKey(labels)} ${value}`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+}
+
+function labelKey(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  if (keys.length === 0) return '';
+  return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, '_')}"`).join(',')}}`;
+}
