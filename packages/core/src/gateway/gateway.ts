@@ -40,7 +40,7 @@ export class Gateway {
     for (const c of config.connections) {
       const policy = config.policies[c.policy];
       if (!policy) throw new PortcullisError('config', `connection ${c.name}: unknown policy ${c.policy}`, 'policy');
-      this.policies.set(c.name, new CompiledPolicy(policy, { home: homeOf(c) }));
+      this.policies.set(c.name, new CompiledPolicy(policy, { home: connectionHome(c) }));
     }
   }
 
@@ -113,8 +113,8 @@ export class Gateway {
   }
 }
 
-// Relative paths and `~` in SSH rules mean the upstream user's home.
-function homeOf(c: ConnectionConfig): string | undefined {
+/** Relative paths and `~` in SSH rules mean the upstream user's home. */
+export function connectionHome(c: ConnectionConfig): string | undefined {
   if (c.protocol !== 'ssh') return undefined;
   return c.upstream.user === 'root' ? '/root' : `/home/${c.upstream.user}`;
 }
