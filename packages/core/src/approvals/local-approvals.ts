@@ -7,7 +7,7 @@ import { applyVote } from './vote.js';
 
 export class LocalApprovals implements ApprovalService {
   private readonly approvals = new Map<string, Approval>();
-  private readonly waiters = new Map<string, (a: Approval) => void>();
+  private readonly waiters = new Map<string, (status?: ApprovalStatus) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -38,7 +38,7 @@ export class LocalApprovals implements ApprovalService {
       const onAbort = () => finish('cancelled');
       const timer = setTimeout(() => finish('expired'), req.timeoutMs);
       this.timers.add(timer);
-      this.waiters.set(a.id, () => finish());
+      this.waiters.set(a.id, finish);
       if (opts.signal?.aborted) return finish('cancelled');
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.onPending?.(a);
@@ -60,11 +60,13 @@ export class LocalApprovals implements ApprovalService {
     const a = this.approvals.get(id);
     if (!a) throw new Error(`no approval ${id}`);
     applyVote(a, approver, verdict, reason, this.now());
-    if (a.status !== 'pending') this.waiters.get(id)?.(a);
+    if (a.status !== 'pending') this.waiters.get(id)?.();
     return a;
   }
 
+  /** Pending approvals end as cancelled: their sessions are closing with the gateway. */
   async close(): Promise<void> {
+    for (const finish of [...this.waiters.values()]) finish('cancelled');
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

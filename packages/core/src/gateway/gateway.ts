@@ -1,7 +1,7 @@
 // The gateway: one per process. It owns the identity verifier, the compiled policies, the analyzers,
 // the recording store and the approvals, and opens a Session for each agent connection.
 import type { ApprovalService } from '../approvals/index.js';
-import { LocalApprovals } from '../approvals/index.js';
+import { LocalApprovals, RedisApprovals, WebhookNotifier, withWebhook } from '../approvals/index.js';
 import type { Config, ConnectionConfig } from '../config/types.js';
 import { ForbiddenError, PortcullisError, StoreUnavailableError } from '../errors.js';
 import { IdentityVerifier } from '../identity/index.js';
@@ -50,8 +50,12 @@ export class Gateway {
       opts.analyzers ?? { sql: protocols.has('postgres'), shell: protocols.has('ssh') },
     );
     const store = opts.store ?? (await openStore(config.store));
-    const approvals = opts.approvals ?? new LocalApprovals();
-    return new Gateway(config, new IdentityVerifier(config.identity), store, approvals, judge, opts);
+    const log = opts.log ?? createLogger();
+    let approvals = opts.approvals ?? defaultApprovals(config);
+    if (config.approvals.webhookUrl) {
+      approvals = withWebhook(approvals, new WebhookNotifier({ url: config.approvals.webhookUrl, log }));
+    }
+    return new Gateway(config, new IdentityVerifier(config.identity), store, approvals, judge, { ...opts, log });
   }
 
   connection(name: string): ConnectionConfig {
@@ -111,6 +115,14 @@ export class Gateway {
     await this.approvals.close();
     await this.store.close();
   }
+}
+
+// Approvals live beside the recordings: in Redis every replica shares them; with the file store they are per process.
+function defaultApprovals(config: Config): ApprovalService {
+  if (/^rediss?:/.test(config.store.url)) {
+    return new RedisApprovals({ url: config.store.url, prefix: config.store.keyPrefix });
+  }
+  return new LocalApprovals();
 }
 
 /** Relative paths and `~` in SSH rules mean the upstream user's home. */

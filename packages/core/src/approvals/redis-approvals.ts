@@ -1,0 +1,198 @@
+// Approvals in Redis, so any replica can list and resolve them and the replica holding the waiting
+// session learns of it at once (pub/sub), with a periodic re-check so a missed message cannot strand it.
+// Keys: `<prefix>:approval:{<id>}` (JSON, expires after `keepMs`), `<prefix>:approvals` (zset by creation ms),
+// channel `<prefix>:approvals:events` (message = id). State changes go through WATCH/MULTI so two
+// replicas voting at once cannot both win.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { PortcullisError } from '../errors.js';
+import type { ApprovalStatus, Identity } from '../types.js';
+import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval } from './types.js';
+import { applyVote } from './vote.js';
+
+export interface RedisApprovalsOptions {
+  url: string;
+  prefix: string;
+  /** How long resolved and expired approvals stay visible. */
+  keepMs?: number;
+  /** Re-check interval for waiting approvals (a missed pub/sub message is found within this). */
+  recheckMs?: number;
+  now?: () => number;
+}
+
+interface Waiter {
+  resolve: (a: Approval) => void;
+}
+
+export class RedisApprovals implements ApprovalService {
+  private readonly redis: Redis;
+  private readonly sub: Redis;
+  private readonly prefix: string;
+  private readonly keepMs: number;
+  private readonly now: () => number;
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  // WATCH is per connection: transitions from this process take turns on it.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: RedisApprovalsOptions) {
+    const conn = { protocol: 2 as const, maxRetriesPerRequest: 2, lazyConnect: false };
+    this.redis = new Redis(opts.url, conn);
+    this.sub = new Redis(opts.url, conn);
+    this.redis.on('error', () => {});
+    this.sub.on('error', () => {});
+    this.prefix = opts.prefix;
+    this.keepMs = opts.keepMs ?? 7 * 24 * 3600_000;
+    this.now = opts.now ?? Date.now;
+    this.sub.subscribe(this.channel).catch(() => {});
+    this.sub.on('message', (_ch: string, id: string) => void this.check(id));
+    this.timer = setInterval(() => {
+      for (const id of this.waiters.keys()) void this.check(id);
+    }, opts.recheckMs ?? 1000);
+    this.timer.unref();
+  }
+
+  private get channel() {
+    return `${this.prefix}:approvals:events`;
+  }
+  private key(id: string) {
+    return `${this.prefix}:approval:{${id}}`;
+  }
+  private get index() {
+    return `${this.prefix}:approvals`;
+  }
+
+  async request(req: NewApproval, opts: ApprovalWaitOptions = {}): Promise<Approval> {
+    const createdAt = this.now();
+    const a: Approval = {
+      ...req,
+      id: randomUUID(),
+      createdAt,
+      expiresAt: createdAt + req.timeoutMs,
+      status: 'pending',
+      votes: [],
+    };
+    await this.redis
+      .multi()
+      .set(this.key(a.id), JSON.stringify(a), 'PX', req.timeoutMs + this.keepMs)
+      .zadd(this.index, createdAt, a.id)
+      .zremrangebyscore(this.index, 0, createdAt - this.keepMs)
+      .exec();
+    await this.publish(a.id);
+    return new Promise<Approval>((resolve) => {
+      const done = (final: Approval) => {
+        clearTimeout(expiry);
+        this.waiters.delete(a.id);
+        opts.signal?.removeEventListener('abort', onAbort);
+        resolve(final);
+      };
+      const settle = (status: ApprovalStatus) =>
+        this.transition(a.id, (cur) => {
+          if (cur.status === 'pending') {
+            cur.status = status;
+            cur.resolvedAt = this.now();
+          }
+        })
+          .then(done)
+          .catch(() => done({ ...a, status, resolvedAt: this.now() }));
+      const onAbort = () => void settle('cancelled');
+      const expiry = setTimeout(() => void settle('expired'), req.timeoutMs);
+      this.waiters.set(a.id, { resolve: done });
+      if (opts.signal?.aborted) return void settle('cancelled');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      opts.onPending?.(a);
+    });
+  }
+
+  async list(filter: { status?: ApprovalStatus } = {}): Promise<Approval[]> {
+    const ids = await this.redis.zrevrange(this.index, 0, 499);
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.get(this.key(id));
+    const out: Approval[] = [];
+    for (const [, v] of (await pipe.exec()) ?? []) {
+      if (typeof v !== 'string') continue;
+      const a = this.expireIfDue(JSON.parse(v) as Approval);
+      if (!filter.status || a.status === filter.status) out.push(a);
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<Approval | undefined> {
+    const v = await this.redis.get(this.key(id));
+    return v ? this.expireIfDue(JSON.parse(v) as Approval) : undefined;
+  }
+
+  async resolve(id: string, approver: Identity, verdict: 'approve' | 'deny', reason?: string): Promise<Approval> {
+    return this.transition(id, (a) => applyVote(a, approver, verdict, reason, this.now()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const [id, w] of this.waiters) {
+      const a = await this.get(id).catch(() => undefined);
+      if (a) w.resolve({ ...a, status: 'cancelled', resolvedAt: this.now() });
+    }
+    await Promise.allSettled([this.sub.quit(), this.redis.quit()]);
+  }
+
+  // An approval past its expiry reads as expired even before the waiting replica marks it.
+  private expireIfDue(a: Approval): Approval {
+    if (a.status === 'pending' && this.now() >= a.expiresAt) return { ...a, status: 'expired' };
+    return a;
+  }
+
+  /** Optimistic read-modify-write: `change` may throw to refuse; retried when another replica wrote first. */
+  private transition(id: string, change: (a: Approval) => void): Promise<Approval> {
+    const run = this.queue.then(() => this.transitionNow(id, change));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async transitionNow(id: string, change: (a: Approval) => void): Promise<Approval> {
+    const key = this.key(id);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await this.redis.watch(key);
+      const raw = await this.redis.get(key);
+      if (!raw) {
+        await this.redis.unwatch();
+        throw new PortcullisError('policy', `no approval ${id}`);
+      }
+      const a = JSON.parse(raw) as Approval;
+      try {
+        change(a);
+      } catch (err) {
+        await this.redis.unwatch();
+        throw err;
+      }
+      const ttl = await this.redis.pttl(key);
+      const res = await this.redis
+        .multi()
+        .set(key, JSON.stringify(a), 'PX', ttl > 0 ? ttl : this.keepMs)
+        .exec();
+      if (res) {
+        await this.publish(id);
+        return a;
+      }
+    }
+    throw new PortcullisError('store', `approval ${id} is changing too often; try again`);
+  }
+
+  private async publish(id: string): Promise<void> {
+    await this.redis.publish(this.channel, id).catch(() => 0);
+  }
+
+  private async check(id: string): Promise<void> {
+    const w = this.waiters.get(id);
+    if (!w) return;
+    try {
+      const a = await this.get(id);
+      if (a && a.status !== 'pending' && a.status !== 'expired') w.resolve(a);
+    } catch {
+      // Redis away: the periodic re-check tries again; the expiry timer still ends the wait.
+    }
+  }
+}
