@@ -1,0 +1,3 @@
+import { voteCommand } from '../approval-vote.js';
+
+export default voteCommand('approve');
