@@ -1,1 +1,13 @@
-export {};
+// Session recording: the recorder, the Redis and file stores, the hash chain, and replay rendering.
+export {
+  chainStart,
+  FRAME_KINDS,
+  frameHash,
+  isFrameKind,
+  type StoredEntry,
+  type VerifyResult,
+  verifyChain,
+} from './chain.js';
+export { fileStoreDir, type OpenStoreOptions, openStore, storeConfigFromUrl } from './open-store.js';
+export type { RecordStore, SessionFilter, SessionRecorder } from './store.js';
+export { SESSION_ID } from './store.js';

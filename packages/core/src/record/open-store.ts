@@ -1,0 +1,222 @@
+// openStore: picks the backend from the URL and wires recorders → writer → backend, with the health and
+// on_failure bookkeeping the gateway relies on.
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StoreConfig } from '../config/types.js';
+import { PortcullisError } from '../errors.js';
+import type { Frame, SessionMeta } from '../types.js';
+import { type VerifyResult, verifyChain } from './chain.js';
+import { FileBackend } from './file-store.js';
+import { Recorder } from './recorder.js';
+import { RedisBackend } from './redis-store.js';
+import type { Backend, RecordStore, SessionFilter, SessionRecorder, WriteOp } from './store.js';
+import { SESSION_ID } from './store.js';
+import { Writer } from './writer.js';
+
+export interface OpenStoreOptions {
+  spoolDir?: string;
+  log?: (msg: string) => void;
+  /** For readers (the CLI): no retention sweeps. */
+  readOnly?: boolean;
+  /** Batch cadence, default 5 ms. */
+  flushMs?: number;
+  /** Operations per batch, default 2000. */
+  batchOps?: number;
+  /** Memory kept for unstored frames before spooling to disk, default 64 MiB. */
+  memoryBytes?: number;
+}
+
+const STORE_DEFAULTS = {
+  keyPrefix: 'portcullis',
+  retentionMs: 30 * 24 * 3_600_000,
+  onFailure: 'close' as const,
+  maxFramesPerSession: 1_000_000,
+  failureTimeoutMs: 5000,
+};
+
+/** A StoreConfig from a URL alone (`--store redis://… --prefix X`, `--store file:DIR`). */
+export function storeConfigFromUrl(url: string, overrides: Partial<StoreConfig> = {}): StoreConfig {
+  return { ...STORE_DEFAULTS, ...overrides, url };
+}
+
+/** `file:DIR`, `file:./rel`, `file:///abs` → a directory path (relative to the working directory). */
+export function fileStoreDir(url: string): string {
+  if (url.startsWith('file://')) return fileURLToPath(url);
+  return resolve(url.slice('file:'.length));
+}
+
+export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<RecordStore> {
+  const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
+  let backend: Backend;
+  if (/^rediss?:\/\//.test(cfg.url)) {
+    const r = new RedisBackend({
+      url: cfg.url,
+      keyPrefix: cfg.keyPrefix,
+      retentionMs: cfg.retentionMs,
+      maxFrames: cfg.maxFramesPerSession,
+      log,
+    });
+    await r.connect();
+    backend = r;
+  } else if (cfg.url.startsWith('file:')) {
+    const f = new FileBackend({
+      dir: fileStoreDir(cfg.url),
+      retentionMs: cfg.retentionMs,
+      maxFrames: cfg.maxFramesPerSession,
+      log,
+    });
+    if (!opts.readOnly) await f.init();
+    backend = f;
+  } else {
+    throw new PortcullisError(
+      'config',
+      `store.url ${JSON.stringify(cfg.url)}: expected redis://, rediss:// or file:DIR`,
+      'store.url',
+    );
+  }
+  const store = new Store(cfg, backend, { ...opts, log });
+  if (!opts.readOnly) await store.startSweeps();
+  return store;
+}
+
+class Store implements RecordStore {
+  private readonly writer: Writer;
+  private readonly recorders = new Map<string, Recorder>();
+  private checkTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly log: (msg: string) => void;
+
+  constructor(
+    private readonly cfg: StoreConfig,
+    private readonly backend: Backend,
+    opts: OpenStoreOptions & { log: (msg: string) => void },
+  ) {
+    this.log = opts.log;
+    this.writer = new Writer(backend, {
+      flushMs: opts.flushMs ?? 5,
+      batchOps: opts.batchOps ?? 2000,
+      memoryBytes: opts.memoryBytes ?? 64 << 20,
+      spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
+      log: opts.log,
+      onStored: (ops) => this.onStored(ops),
+    });
+  }
+
+  async startSweeps(): Promise<void> {
+    await this.backend
+      .sweep()
+      .catch((err: Error) => this.log(`recording: retention sweep failed: ${err.message}`));
+    this.sweepTimer = setInterval(
+      () => {
+        this.backend
+          .sweep()
+          .catch((err: Error) => this.log(`recording: retention sweep failed: ${err.message}`));
+      },
+      Math.max(1000, Math.min(600_000, this.cfg.retentionMs / 4)),
+    );
+    this.sweepTimer.unref();
+  }
+
+  private onStored(ops: WriteOp[]): void {
+    for (const op of ops) this.recorders.get(op.id)?.onStored(op);
+  }
+
+  startSession(meta: SessionMeta): SessionRecorder {
+    if (this.closed) throw new PortcullisError('store', 'the recording store is closed');
+    if (!SESSION_ID.test(meta.id))
+      throw new PortcullisError('store', `invalid session id ${JSON.stringify(meta.id)}`);
+    const rec = new Recorder(
+      {
+        push: (op) => this.writer.push(op),
+        maxFrames: this.cfg.maxFramesPerSession,
+        failureTimeoutMs: this.cfg.failureTimeoutMs,
+        log: this.log,
+        forget: (r) => {
+          if (this.recorders.get(r.id) === r) this.recorders.delete(r.id);
+        },
+      },
+      meta,
+    );
+    this.recorders.set(meta.id, rec);
+    if (!this.checkTimer && this.cfg.onFailure === 'close') {
+      this.checkTimer = setInterval(
+        () => this.checkFailures(),
+        Math.min(250, Math.max(10, this.cfg.failureTimeoutMs / 4)),
+      );
+      this.checkTimer.unref();
+    }
+    return rec;
+  }
+
+  // on_failure: close — a session whose frames wait longer than failureTimeoutMs is told to close.
+  private checkFailures(): void {
+    const now = Date.now();
+    for (const rec of this.recorders.values()) {
+      if (rec.isFailed || rec.pendingSince === undefined) continue;
+      if (now - rec.pendingSince < this.cfg.failureTimeoutMs) continue;
+      const why = this.writer.lastError ? `: ${this.writer.lastError}` : '';
+      rec.fail(
+        `recording store ${this.backend.describe} could not store frames for ${Math.round(this.cfg.failureTimeoutMs / 1000)}s${why}`,
+      );
+    }
+  }
+
+  healthy(): boolean {
+    return !this.closed && this.backend.available() && this.writer.failingSince === undefined;
+  }
+
+  backlog(): number {
+    return this.writer.backlog;
+  }
+
+  flush(timeoutMs = this.cfg.failureTimeoutMs): Promise<boolean> {
+    return this.writer.drain(Date.now() + timeoutMs);
+  }
+
+  listSessions(filter: SessionFilter = {}): Promise<SessionMeta[]> {
+    return this.backend.listSessions(filter);
+  }
+
+  getSession(id: string): Promise<SessionMeta | undefined> {
+    checkId(id);
+    return this.backend.getSession(id);
+  }
+
+  async readFrames(id: string, opts: { fromSeq?: number; count?: number } = {}): Promise<Frame[]> {
+    checkId(id);
+    const entries = await this.backend.readEntries(
+      id,
+      opts.fromSeq ?? 1,
+      opts.count ?? Number.MAX_SAFE_INTEGER,
+    );
+    return entries.filter((e): e is Frame => !('invalid' in e));
+  }
+
+  follow(id: string, opts: { fromSeq?: number; signal?: AbortSignal } = {}): AsyncIterable<Frame> {
+    checkId(id);
+    return this.backend.follow(id, opts.fromSeq ?? 1, opts.signal);
+  }
+
+  async verify(id: string): Promise<VerifyResult> {
+    checkId(id);
+    const meta = await this.backend.getSession(id);
+    if (!meta) throw new PortcullisError('store', `session ${id} not found`);
+    const entries = await this.backend.readEntries(id, 1, Number.MAX_SAFE_INTEGER);
+    return verifyChain(meta, entries);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.writer.close(Date.now() + this.cfg.failureTimeoutMs);
+    await this.backend.close();
+  }
+}
+
+function checkId(id: string): void {
+  if (!SESSION_ID.test(id)) throw new PortcullisError('store', `invalid session id ${JSON.stringify(id)}`);
+}

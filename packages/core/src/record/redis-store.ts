@@ -1,0 +1,336 @@
+// The Redis backend: meta hash `<prefix>:{<id>}:meta`, frames stream `<prefix>:{<id>}:frames`, index zset
+// `<prefix>:sessions`. Stream entry ids are `0-<seq>`, which makes a re-sent XADD a no-op (Redis refuses
+// an id at or below the top), so a batch cut by a disconnect can be sent again whole.
+import { Redis, ReplyError } from 'ioredis';
+import { StoreUnavailableError } from '../errors.js';
+import type { Frame, SessionMeta } from '../types.js';
+import type { StoredEntry } from './chain.js';
+import { decodeMeta, encodeMeta, parseStoredFrame } from './meta-fields.js';
+import type { Backend, SessionFilter, WriteOp } from './store.js';
+
+export interface RedisBackendOptions {
+  url: string;
+  keyPrefix: string;
+  retentionMs: number;
+  maxFrames: number;
+  log: (msg: string) => void;
+  connectTimeoutMs?: number;
+}
+
+type Pipeline = ReturnType<Redis['pipeline']>;
+
+const READ_CHUNK = 5000;
+
+export class RedisBackend implements Backend {
+  readonly describe: string;
+  private readonly redis: Redis;
+  private readonly followers = new Set<Redis>();
+  /** Meta of sessions still running, re-sent whole after a reconnect in case the server lost it. */
+  private readonly live = new Map<string, Record<string, string>>();
+  private readonly needsMeta = new Set<string>();
+  private readonly expiredAt = new Map<string, number>();
+  private readonly refreshMs: number;
+  private wasReady = false;
+  private lastErrorLog = 0;
+
+  constructor(private readonly o: RedisBackendOptions) {
+    const u = new URL(o.url);
+    this.describe = `${u.protocol}//${u.host}${u.pathname}`;
+    this.refreshMs = Math.max(1000, Math.min(3_600_000, o.retentionMs / 10));
+    this.redis = new Redis(o.url, this.clientOptions());
+    this.redis.on('error', (err: Error) => this.logError(err));
+    this.redis.on('ready', () => {
+      if (this.wasReady) for (const id of this.live.keys()) this.needsMeta.add(id);
+      this.wasReady = true;
+    });
+  }
+
+  private clientOptions() {
+    return {
+      protocol: 2 as const,
+      lazyConnect: true,
+      // Fail fast while disconnected: the writer keeps its own bounded queue and spool.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times: number) => Math.min(50 * times, 500),
+      connectTimeout: this.o.connectTimeoutMs ?? 3000,
+      commandTimeout: 10_000,
+    };
+  }
+
+  private logError(err: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLog < 5000) return;
+    this.lastErrorLog = now;
+    this.o.log(`recording: redis ${this.describe}: ${err.message}`);
+  }
+
+  /** Connects, waiting up to the connect timeout; never throws (health reports the state). */
+  async connect(): Promise<void> {
+    await this.redis.connect().catch((err: Error) => this.logError(err));
+  }
+
+  available(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  private async ready(): Promise<void> {
+    const deadline = Date.now() + (this.o.connectTimeoutMs ?? 3000);
+    while (!this.available()) {
+      if (Date.now() >= deadline) throw new StoreUnavailableError(`redis ${this.describe} is not reachable`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  metaKey(id: string): string {
+    return `${this.o.keyPrefix}:{${id}}:meta`;
+  }
+  framesKey(id: string): string {
+    return `${this.o.keyPrefix}:{${id}}:frames`;
+  }
+  get indexKey(): string {
+    return `${this.o.keyPrefix}:sessions`;
+  }
+
+  async write(ops: WriteOp[]): Promise<void> {
+    if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
+    const p = this.redis.pipeline();
+    const touched = new Set<string>();
+    const ended = new Set<string>();
+    const ttl = this.o.retentionMs;
+    for (const op of ops) {
+      const id = op.id;
+      if (op.op === 'frame') {
+        if (this.needsMeta.has(id)) this.sendFullMeta(p, id);
+        const f = op.frame;
+        p.xadd(
+          this.framesKey(id),
+          'MAXLEN',
+          '~',
+          this.o.maxFrames,
+          `0-${f.seq}`,
+          'seq',
+          f.seq,
+          't',
+          f.t,
+          'kind',
+          f.kind,
+          'enc',
+          f.enc ?? 'json',
+          'data',
+          f.data,
+          'hash',
+          f.hash,
+        );
+        touched.add(id);
+      } else {
+        const fields = encodeMeta(op.fields);
+        p.hset(this.metaKey(id), fields);
+        if (op.phase === 'start') {
+          p.zadd(this.indexKey, Number(op.fields.started_at ?? Date.now()), id);
+          p.pexpire(this.metaKey(id), ttl);
+        }
+        if (op.phase === 'end') ended.add(id);
+      }
+    }
+    const now = Date.now();
+    for (const id of touched) {
+      // Refreshed now and then while a session runs, and once more at its end.
+      if (ended.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs) {
+        p.pexpire(this.framesKey(id), ttl);
+        p.pexpire(this.metaKey(id), ttl);
+        this.expiredAt.set(id, now);
+      }
+    }
+    for (const id of ended) {
+      if (!touched.has(id)) {
+        p.pexpire(this.framesKey(id), ttl);
+        p.pexpire(this.metaKey(id), ttl);
+      }
+    }
+    const results = await p.exec();
+    if (!results) throw new Error('pipeline aborted');
+    for (const [err] of results) {
+      if (!err) continue;
+      // A re-sent frame the server already has.
+      if (err instanceof ReplyError && /equal or smaller than the target stream top/.test(err.message))
+        continue;
+      throw err;
+    }
+    // Book-keeping only once the batch is in.
+    for (const op of ops) {
+      if (op.op !== 'meta') continue;
+      if (op.phase === 'start') this.live.set(op.id, encodeMeta(op.fields));
+      else if (op.phase === 'end') {
+        this.live.delete(op.id);
+        this.needsMeta.delete(op.id);
+        this.expiredAt.delete(op.id);
+      } else {
+        const m = this.live.get(op.id);
+        if (m) Object.assign(m, encodeMeta(op.fields));
+      }
+    }
+    for (const id of touched) this.needsMeta.delete(id);
+  }
+
+  private sendFullMeta(p: Pipeline, id: string): void {
+    const m = this.live.get(id);
+    if (!m) return;
+    p.hset(this.metaKey(id), m);
+    p.zadd(this.indexKey, Number(m.started_at ?? Date.now()), id);
+    p.pexpire(this.metaKey(id), this.o.retentionMs);
+  }
+
+  async getSession(id: string): Promise<SessionMeta | undefined> {
+    await this.ready();
+    const h = await this.redis.hgetall(this.metaKey(id));
+    return decodeMeta(h);
+  }
+
+  async listSessions(filter: SessionFilter): Promise<SessionMeta[]> {
+    await this.ready();
+    const limit = filter.limit ?? 1000;
+    let skip = filter.offset ?? 0;
+    const out: SessionMeta[] = [];
+    const page = 500;
+    let from = 0;
+    const min = filter.since !== undefined ? String(filter.since) : '-inf';
+    for (;;) {
+      const ids = await this.redis.zrevrangebyscore(this.indexKey, '+inf', min, 'LIMIT', from, page);
+      if (ids.length === 0) break;
+      from += ids.length;
+      const p = this.redis.pipeline();
+      for (const id of ids) p.hgetall(this.metaKey(id));
+      const res = (await p.exec()) ?? [];
+      const gone: string[] = [];
+      for (let i = 0; i < ids.length; i++) {
+        const [err, h] = res[i] ?? [];
+        if (err) throw err;
+        const meta = decodeMeta((h ?? {}) as Record<string, string>);
+        if (!meta) {
+          gone.push(ids[i]);
+          continue;
+        }
+        if (!matches(meta, filter)) continue;
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        out.push(meta);
+        if (out.length >= limit) return out;
+      }
+      // Index entries whose session expired: tidy them as we pass.
+      if (gone.length > 0) await this.redis.zrem(this.indexKey, ...gone).catch(() => undefined);
+      if (ids.length < page) break;
+    }
+    return out;
+  }
+
+  async readEntries(id: string, fromSeq: number, count: number): Promise<StoredEntry[]> {
+    await this.ready();
+    const out: StoredEntry[] = [];
+    let start = fromSeq <= 1 ? '-' : `0-${fromSeq}`;
+    while (out.length < count) {
+      const n = Math.min(READ_CHUNK, count - out.length);
+      const raw = await this.redis.xrange(this.framesKey(id), start, '+', 'COUNT', n);
+      for (const [, fields] of raw) out.push(parseStoredFrame(pairs(fields)));
+      if (raw.length < n) break;
+      start = `(${raw[raw.length - 1][0]}`;
+    }
+    return out;
+  }
+
+  async *follow(id: string, fromSeq: number, signal?: AbortSignal): AsyncIterable<Frame> {
+    await this.ready();
+    // XREAD BLOCK holds its connection: each follower gets its own.
+    const conn = this.redis.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+    });
+    conn.on('error', (err: Error) => this.logError(err));
+    this.followers.add(conn);
+    const onAbort = () => conn.disconnect();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let last = fromSeq <= 1 ? '0-0' : `0-${fromSeq - 1}`;
+    const key = this.framesKey(id);
+    try {
+      while (!signal?.aborted) {
+        let res: unknown;
+        try {
+          res = await conn.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', key, last);
+        } catch (err) {
+          if (signal?.aborted || conn.status === 'end') return;
+          this.logError(err as Error);
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        const entries = streamEntries(res);
+        if (entries.length === 0) {
+          // Nothing new for a second: stop if the session is over (or gone).
+          const status = await this.redis.hget(this.metaKey(id), 'status').catch(() => 'active');
+          if (status !== 'active') {
+            const rest = await this.redis.xrange(key, `(${last}`, '+').catch(() => []);
+            for (const [, fields] of rest) {
+              const f = parseStoredFrame(pairs(fields));
+              if (!('invalid' in f)) yield f;
+            }
+            return;
+          }
+          continue;
+        }
+        for (const [entryId, fields] of entries) {
+          last = entryId;
+          const f = parseStoredFrame(pairs(fields));
+          if ('invalid' in f) continue;
+          yield f;
+          if (f.kind === 'close') return;
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.followers.delete(conn);
+      conn.disconnect();
+    }
+  }
+
+  async sweep(): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    await this.redis.zremrangebyscore(this.indexKey, '-inf', `(${Date.now() - this.o.retentionMs}`);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.followers) c.disconnect();
+    this.followers.clear();
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+}
+
+function pairs(fields: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) o[fields[i]] = fields[i + 1];
+  return o;
+}
+
+function streamEntries(res: unknown): [string, string[]][] {
+  if (!Array.isArray(res)) return [];
+  const out: [string, string[]][] = [];
+  for (const stream of res) {
+    if (!Array.isArray(stream) || !Array.isArray(stream[1])) continue;
+    for (const e of stream[1] as unknown[]) {
+      if (Array.isArray(e) && typeof e[0] === 'string' && Array.isArray(e[1]))
+        out.push([e[0], e[1] as string[]]);
+    }
+  }
+  return out;
+}
+
+export function matches(meta: SessionMeta, f: SessionFilter): boolean {
+  if (f.connection !== undefined && meta.connection !== f.connection) return false;
+  if (f.subject !== undefined && meta.subject !== f.subject) return false;
+  if (f.protocol !== undefined && meta.protocol !== f.protocol) return false;
+  if (f.status !== undefined && meta.status !== f.status) return false;
+  if (f.since !== undefined && meta.started_at < f.since) return false;
+  return true;
+}
