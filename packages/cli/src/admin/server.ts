@@ -3,6 +3,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, ForbiddenError, type Gateway, type Identity, PortcullisError } from '@portcullis/core';
+import { SECURITY_HEADERS } from './headers.js';
+import { openapi } from './openapi.js';
+import { FailureLimiter } from './rate-limit.js';
+import { serveUi } from './static.js';
 
 export interface AdminServer {
   address: { host: string; port: number };
@@ -11,8 +15,12 @@ export interface AdminServer {
 
 type Handler = (ctx: RequestContext) => Promise<unknown>;
 
+/** A handler that wrote the response itself (server-sent events). */
+const STREAMED = Symbol('streamed');
+
 interface RequestContext {
   req: http.IncomingMessage;
+  res: http.ServerResponse;
   url: URL;
   params: string[];
   identity: () => Promise<Identity>;
@@ -30,7 +38,12 @@ class HttpError extends Error {
 
 const MAX_BODY = 64 * 1024;
 
-export async function startAdminServer(gateway: Gateway, listen: string): Promise<AdminServer> {
+export async function startAdminServer(
+  gateway: Gateway,
+  listen: string,
+  opts: { uiDir?: string } = {},
+): Promise<AdminServer> {
+  const limiter = new FailureLimiter();
   const auditors = new Set(gateway.config.admin.auditors);
   const approverGroups = new Set(
     Object.values(gateway.config.policies).flatMap((p) => p.rules.flatMap((r) => r.approvers)),
@@ -42,6 +55,16 @@ export async function startAdminServer(gateway: Gateway, listen: string): Promis
   };
 
   const routes: [string, RegExp, Handler][] = [
+    ['GET', /^\/api\/openapi\.json$/, async () => openapi],
+    ['GET', /^\/api\/me$/, async (ctx) => {
+      const id = await ctx.identity();
+      return {
+        subject: id.subject,
+        groups: id.groups,
+        auditor: id.groups.some((g) => auditors.has(g)),
+        approver: id.groups.some((g) => approverGroups.has(g)),
+      };
+    }],
     ['GET', /^\/api\/sessions$/, async (ctx) => {
       await requireAuditor(ctx);
       const q = ctx.url.searchParams;
@@ -61,9 +84,17 @@ export async function startAdminServer(gateway: Gateway, listen: string): Promis
       if (!s) throw new HttpError(404, 'no such session');
       return s;
     }],
+    ['GET', /^\/api\/sessions\/([\w-]+)\/verify$/, async (ctx) => {
+      await requireAuditor(ctx);
+      return gateway.store.verify(ctx.params[0]);
+    }],
     ['GET', /^\/api\/sessions\/([\w-]+)\/frames$/, async (ctx) => {
       await requireAuditor(ctx);
       const q = ctx.url.searchParams;
+      if (q.get('follow') === '1') {
+        await followFrames(gateway, ctx, q.has('from') ? Number(q.get('from')) : undefined);
+        return STREAMED;
+      }
       return gateway.store.readFrames(ctx.params[0], {
         fromSeq: q.has('from') ? Number(q.get('from')) : undefined,
         count: Math.min(Number(q.get('count') ?? 1000), 10_000),
@@ -89,16 +120,16 @@ export async function startAdminServer(gateway: Gateway, listen: string): Promis
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    const client = req.socket.remoteAddress ?? '?';
     const send = (status: number, body: unknown, type = 'application/json') => {
       const text = type === 'application/json' ? JSON.stringify(body) : String(body);
-      res.writeHead(status, {
-        'content-type': type,
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-      });
+      res.writeHead(status, { 'content-type': type, ...SECURITY_HEADERS });
       res.end(text);
     };
     try {
+      if (url.pathname.startsWith('/api/') && limiter.blocked(client)) {
+        return send(429, { error: 'too many failed token attempts; try again later' });
+      }
       if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { status: 'ok' });
       if (req.method === 'GET' && url.pathname === '/readyz') {
         const ready = gateway.ready();
@@ -116,13 +147,22 @@ export async function startAdminServer(gateway: Gateway, listen: string): Promis
           req,
           url,
           params: m.slice(1),
-          identity: () => (cached ??= bearer(gateway, req)),
+          res,
+          identity: () =>
+            (cached ??= bearer(gateway, req).catch((err) => {
+              if (err instanceof AuthError) limiter.fail(client);
+              throw err;
+            })),
           body: () => readJson(req),
         };
-        return send(200, await handler(ctx));
+        const result = await handler(ctx);
+        if (result !== STREAMED) send(200, result);
+        return;
       }
+      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && (await serveUi(url.pathname, res, opts.uiDir))) return;
       send(404, { error: 'not found' });
     } catch (err) {
+      if (res.headersSent) return void res.end();
       if (err instanceof HttpError) return send(err.status, { error: err.message });
       if (err instanceof AuthError) {
         res.setHeader('www-authenticate', 'Bearer');
@@ -148,6 +188,28 @@ export async function startAdminServer(gateway: Gateway, listen: string): Promis
         server.closeAllConnections();
       }),
   };
+}
+
+
+// Server-sent events: every frame from the beginning (so a late viewer misses nothing), then live ones.
+async function followFrames(gateway: Gateway, ctx: RequestContext, fromSeq?: number): Promise<void> {
+  const id = ctx.params[0];
+  if (!(await gateway.store.getSession(id))) throw new HttpError(404, 'no such session');
+  const ac = new AbortController();
+  ctx.req.on('close', () => ac.abort());
+  ctx.res.writeHead(200, { 'content-type': 'text/event-stream', ...SECURITY_HEADERS });
+  const keepAlive = setInterval(() => ctx.res.write(': keep-alive\n\n'), 15_000);
+  try {
+    for await (const frame of gateway.store.follow(id, { fromSeq, signal: ac.signal })) {
+      ctx.res.write(`id: ${frame.seq}\nevent: frame\ndata: ${JSON.stringify(frame)}\n\n`);
+    }
+    ctx.res.write('event: end\ndata: {}\n\n');
+  } catch (err) {
+    if (!ac.signal.aborted) ctx.res.write(`event: error\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`);
+  } finally {
+    clearInterval(keepAlive);
+    ctx.res.end();
+  }
 }
 
 async function bearer(gateway: Gateway, req: http.IncomingMessage): Promise<Identity> {
