@@ -179,7 +179,7 @@ class Store implements RecordStore {
     return this.backend.listSessions(filter);
   }
 
-  getSession(id: string): Promise<SessionMeta | undefined> {
+  async getSession(id: string): Promise<SessionMeta | undefined> {
     checkId(id);
     return this.backend.getSession(id);
   }
@@ -194,9 +194,9 @@ class Store implements RecordStore {
     return entries.filter((e): e is Frame => !('invalid' in e));
   }
 
-  follow(id: string, opts: { fromSeq?: number; signal?: AbortSignal } = {}): AsyncIterable<Frame> {
+  async *follow(id: string, opts: { fromSeq?: number; signal?: AbortSignal } = {}): AsyncIterable<Frame> {
     checkId(id);
-    return this.backend.follow(id, opts.fromSeq ?? 1, opts.signal);
+    yield* this.backend.follow(id, opts.fromSeq ?? 1, opts.signal);
   }
 
   async verify(id: string): Promise<VerifyResult> {

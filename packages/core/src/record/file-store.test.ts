@@ -1,0 +1,199 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoreConfig } from '../config/types.js';
+import type { Frame } from '../types.js';
+import { openStore } from './open-store.js';
+import type { RecordStore } from './store.js';
+import { bundle } from './testing/bundle.js';
+import { meta, storeConfig, tempDir } from './testing/fixtures.js';
+
+const run = promisify(execFile);
+const tmp = tempDir('file-store');
+const spool = tempDir('file-spool');
+afterAll(() => {
+  tmp.cleanup();
+  spool.cleanup();
+});
+
+let n = 0;
+function cfg(over: Partial<StoreConfig> = {}): { c: StoreConfig; dir: string } {
+  const dir = join(tmp.dir, `d${n++}`);
+  return { c: storeConfig(`file:${dir}`, over), dir };
+}
+const quiet = { spoolDir: spool.dir, log: () => undefined };
+
+function lines(path: string): string[] {
+  return readFileSync(path, 'utf8').trimEnd().split('\n');
+}
+
+describe('file store', () => {
+  it('writes DIR/<id>.jsonl and DIR/<id>.meta.json and reads them back', async () => {
+    const { c, dir } = cfg();
+    const store = await openStore(c, quiet);
+    const m = meta({ protocol: 'http', connection: 'payments-api' });
+    const rec = store.startSession(m);
+    rec.record('request', { kind: 'http', method: 'GET', target: '/v1/x' });
+    rec.record('output', new Uint8Array([104, 105]));
+    await rec.end();
+    const file = lines(join(dir, `${m.id}.jsonl`)).map((l) => JSON.parse(l));
+    expect(file.map((f) => [f.seq, f.kind, f.enc])).toEqual([
+      [1, 'request', 'json'],
+      [2, 'output', 'b64'],
+      [3, 'close', 'json'],
+    ]);
+    const onDisk = JSON.parse(readFileSync(join(dir, `${m.id}.meta.json`), 'utf8'));
+    expect(onDisk).toMatchObject({ id: m.id, connection: 'payments-api', status: 'closed', frames: 3 });
+    expect(await store.getSession(m.id)).toMatchObject({ id: m.id, protocol: 'http', groups: ['ai-agents'] });
+    expect((await store.readFrames(m.id)).map((f) => f.kind)).toEqual(['request', 'output', 'close']);
+    expect(await store.verify(m.id)).toEqual({ ok: true, frames: 3 });
+    expect((await store.listSessions({ protocol: 'http' })).map((s) => s.id)).toEqual([m.id]);
+    await store.close();
+  });
+
+  it('refuses session ids that are not plain names', async () => {
+    const { c } = cfg();
+    const store = await openStore(c, quiet);
+    expect(() => store.startSession(meta({ id: '../etc/passwd' }))).toThrow(/invalid session id/);
+    await expect(store.getSession('../../x')).rejects.toThrow(/invalid session id/);
+    await store.close();
+  });
+
+  describe('verify detects tampering', () => {
+    let store: RecordStore;
+    let dir: string;
+    beforeAll(async () => {
+      const x = cfg();
+      dir = x.dir;
+      store = await openStore(x.c, quiet);
+    });
+    afterAll(() => store.close());
+
+    async function recorded(): Promise<{ id: string; path: string; ls: string[] }> {
+      const m = meta();
+      const rec = store.startSession(m);
+      for (let i = 1; i < 10; i++) rec.record('command', { kind: 'shell', text: `echo ${i}` });
+      await rec.end();
+      const path = join(dir, `${m.id}.jsonl`);
+      return { id: m.id, path, ls: lines(path) };
+    }
+    const save = (path: string, ls: string[]) => writeFileSync(path, `${ls.join('\n')}\n`);
+
+    it('edited data → altered', async () => {
+      const { id, path, ls } = await recorded();
+      const f = JSON.parse(ls[3]) as Frame;
+      ls[3] = JSON.stringify({ ...f, data: JSON.stringify({ kind: 'shell', text: 'rm -rf /' }) });
+      save(path, ls);
+      expect(await store.verify(id)).toMatchObject({ ok: false, seq: 4, problem: 'altered' });
+    });
+    it('deleted line → missing', async () => {
+      const { id, path, ls } = await recorded();
+      ls.splice(6, 1);
+      save(path, ls);
+      expect(await store.verify(id)).toMatchObject({ ok: false, seq: 7, problem: 'missing' });
+    });
+    it('swapped lines → reordered', async () => {
+      const { id, path, ls } = await recorded();
+      [ls[2], ls[3]] = [ls[3], ls[2]];
+      save(path, ls);
+      expect(await store.verify(id)).toMatchObject({ ok: false, seq: 3, problem: 'reordered' });
+    });
+    it('a line that is not a frame → altered', async () => {
+      const { id, path, ls } = await recorded();
+      ls[1] = '{"seq":2,"kind":"output"';
+      save(path, ls);
+      expect(await store.verify(id)).toMatchObject({ ok: false, seq: 2, problem: 'altered' });
+    });
+    it('cut tail → missing', async () => {
+      const { id, path, ls } = await recorded();
+      save(path, ls.slice(0, 8));
+      expect(await store.verify(id)).toMatchObject({ ok: false, seq: 9, problem: 'missing' });
+    });
+  });
+
+  it('caps frames per session and marks the session truncated', async () => {
+    const { c } = cfg({ maxFramesPerSession: 50 });
+    const store = await openStore(c, quiet);
+    const m = meta();
+    const rec = store.startSession(m);
+    for (let i = 0; i < 200; i++) rec.record('output', { i });
+    await rec.end();
+    expect((await store.readFrames(m.id)).length).toBe(50);
+    expect((await store.getSession(m.id))?.truncated).toBe(true);
+    expect(await store.verify(m.id)).toMatchObject({ ok: false, problem: 'truncated', seq: 51 });
+    await store.close();
+  });
+
+  it('removes sessions older than retention when a store opens', async () => {
+    const { c, dir } = cfg({ retentionMs: 60_000 });
+    const store = await openStore(c, quiet);
+    const old = meta();
+    const fresh = meta();
+    for (const m of [old, fresh]) {
+      const r = store.startSession(m);
+      r.record('open', {});
+      await r.end();
+    }
+    await store.close();
+    const past = new Date(Date.now() - 120_000);
+    for (const f of [`${old.id}.jsonl`, `${old.id}.meta.json`]) utimesSync(join(dir, f), past, past);
+    const again = await openStore(c, quiet);
+    expect(existsSync(join(dir, `${old.id}.jsonl`))).toBe(false);
+    expect(existsSync(join(dir, `${old.id}.meta.json`))).toBe(false);
+    expect((await again.listSessions()).map((s) => s.id)).toEqual([fresh.id]);
+    await again.close();
+  });
+
+  it('follows a live session from the beginning until it closes', async () => {
+    const { c } = cfg();
+    const store = await openStore(c, quiet);
+    const m = meta();
+    const rec = store.startSession(m);
+    rec.record('open', {});
+    await store.flush();
+    const seen: number[] = [];
+    const following = (async () => {
+      for await (const f of store.follow(m.id)) seen.push(f.seq);
+    })();
+    for (let i = 0; i < 10; i++) {
+      rec.record('output', Buffer.from(`${i}\n`));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await rec.end();
+    await following;
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    await store.close();
+  });
+
+  it('is safe when two gateway processes share the directory', async () => {
+    const { c, dir } = cfg();
+    const child = await bundle(
+      fileURLToPath(new URL('./testing/file-writer-child.ts', import.meta.url)),
+      'file-child',
+    );
+    const store = await openStore(c, quiet);
+    // A third writer in this process at the same time.
+    const mine = store.startSession(meta({ connection: 'parent' }));
+    const children = ['a', 'b'].map((tag) => run(process.execPath, [child, dir, tag, '20', '300']));
+    for (let i = 0; i < 300; i++) {
+      mine.record('output', Buffer.from(`parent ${i}\n`));
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await mine.end();
+    await Promise.all(children);
+    const all = await store.listSessions();
+    expect(all.length).toBe(41);
+    expect(all.filter((s) => s.connection === 'a').length).toBe(20);
+    expect(all.filter((s) => s.connection === 'b').length).toBe(20);
+    for (const s of all) {
+      expect(s.status).toBe('closed');
+      expect(await store.verify(s.id)).toEqual({ ok: true, frames: 301 });
+    }
+    const frames = await store.readFrames('b-7');
+    expect(Buffer.from(frames[299].data, 'base64').toString()).toBe('b frame 299\n');
+    await store.close();
+  }, 60_000);
+});
