@@ -2,7 +2,15 @@
 // what produced it (a rule, a limit, a config key) so the message can say so.
 import type { Decision } from './types.js';
 
-export type ErrorKind = 'config' | 'auth' | 'forbidden' | 'policy' | 'limit' | 'store' | 'upstream' | 'protocol';
+export type ErrorKind =
+  | 'config'
+  | 'auth'
+  | 'forbidden'
+  | 'policy'
+  | 'limit'
+  | 'store'
+  | 'upstream'
+  | 'protocol';
 
 export class PortcullisError extends Error {
   constructor(
@@ -52,4 +60,34 @@ export class StoreUnavailableError extends PortcullisError {
 export function denialMessage(decision: Decision): string {
   const rule = decision.rules.length > 0 ? decision.rules.join(', ') : 'default';
   return `portcullis: denied by rule ${rule}: ${decision.reason}`;
+}
+
+/** One problem in a config file, at a position: `FILE:LINE:COL: <key path>: <what is wrong>`. */
+export interface ConfigProblem {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  col: number;
+  /** e.g. `connections[1].upstream.port`; `(document)` for the file as a whole. */
+  path: string;
+  message: string;
+}
+
+export function formatConfigProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.path}: ${p.message}`;
+}
+
+/** A config file that cannot be used; `problems` holds every problem found, sorted by position. */
+export class ConfigError extends PortcullisError {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(
+      'config',
+      problems.length === 1
+        ? formatConfigProblem(problems[0])
+        : `${problems.length} problems in config:\n${problems.map(formatConfigProblem).join('\n')}`,
+      problems[0]?.path,
+    );
+    this.name = 'ConfigError';
+  }
 }

@@ -86,6 +86,7 @@ export interface SshUpstream {
   privateKeyFile?: string;
   privateKey?: string;
   hostKey?: string; // pinned "ssh-ed25519 AAAA..."; required unless insecure_skip_host_key
+  insecureSkipHostKey?: boolean; // tests only: accept any upstream host key
 }
 
 export interface HttpUpstream {
