@@ -9,6 +9,7 @@ setup:
 
 build: node_modules
 	@$(NPX) tsc -b packages/core packages/postgres packages/ssh packages/http packages/cli
+	@node packages/cli/scripts/build-ui.mjs
 
 node_modules: package-lock.json
 	@npm ci --no-audit --no-fund >/dev/null && touch node_modules
@@ -26,6 +27,7 @@ test-e2e: setup build
 lint: node_modules
 	@$(NPX) biome check packages e2e bench
 	@$(NPX) tsc -b packages/cli
+	@$(NPX) tsc -p packages/cli/src/admin/ui/tsconfig.json
 
 format: node_modules
 	@$(NPX) biome check --write packages e2e bench
