@@ -75,7 +75,7 @@ export class CompiledPolicy {
   }
 
   evaluate(analysis: Analysis, identity: Identity): Evaluation {
-    let action: Action = 'allow';
+    let action = 'allow' as Action;
     let rules: string[] = [];
     let reason = '';
     let reviewRules: RuleConfig[] = [];
