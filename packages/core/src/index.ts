@@ -9,6 +9,8 @@ export * from './analyze/shell/index.js';
 export * from './analyze/http/index.js';
 export * from './policy/index.js';
 export * from './mask/index.js';
+// both config and mask export DETECTORS: the top level keeps config's list of names (the mask table is DETECTOR_SPECS)
+export { DETECTORS } from './config/index.js';
 export * from './record/index.js';
 export * from './approvals/index.js';
 export * from './telemetry/index.js';

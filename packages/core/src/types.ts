@@ -131,6 +131,8 @@ export interface ShellUnit {
   paths: string[];
   dynamic: boolean;
   notes?: string[];
+  /** `args[0..argc)` are the command's own words; later entries are synthetic normalised flags (e.g. `-rf` for `-r -f`). */
+  argc?: number;
 }
 
 export interface HttpUnit {
@@ -230,6 +232,8 @@ export interface Masker {
   json(doc: unknown): unknown;
   /** Masked values so far, by detector. */
   readonly counts: Record<string, number>;
+  /** The column rule covering a column, if any (`null`: a listener that can should send SQL NULL). */
+  columnRule?(column: MaskColumn): 'redact' | 'mask' | 'hash' | 'null' | undefined;
 }
 
 export interface StreamMasker {

@@ -1,1 +1,23 @@
-export {};
+// Masking: detectors that validate (Luhn, mod-97, SSN rules…), column rules, JSONPath redaction,
+// and a streaming masker with bounded memory. See README.md beside this file for the decisions.
+import { DETECTORS } from './detectors.js';
+
+export {
+  DETECTOR_ORDER,
+  DETECTORS,
+  type DetectorSpec,
+  type Match as MaskMatch,
+  PRIVATE_KEY_BOUND,
+  type PreScan,
+  type ScanHint,
+} from './detectors.js';
+export {
+  COLUMN_TYPE,
+  createMasker,
+  DEFAULT_REPLACEMENT,
+  JSON_PATH_TYPE,
+  type MaskerOptions,
+} from './masker.js';
+
+/** The detector table under a name that does not clash with config's list of detector names. */
+export const DETECTOR_SPECS = DETECTORS;

@@ -1,0 +1,235 @@
+// The validation tables and checksums the detectors use: Luhn and card issuer ranges, IBAN
+// lengths and mod-97, E.164 country codes, US SSN issuing rules. Pure functions over ASCII digits.
+
+/** Luhn check over a string of ASCII digits. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+interface CardRange {
+  brand: string;
+  /** Inclusive prefix range, compared on the first `len(from)` digits. */
+  from: string;
+  to: string;
+  lengths: readonly number[];
+}
+
+const r = (brand: string, from: string, to: string, lengths: readonly number[]): CardRange => ({
+  brand,
+  from,
+  to,
+  lengths,
+});
+const L16_19 = [16, 17, 18, 19] as const;
+
+// Issuer identification number ranges (first digits) and the lengths each network issues.
+export const CARD_RANGES: readonly CardRange[] = [
+  r('visa', '4', '4', [13, 16, 19]),
+  r('mastercard', '51', '55', [16]),
+  r('mastercard', '2221', '2720', [16]),
+  r('amex', '34', '34', [15]),
+  r('amex', '37', '37', [15]),
+  r('discover', '6011', '6011', L16_19),
+  r('discover', '644', '649', L16_19),
+  r('discover', '65', '65', L16_19),
+  r('jcb', '3528', '3589', L16_19),
+  r('diners', '300', '305', [14, 16, 17, 18, 19]),
+  r('diners', '3095', '3095', [14, 16, 17, 18, 19]),
+  r('diners', '36', '36', [14, 16, 17, 18, 19]),
+  r('diners', '38', '39', [14, 16, 17, 18, 19]),
+  r('unionpay', '62', '62', L16_19),
+  r('maestro', '5018', '5018', [13, 14, 15, 16, 17, 18, 19]),
+  r('maestro', '5020', '5020', [13, 14, 15, 16, 17, 18, 19]),
+  r('maestro', '5038', '5038', [13, 14, 15, 16, 17, 18, 19]),
+  r('maestro', '5893', '5893', [13, 14, 15, 16, 17, 18, 19]),
+  r('maestro', '6304', '6304', [13, 14, 15, 16, 17, 18, 19]),
+  r('maestro', '6759', '6763', [13, 14, 15, 16, 17, 18, 19]),
+  r('mir', '2200', '2204', L16_19),
+];
+
+/** The card network whose IIN range and length fit `digits`, or undefined. */
+export function cardBrand(digits: string): string | undefined {
+  for (const range of CARD_RANGES) {
+    const head = digits.slice(0, range.from.length);
+    if (head >= range.from && head <= range.to && range.lengths.includes(digits.length)) return range.brand;
+  }
+  return undefined;
+}
+
+// Total IBAN length per country (SWIFT IBAN registry).
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BI: 27,
+  BR: 29,
+  BY: 28,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DJ: 27,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FK: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HN: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IQ: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LC: 32,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  LY: 25,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MN: 20,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NI: 28,
+  NL: 18,
+  NO: 15,
+  OM: 23,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  RU: 33,
+  SA: 24,
+  SC: 31,
+  SD: 18,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  SO: 23,
+  ST: 25,
+  SV: 28,
+  TL: 23,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VA: 22,
+  VG: 24,
+  XK: 20,
+  YE: 30,
+};
+
+/** ISO 13616 check: move the first four characters to the end, letters → 10..35, remainder 1. */
+export function ibanMod97(iban: string): boolean {
+  let rem = 0;
+  const n = iban.length;
+  for (let k = 0; k < n; k++) {
+    const c = iban.charCodeAt((k + 4) % n);
+    if (c >= 48 && c <= 57) rem = (rem * 10 + (c - 48)) % 97;
+    else if (c >= 65 && c <= 90) rem = (rem * 100 + (c - 55)) % 97;
+    else return false;
+  }
+  return rem === 1;
+}
+
+// ITU-T E.164 country calling codes: 1- and 2-digit codes, and the 3-digit ranges in use.
+const CC1 = new Set(['1', '7']);
+const CC2 = new Set(
+  (
+    '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 ' +
+    '60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'
+  ).split(' '),
+);
+const CC3_RANGES: readonly [number, number][] = [
+  [211, 218],
+  [220, 258],
+  [260, 269],
+  [290, 299],
+  [350, 359],
+  [370, 389],
+  [420, 423],
+  [500, 509],
+  [590, 599],
+  [670, 692],
+  [800, 808],
+  [850, 856],
+  [870, 888],
+  [960, 979],
+  [992, 998],
+];
+
+/** The length of the E.164 country code at the start of `digits`, or 0 when none is assigned. */
+export function countryCodeLength(digits: string): number {
+  if (CC1.has(digits.slice(0, 1))) return 1;
+  if (CC2.has(digits.slice(0, 2))) return 2;
+  const three = Number(digits.slice(0, 3));
+  for (const [lo, hi] of CC3_RANGES) if (three >= lo && three <= hi) return 3;
+  return 0;
+}
+
+// Numbers the SSA never issued but that circulate widely (the Woolworth wallet card, a 1940s ad).
+const FAKE_SSNS = new Set(['078051120', '219099999']);
+
+/** US SSN issuing rules on 9 digits: area not 000/666/9xx, group not 00, serial not 0000. */
+export function ssnValid(digits: string): boolean {
+  const area = digits.slice(0, 3);
+  if (area === '000' || area === '666' || area[0] === '9') return false;
+  if (digits.slice(3, 5) === '00' || digits.slice(5) === '0000') return false;
+  return !FAKE_SSNS.has(digits);
+}
+
+/** Shannon entropy in bits per character. */
+export function entropy(s: string): number {
+  const freq = new Map<number, number>();
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    freq.set(c, (freq.get(c) ?? 0) + 1);
+  }
+  let h = 0;
+  for (const n of freq.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}

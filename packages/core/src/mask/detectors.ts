@@ -1,0 +1,650 @@
+// The detector table: for each kind of secret, how to find candidates cheaply, how to validate
+// them, and what a stream must know to never cut one in half. Every pattern is ASCII-only and
+// looks ahead at most at characters the detector's own `inner` class contains, so the same code
+// runs on JS strings (value()) and on latin1-decoded bytes (stream()) with identical results.
+import type { Detector } from '../config/types.js';
+import {
+  cardBrand,
+  countryCodeLength,
+  entropy,
+  IBAN_LENGTHS,
+  ibanMod97,
+  luhnValid,
+  ssnValid,
+} from './checksums.js';
+
+/** One masked span. `from` ≤ `start` is where the candidate began (keyword, context): never cut between. */
+export interface Match {
+  detector: Detector;
+  start: number;
+  end: number;
+  from: number;
+  priority: number;
+}
+
+/** What the caller knows about the value beyond its text (a column name enables context rules). */
+export interface ScanHint {
+  /** Lower-cased column name. */
+  column?: string;
+}
+
+/** Counts from one cheap pass over a value, to skip detectors that cannot match. */
+export interface PreScan {
+  length: number;
+  digits: number;
+  upper: number;
+  at: boolean;
+  /** Most digits in a run where digits are joined by at most two of ` -.()`. */
+  digitRun: number;
+  /** Longest run of `[A-Za-z0-9_.+/=-]`. */
+  tokenRun: number;
+  /** Longest run of `-`. */
+  dashRun: number;
+}
+
+export interface DetectorSpec {
+  readonly name: Detector;
+  /** Breaks a tie between overlapping matches of equal length: lower wins. */
+  readonly priority: number;
+  /** Longest text a candidate can span, look-ahead included: bounds what a stream holds back. */
+  readonly maxLength: number;
+  /** The candidate finder (global flag); `validate` decides. Custom finders use it for the shape only. */
+  readonly pattern: RegExp;
+  /** Accepts the candidate text[start, end): returns the end of the accepted match (≤ end) or -1. */
+  validate(text: string, start: number, end: number, hint?: ScanHint): number;
+  /** False when the pre-scan proves the value holds no match. */
+  gate(s: PreScan): boolean;
+  /** Appends validated matches found at or after `from` to `out`. */
+  find(text: string, from: number, out: Match[], hint?: ScanHint): void;
+  /** Stream support: the earliest index in [lo, end) where a match could start and still be growing. */
+  holdFrom(text: string, lo: number): number;
+}
+
+// ── character classes (ASCII; bytes ≥ 0x80 are never inside a match) ──────────────────────────
+function charTable(spec: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < spec.length; i++) {
+    if (spec[i + 1] === '~' && i + 2 < spec.length) {
+      for (let c = spec.charCodeAt(i); c <= spec.charCodeAt(i + 2); c++) t[c] = 1;
+      i += 2;
+    } else t[spec.charCodeAt(i)] = 1;
+  }
+  return t;
+}
+const inClass = (t: Uint8Array, c: number): boolean => c < 128 && t[c] === 1;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+
+/**
+ * The generic stream hold: walk back over characters a match can contain (at most maxLength),
+ * then forward to the first place a match could begin. Over-holding only delays output.
+ */
+function classHold(
+  inner: Uint8Array,
+  maxLength: number,
+  canStart: (text: string, i: number) => boolean,
+): (text: string, lo: number) => number {
+  return (text, lo) => {
+    const end = text.length;
+    const min = Math.max(lo, end - maxLength);
+    let i = end;
+    while (i > min && inClass(inner, text.charCodeAt(i - 1))) i--;
+    for (; i < end; i++) if (canStart(text, i)) return i;
+    return end;
+  };
+}
+
+/** Could text[i..] be (a prefix of) one of `heads`? Case-insensitive heads are given lower-cased. */
+function headStart(heads: readonly string[], caseless = false): (text: string, i: number) => boolean {
+  return (text, i) => {
+    const rest = text.length - i;
+    for (const h of heads) {
+      const n = Math.min(rest, h.length);
+      let s = text.slice(i, i + n);
+      if (caseless) s = s.toLowerCase();
+      if (h.startsWith(s)) return true;
+    }
+    return false;
+  };
+}
+
+/** The usual finder: run the pattern, validate, retry one character later on a rejected candidate. */
+function regexFind(
+  pattern: RegExp,
+  validate: DetectorSpec['validate'],
+  name: Detector,
+  priority: number,
+): DetectorSpec['find'] {
+  return (text, from, out, hint) => {
+    pattern.lastIndex = from;
+    let m: RegExpExecArray | null;
+    while ((m = pattern.exec(text)) !== null) {
+      const start = m.index;
+      const end = validate(text, start, start + m[0].length, hint);
+      if (end > start) {
+        out.push({ detector: name, start, end, from: start, priority });
+        pattern.lastIndex = end;
+      } else pattern.lastIndex = start + 1;
+    }
+  };
+}
+
+interface Group {
+  digits: string;
+  end: number;
+}
+/** Splits text[start, end) into digit groups; `seps` collects the separators between them. */
+function digitGroups(text: string, start: number, end: number, seps: string[]): Group[] {
+  const groups: Group[] = [];
+  let cur = '';
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (isDigit(c)) cur += text[i];
+    else if (c !== 40 && c !== 41) {
+      // '(' and ')' only wrap a group; anything else separates groups
+      if (cur) groups.push({ digits: cur, end: i });
+      cur = '';
+      seps.push(text[i]!);
+    } else if (c === 41 && cur) {
+      groups.push({ digits: cur, end: i + 1 });
+      cur = '';
+    }
+  }
+  if (cur) groups.push({ digits: cur, end });
+  return groups;
+}
+
+// ── credit_card ────────────────────────────────────────────────────────────────────────────────
+// 13–19 digits, optionally in groups split by one kind of separator (4-4-4-4[-3], 4-6-5, 4-6-4).
+const CARD_RE = /(?<![\w+])(?<!\d[.,-])\d(?:[ -]?\d){12,18}(?!\w)(?![.,]\d)/g;
+
+function cardGroupingOk(lengths: number[]): boolean {
+  if (lengths.length === 1) return true;
+  const key = lengths.join('-');
+  if (key === '4-6-5' || key === '4-6-4') return true;
+  if (lengths.length < 3) return false;
+  for (let i = 0; i < lengths.length - 1; i++) if (lengths[i] !== 4) return false;
+  const last = lengths[lengths.length - 1]!;
+  return last >= 1 && last <= 4;
+}
+
+function validateCard(text: string, start: number, end: number): number {
+  const seps: string[] = [];
+  const groups = digitGroups(text, start, end, seps);
+  if (seps.some((s) => s !== seps[0])) return -1;
+  // a card followed by more digit groups ("4111 1111 1111 1111 2024"): try shorter groupings
+  for (let k = groups.length; k >= 1; k--) {
+    const parts = groups.slice(0, k);
+    const digits = parts.map((g) => g.digits).join('');
+    if (digits.length < 13) break;
+    if (digits.length > 19) continue;
+    if (!cardGroupingOk(parts.map((g) => g.digits.length))) continue;
+    if (/^(\d)\1*$/.test(digits)) continue;
+    if (cardBrand(digits) && luhnValid(digits)) return parts[k - 1]!.end;
+  }
+  return -1;
+}
+
+// ── us_ssn ─────────────────────────────────────────────────────────────────────────────────────
+// AAA-GG-SSSS always; bare 9 digits or space-separated only with an SSN context (column name or
+// "ssn"/"social security" in the 32 characters before).
+const SSN_RE = /(?<![\w-])(?<!\d[.,])\d{3}([- ]?)\d{2}\1\d{4}(?!\w)(?!-\d)/g;
+const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/i;
+
+function validateSsn(text: string, start: number, end: number, hint?: ScanHint): number {
+  const raw = text.slice(start, end);
+  const digits = raw.replace(/[ -]/g, '');
+  if (!ssnValid(digits)) return -1;
+  if (raw[3] === '-') return end;
+  if (hint?.column && SSN_CONTEXT.test(hint.column)) return end;
+  return SSN_CONTEXT.test(text.slice(Math.max(0, start - 32), start)) ? end : -1;
+}
+
+// ── phone ──────────────────────────────────────────────────────────────────────────────────────
+// E.164: "+" country code (assigned) and 8–15 digits in all (+1: exactly 11, NANP rules).
+// NANP: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, NXX NXX XXXX, optional leading 1; area and
+// exchange start with 2–9 and are not N11. Bare 10-digit runs are not phones (order numbers).
+const E164_RE = /(?<![\w+])\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?!\w)/g;
+const NANP_RE =
+  /(?<![\w+])(?<!\d[.-])(?:1[ .-]?)?(?:\(\d{3}\) ?\d{3}[ .-]|\d{3}([ .-])\d{3}\1)\d{4}(?!\w)(?![.-]\d)/g;
+
+function nanpOk(national: string): boolean {
+  const a = national.charCodeAt(0);
+  const x = national.charCodeAt(3);
+  if (a < 50 || x < 50) return false; // area and exchange start with 2–9
+  return national.slice(1, 3) !== '11' && national.slice(4, 6) !== '11';
+}
+
+function validateE164(text: string, start: number, end: number): number {
+  const seps: string[] = [];
+  const groups = digitGroups(text, start + 1, end, seps);
+  const open = text.slice(start, end).split('(').length;
+  if (open !== text.slice(start, end).split(')').length) return -1;
+  for (let k = groups.length; k >= 1; k--) {
+    const digits = groups
+      .slice(0, k)
+      .map((g) => g.digits)
+      .join('');
+    if (digits.length > 15) continue;
+    if (digits.length < 8) break;
+    const cc = countryCodeLength(digits);
+    if (cc === 0) return -1;
+    if (digits[0] === '1' || digits[0] === '7') {
+      if (digits.length !== 11) continue;
+      if (digits[0] === '1' && !nanpOk(digits.slice(1))) continue;
+    }
+    return groups[k - 1]!.end;
+  }
+  return -1;
+}
+
+function validateNanp(text: string, start: number, end: number): number {
+  let digits = text.slice(start, end).replace(/\D/g, '');
+  if (digits.length === 11) digits = digits.slice(1);
+  return nanpOk(digits) ? end : -1;
+}
+
+const findE164 = regexFind(E164_RE, validateE164, 'phone', 9);
+const findNanp = regexFind(NANP_RE, validateNanp, 'phone', 9);
+
+// ── iban ───────────────────────────────────────────────────────────────────────────────────────
+// Country code with its registered length, mod-97 == 1; printed in groups of four or unspaced.
+const IBAN_RE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g;
+
+function validateIban(text: string, start: number, end: number): number {
+  const len = IBAN_LENGTHS[text.slice(start, start + 2)];
+  if (len === undefined) return -1;
+  // take exactly `len` characters: what follows may be another word ("… 00 EUR")
+  const spaced = text.charCodeAt(start + 4) === 32;
+  let compact = '';
+  let i = start;
+  for (; i < end && compact.length < len; i++) {
+    const atGroup = compact.length > 0 && compact.length % 4 === 0;
+    if (text.charCodeAt(i) === 32) {
+      if (!spaced || !atGroup) return -1; // printed IBANs are spaced in groups of four
+      continue;
+    }
+    if (spaced && atGroup && text.charCodeAt(i - 1) !== 32) return -1;
+    compact += text[i];
+  }
+  if (compact.length !== len || (i < end && text.charCodeAt(i) !== 32)) return -1;
+  return ibanMod97(compact) ? i : -1;
+}
+
+// ── email ──────────────────────────────────────────────────────────────────────────────────────
+const EMAIL_LOCAL = charTable('A~Za~z0~9._%+-');
+const EMAIL_DOMAIN =
+  /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-])/y;
+const EMAIL_RE = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}/g;
+
+function emailAt(text: string, at: number): Match | null {
+  // the local part is the whole run before '@' (a longer run than 64 is not an address)
+  let s = at;
+  const min = Math.max(0, at - 65);
+  while (s > min && inClass(EMAIL_LOCAL, text.charCodeAt(s - 1))) s--;
+  if (at - s > 64) return null;
+  while (s < at && text.charCodeAt(s) === 46) s++; // a leading '.' ends the previous sentence
+  if (s === at || text.charCodeAt(at - 1) === 46) return null;
+  const local = text.slice(s, at);
+  if (local.includes('..')) return null;
+  EMAIL_DOMAIN.lastIndex = at + 1;
+  if (!EMAIL_DOMAIN.test(text)) return null;
+  const end = EMAIL_DOMAIN.lastIndex;
+  if (end - at - 1 > 253) return null;
+  return { detector: 'email', start: s, end, from: s, priority: 8 };
+}
+
+function findEmail(text: string, from: number, out: Match[]): void {
+  let at = text.indexOf('@', from);
+  while (at >= 0) {
+    const m = emailAt(text, at);
+    if (m) {
+      out.push(m);
+      at = text.indexOf('@', m.end);
+    } else at = text.indexOf('@', at + 1);
+  }
+}
+
+// ── aws_access_key / aws_secret_key ────────────────────────────────────────────────────────────
+const AWS_KEY_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
+function validateAwsKey(text: string, start: number, end: number): number {
+  return /^(.)\1*$/.test(text.slice(start + 4, end)) ? -1 : end;
+}
+
+// 40 base64 characters, with upper, lower and a digit or symbol (so never a hex hash), high
+// entropy, and an AWS context in the 120 characters before: a key id or "secret access key".
+const AWS_SECRET_RE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secret access key|(?:AKIA|ASIA)[A-Z0-9]{16}/i;
+function validateAwsSecret(text: string, start: number, end: number): number {
+  const s = text.slice(start, end);
+  if (!/[A-Z]/.test(s) || !/[a-z]/.test(s) || !/[0-9/+]/.test(s) || entropy(s) < 4) return -1;
+  return AWS_SECRET_CONTEXT.test(text.slice(Math.max(0, start - 120), start)) ? end : -1;
+}
+
+// ── jwt ────────────────────────────────────────────────────────────────────────────────────────
+// Three base64url segments (signature may be empty); the header decodes to JSON with an `alg`.
+const JWT_SEG = '[A-Za-z0-9_-]';
+const JWT_RE = new RegExp(
+  `(?<![A-Za-z0-9_-])eyJ${JWT_SEG}{5,1020}\\.${JWT_SEG}{2,8000}\\.${JWT_SEG}{0,1020}(?![A-Za-z0-9_-])`,
+  'y',
+);
+const JWT_PATTERN = new RegExp(JWT_RE.source, 'g');
+
+function validateJwt(text: string, start: number, end: number): number {
+  const dot = text.indexOf('.', start);
+  try {
+    const header: unknown = JSON.parse(Buffer.from(text.slice(start, dot), 'base64url').toString('utf8'));
+    if (
+      header !== null &&
+      typeof header === 'object' &&
+      typeof (header as { alg?: unknown }).alg === 'string'
+    ) {
+      return end;
+    }
+  } catch {
+    // not JSON: not a JWT
+  }
+  return -1;
+}
+
+function findJwt(text: string, from: number, out: Match[]): void {
+  let i = text.indexOf('eyJ', from);
+  while (i >= 0) {
+    JWT_RE.lastIndex = i;
+    const m = JWT_RE.exec(text);
+    if (m && validateJwt(text, i, i + m[0].length) > 0) {
+      const end = i + m[0].length;
+      out.push({ detector: 'jwt', start: i, end, from: i, priority: 1 });
+      i = text.indexOf('eyJ', end);
+    } else i = text.indexOf('eyJ', i + 1);
+  }
+}
+
+// ── api_key ────────────────────────────────────────────────────────────────────────────────────
+// Well-known token formats, and `api_key=…`/`token: …` assignments whose value (16+ characters,
+// letters and digits, entropy ≥ 3 bits/char) is masked while the key name stays.
+const API_KNOWN_RE = new RegExp(
+  '(?<![A-Za-z0-9_-])(?:' +
+    [
+      'gh[pousr]_[A-Za-z0-9]{36,251}',
+      'github_pat_[A-Za-z0-9_]{22,244}',
+      'xox[abposr]-[A-Za-z0-9-]{10,250}',
+      '[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}',
+      'AIza[A-Za-z0-9_-]{35}',
+      'sk-ant-[A-Za-z0-9_-]{32,250}',
+      'sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}',
+      'glpat-[A-Za-z0-9_-]{20,250}',
+      'npm_[A-Za-z0-9]{36}',
+      'SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}',
+    ].join('|') +
+    ')(?![A-Za-z0-9_-])',
+  'g',
+);
+const API_HEADS = [
+  'ghp_',
+  'gho_',
+  'ghu_',
+  'ghs_',
+  'ghr_',
+  'github_pat_',
+  'xoxa-',
+  'xoxb-',
+  'xoxp-',
+  'xoxo-',
+  'xoxs-',
+  'xoxr-',
+  'sk_live_',
+  'sk_test_',
+  'rk_live_',
+  'rk_test_',
+  'AIza',
+  'sk-',
+  'glpat-',
+  'npm_',
+  'SG.',
+];
+const API_KEYWORD_HEADS = ['api', 'access', 'auth', 'refresh', 'client', 'secret', 'token', 'bearer'];
+const API_ASSIGN_RE =
+  /(?<![A-Za-z0-9])(?:(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?|bearer[ \t]{1,8})([A-Za-z0-9_\-./+=]{16,256})(?![A-Za-z0-9_\-./+=])/gi;
+
+function highEntropyToken(s: string, min: number): boolean {
+  return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
+}
+
+function validateApiKnown(text: string, start: number, end: number): number {
+  const s = text.slice(start, end);
+  // the random part after the prefix: placeholders such as ghp_xxxx… are not secrets
+  const body = s.replace(
+    /^(?:gh[pousr]_|github_pat_|xox[a-z]-|[sr]k_(?:live|test)_|AIza|sk-(?:ant-|proj-|svcacct-|admin-)?|glpat-|npm_|SG\.)/,
+    '',
+  );
+  return highEntropyToken(body, 3) ? end : -1;
+}
+
+const findApiKnown = regexFind(API_KNOWN_RE, validateApiKnown, 'api_key', 4);
+const apiHeadStart = headStart(API_HEADS);
+const apiKeywordStart = headStart(API_KEYWORD_HEADS, true);
+
+function findApiKey(text: string, from: number, out: Match[]): void {
+  findApiKnown(text, from, out);
+  API_ASSIGN_RE.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = API_ASSIGN_RE.exec(text)) !== null) {
+    const end = m.index + m[0].length;
+    const value = m[1]!;
+    if (highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
+      out.push({ detector: 'api_key', start: end - value.length, end, from: m.index, priority: 4 });
+      API_ASSIGN_RE.lastIndex = end;
+    } else API_ASSIGN_RE.lastIndex = m.index + 1;
+  }
+}
+
+// ── private_key ────────────────────────────────────────────────────────────────────────────────
+/** How far a PEM block may run before it is masked anyway (no END seen: fail closed). */
+export const PRIVATE_KEY_BOUND = 16384;
+const PK_HEADER = /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/y;
+const PK_END = /-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/y;
+const PK_PATTERN =
+  /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
+const PK_PARTIAL_HEADER = /^-----BEGIN[ A-Z0-9-]{0,60}$/;
+const BEGIN = '-----BEGIN';
+
+/**
+ * Walks the PEM blocks from `from`: pushes each (BEGIN → END, or BEGIN → bound/end of text) to
+ * `out`, and returns where the first block that is still open at the end of `text` starts (-1: none).
+ */
+function scanPrivateKeys(text: string, from: number, out: Match[] | null): number {
+  let open = -1;
+  let i = text.indexOf(BEGIN, from);
+  while (i >= 0) {
+    PK_HEADER.lastIndex = i;
+    if (!PK_HEADER.test(text)) {
+      if (open < 0 && PK_PARTIAL_HEADER.test(text.slice(i))) open = i;
+      i = text.indexOf(BEGIN, i + 1);
+      continue;
+    }
+    const limit = i + PRIVATE_KEY_BOUND;
+    let end = -1;
+    let j = PK_HEADER.lastIndex;
+    while ((j = text.indexOf('-----END', j)) >= 0 && j < limit) {
+      PK_END.lastIndex = j;
+      if (PK_END.test(text)) {
+        if (PK_END.lastIndex <= limit) end = PK_END.lastIndex;
+        break;
+      }
+      j++;
+    }
+    if (end < 0) {
+      if (text.length < limit && open < 0) open = i;
+      end = Math.min(limit, text.length);
+    }
+    out?.push({ detector: 'private_key', start: i, end, from: i, priority: 0 });
+    i = text.indexOf(BEGIN, end);
+  }
+  return open;
+}
+
+function holdPrivateKey(text: string, lo: number): number {
+  const end = text.length;
+  const open = scanPrivateKeys(text, Math.max(lo, end - PRIVATE_KEY_BOUND - 64), null);
+  if (open >= 0) return open;
+  // the text ends in the first characters of "-----BEGIN"
+  for (let k = Math.min(BEGIN.length - 1, end - lo); k >= 1; k--) {
+    if (text.endsWith(BEGIN.slice(0, k))) return end - k;
+  }
+  return end;
+}
+
+// ── the table ──────────────────────────────────────────────────────────────────────────────────
+const DIGIT_START = (text: string, i: number): boolean => isDigit(text.charCodeAt(i));
+
+function spec(
+  s: Omit<DetectorSpec, 'find' | 'holdFrom'> &
+    Partial<Pick<DetectorSpec, 'find' | 'holdFrom'>> & {
+      inner?: string;
+      canStart?: (text: string, i: number) => boolean;
+    },
+): DetectorSpec {
+  const find = s.find ?? regexFind(s.pattern, s.validate, s.name, s.priority);
+  const holdFrom = s.holdFrom ?? classHold(charTable(s.inner ?? ''), s.maxLength, s.canStart ?? (() => true));
+  return {
+    name: s.name,
+    priority: s.priority,
+    maxLength: s.maxLength,
+    pattern: s.pattern,
+    validate: s.validate,
+    gate: s.gate,
+    find,
+    holdFrom,
+  };
+}
+
+export const DETECTORS: Record<Detector, DetectorSpec> = {
+  private_key: spec({
+    name: 'private_key',
+    priority: 0,
+    maxLength: PRIVATE_KEY_BOUND,
+    pattern: PK_PATTERN,
+    validate: (_t, _s, end) => end,
+    gate: (s) => s.dashRun >= 5,
+    find: (text, from, out) => void scanPrivateKeys(text, from, out),
+    holdFrom: holdPrivateKey,
+  }),
+  jwt: spec({
+    name: 'jwt',
+    priority: 1,
+    maxLength: 10_100,
+    pattern: JWT_PATTERN,
+    validate: validateJwt,
+    gate: (s) => s.tokenRun >= 20,
+    find: findJwt,
+    inner: 'A~Za~z0~9_.-',
+    canStart: headStart(['eyJ']),
+  }),
+  aws_access_key: spec({
+    name: 'aws_access_key',
+    priority: 2,
+    maxLength: 24,
+    pattern: AWS_KEY_RE,
+    validate: validateAwsKey,
+    gate: (s) => s.tokenRun >= 20 && s.upper >= 4,
+    inner: 'A~Za~z0~9',
+    canStart: headStart(['AKIA', 'ASIA', 'ABIA', 'ACCA']),
+  }),
+  aws_secret_key: spec({
+    name: 'aws_secret_key',
+    priority: 3,
+    maxLength: 44,
+    pattern: AWS_SECRET_RE,
+    validate: validateAwsSecret,
+    gate: (s) => s.tokenRun >= 40,
+    inner: 'A~Za~z0~9/+=',
+    canStart: (text, i) => text.charCodeAt(i) !== 61, // anything but '='
+  }),
+  api_key: spec({
+    name: 'api_key',
+    priority: 4,
+    maxLength: 340,
+    pattern: API_KNOWN_RE,
+    validate: validateApiKnown,
+    gate: (s) => s.tokenRun >= 16,
+    find: findApiKey,
+    inner: 'A~Za~z0~9_.-/+="\': \t',
+    canStart: (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),
+  }),
+  iban: spec({
+    name: 'iban',
+    priority: 5,
+    maxLength: 70,
+    pattern: IBAN_RE,
+    validate: validateIban,
+    gate: (s) => s.length >= 15 && s.upper >= 2 && s.digits >= 4,
+    inner: 'A~Za~z0~9 ',
+    canStart: (text, i) => {
+      const n = text.length;
+      return (
+        isUpper(text.charCodeAt(i)) &&
+        (i + 1 >= n || isUpper(text.charCodeAt(i + 1))) &&
+        (i + 2 >= n || isDigit(text.charCodeAt(i + 2))) &&
+        (i + 3 >= n || isDigit(text.charCodeAt(i + 3)))
+      );
+    },
+  }),
+  credit_card: spec({
+    name: 'credit_card',
+    priority: 6,
+    maxLength: 28,
+    pattern: CARD_RE,
+    validate: validateCard,
+    gate: (s) => s.digitRun >= 13,
+    inner: '0~9 ,.-',
+    canStart: DIGIT_START,
+  }),
+  us_ssn: spec({
+    name: 'us_ssn',
+    priority: 7,
+    maxLength: 14,
+    pattern: SSN_RE,
+    validate: validateSsn,
+    gate: (s) => s.digitRun >= 9,
+    inner: '0~9 ,.-',
+    canStart: DIGIT_START,
+  }),
+  email: spec({
+    name: 'email',
+    priority: 8,
+    maxLength: 800,
+    pattern: EMAIL_RE,
+    validate: (text, start, end) => {
+      const at = text.indexOf('@', start);
+      const m = at >= 0 && at < end ? emailAt(text, at) : null;
+      return m && m.start === start ? m.end : -1;
+    },
+    gate: (s) => s.at,
+    find: findEmail,
+    inner: 'A~Za~z0~9._%+@-',
+    canStart: (text, i) => inClass(EMAIL_LOCAL, text.charCodeAt(i)),
+  }),
+  phone: spec({
+    name: 'phone',
+    priority: 9,
+    maxLength: 56,
+    pattern: E164_RE,
+    validate: validateE164,
+    gate: (s) => s.digitRun >= 8,
+    find: (text, from, out) => {
+      findE164(text, from, out);
+      findNanp(text, from, out);
+    },
+    inner: '0~9 .()+-',
+    canStart: (text, i) => {
+      const c = text.charCodeAt(i);
+      return isDigit(c) || c === 43 || c === 40;
+    },
+  }),
+};
+
+/** Detectors in priority order (the order they are run and ties are broken). */
+export const DETECTOR_ORDER: readonly Detector[] = Object.values(DETECTORS)
+  .sort((a, b) => a.priority - b.priority)
+  .map((d) => d.name);

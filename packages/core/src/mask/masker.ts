@@ -1,0 +1,212 @@
+// createMasker: a policy's masking config turned into value(), stream() and json() maskers that
+// share one detector set, one replacement and one set of counts.
+import { createHmac, randomBytes } from 'node:crypto';
+import { compileJsonPath, type JsonPathStep } from '../analyze/http/index.js';
+import type { ColumnMaskRule, Detector, MaskingConfig } from '../config/types.js';
+import { PortcullisError } from '../errors.js';
+import type { MaskColumn, Masker, StreamMasker } from '../types.js';
+import { DETECTOR_ORDER, DETECTORS, type DetectorSpec, type Match, type ScanHint } from './detectors.js';
+import { type PathKey, type PathState, stepInto } from './json-path.js';
+import { findAll, prescan, render, resolve } from './scan.js';
+import { MaskingStream } from './stream.js';
+
+export const DEFAULT_REPLACEMENT = '[MASKED:{type}]';
+
+/** The `{type}` of a value replaced by a column rule, and of a value at one of the json_paths. */
+export const COLUMN_TYPE = 'column';
+export const JSON_PATH_TYPE = 'json_path';
+
+export interface MaskerOptions {
+  /** Called once per masked value with its type (a detector name, `column` or `json_path`). */
+  onMask?: (type: string) => void;
+}
+
+interface CompiledColumnRule {
+  /** Lower-cased table (possibly schema-qualified); undefined for a bare column rule. */
+  table?: string;
+  with: ColumnMaskRule['with'];
+}
+
+// Keyed per process: equal values hash equal within a gateway run, but a low-entropy value
+// (an SSN, a PIN) cannot be recovered by hashing guesses offline.
+const HASH_KEY = randomBytes(32);
+const MIN_DETECTABLE = 6; // the shortest match any detector makes ("a@b.co")
+
+function configError(key: string, message: string): PortcullisError {
+  return new PortcullisError('config', `masking.${key}: ${message}`, `masking.${key}`);
+}
+
+export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Masker {
+  const names = cfg.detectors ?? [];
+  for (const n of names) {
+    if (!Object.hasOwn(DETECTORS, n)) {
+      throw configError('detectors', `unknown detector "${n}" (known: ${DETECTOR_ORDER.join(', ')})`);
+    }
+  }
+  const specs: DetectorSpec[] = DETECTOR_ORDER.filter((n) => names.includes(n)).map((n) => DETECTORS[n]);
+  const template = cfg.replacement ?? DEFAULT_REPLACEMENT;
+  const replacements = new Map<string, string>();
+  const replacementFor = (type: string): string => {
+    let r = replacements.get(type);
+    if (r === undefined) {
+      r = template.replaceAll('{type}', type);
+      replacements.set(type, r);
+    }
+    return r;
+  };
+  const latin1Replacements = new Map<Detector, string>();
+  for (const s of specs) {
+    latin1Replacements.set(s.name, Buffer.from(replacementFor(s.name), 'utf8').toString('latin1'));
+  }
+
+  const counts: Record<string, number> = {};
+  const count = (type: string): void => {
+    counts[type] = (counts[type] ?? 0) + 1;
+    opts.onMask?.(type);
+  };
+
+  // ── column rules ──
+  const byColumn = new Map<string, CompiledColumnRule[]>();
+  for (const [i, rule] of (cfg.columns ?? []).entries()) {
+    if (typeof rule?.match !== 'string' || rule.match.trim() === '') {
+      throw configError(`columns[${i}].match`, 'expected "table.column" or "column"');
+    }
+    const m = rule.match.trim().toLowerCase();
+    const dot = m.lastIndexOf('.');
+    const column = dot < 0 ? m : m.slice(dot + 1);
+    const table = dot < 0 ? undefined : m.slice(0, dot);
+    const list = byColumn.get(column) ?? [];
+    // table-qualified rules are consulted before bare ones
+    if (table) list.unshift({ table, with: rule.with });
+    else list.push({ with: rule.with });
+    byColumn.set(column, list);
+  }
+  const ruleCache = new WeakMap<MaskColumn, CompiledColumnRule | null>();
+  const hintCache = new WeakMap<MaskColumn, ScanHint>();
+
+  function lookupRule(col: MaskColumn): CompiledColumnRule | null {
+    const rules = byColumn.get(col.column.toLowerCase());
+    if (!rules) return null;
+    const table = col.table?.toLowerCase();
+    for (const r of rules) {
+      // an unknown table matches a qualified rule: masking too much beats leaking
+      if (!r.table || !table) return r;
+      if (table === r.table || table.endsWith(`.${r.table}`) || r.table.endsWith(`.${table}`)) return r;
+    }
+    return null;
+  }
+  function ruleFor(col: MaskColumn): CompiledColumnRule | null {
+    let r = ruleCache.get(col);
+    if (r === undefined) {
+      r = lookupRule(col);
+      ruleCache.set(col, r);
+    }
+    return r;
+  }
+
+  function applyColumnRule(rule: CompiledColumnRule, text: string): string {
+    count(COLUMN_TYPE);
+    switch (rule.with) {
+      case 'mask':
+        // keep the last four characters of a long value (a card's "…1234"), star the rest
+        return text.length >= 8 ? '*'.repeat(text.length - 4) + text.slice(-4) : '*'.repeat(text.length);
+      case 'hash':
+        return replacementFor(
+          `sha256:${createHmac('sha256', HASH_KEY).update(text).digest('hex').slice(0, 16)}`,
+        );
+      default:
+        // 'redact', and 'null' (which a listener that can send NULL learns from columnRule())
+        return replacementFor(COLUMN_TYPE);
+    }
+  }
+
+  function maskText(text: string, hint?: ScanHint): string {
+    if (text.length < MIN_DETECTABLE || specs.length === 0) return text;
+    const pre = prescan(text);
+    let active: DetectorSpec[] | undefined;
+    for (const s of specs) {
+      if (s.gate(pre)) (active ??= []).push(s);
+    }
+    if (!active) return text;
+    const found = findAll(text, 0, active, hint);
+    if (found.length === 0) return text;
+    const ms = resolve(found);
+    for (const m of ms) count(m.detector);
+    return render(text, 0, text.length, ms, (m: Match) => replacementFor(m.detector));
+  }
+
+  // ── json ──
+  const paths: (readonly JsonPathStep[])[] = (cfg.jsonPaths ?? []).map((p, i) => {
+    try {
+      return compileJsonPath(p).steps;
+    } catch (e) {
+      throw configError(`json_paths[${i}]`, e instanceof Error ? e.message : String(e));
+    }
+  });
+  const rootStates: PathState[] = paths.filter((p) => p.length > 0).map((steps) => ({ steps, at: 0 }));
+  const rootMatched = paths.some((p) => p.length === 0);
+
+  function maskJson(node: unknown, states: readonly PathState[]): unknown {
+    if (typeof node === 'string') return maskText(node);
+    if (node === null || typeof node !== 'object') return node;
+    const child = (key: PathKey, v: unknown, siblings: number): unknown => {
+      if (states.length === 0) return maskJson(v, states);
+      const { next, matched } = stepInto(states, key, siblings);
+      if (matched) {
+        count(JSON_PATH_TYPE);
+        return replacementFor(JSON_PATH_TYPE);
+      }
+      return maskJson(v, next);
+    };
+    if (Array.isArray(node)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        const v = child(i, node[i], node.length);
+        if (v !== node[i]) (out ??= node.slice())[i] = v;
+      }
+      return out ?? node;
+    }
+    let changed = false;
+    const entries = Object.entries(node).map(([k, v], _i, all) => {
+      const m = child(k, v, all.length);
+      if (m !== v) changed = true;
+      return [k, m] as const;
+    });
+    // fromEntries defines own properties, so a "__proto__" key stays a plain key
+    return changed ? Object.fromEntries(entries) : node;
+  }
+
+  return {
+    counts,
+    value(text: string, column?: MaskColumn): string {
+      if (column !== undefined && byColumn.size > 0) {
+        const rule = ruleFor(column);
+        if (rule) return applyColumnRule(rule, text);
+      }
+      if (column === undefined) return maskText(text);
+      let hint = hintCache.get(column);
+      if (!hint) {
+        hint = { column: column.column.toLowerCase() };
+        hintCache.set(column, hint);
+      }
+      return maskText(text, hint);
+    },
+    stream(): StreamMasker {
+      return new MaskingStream(
+        specs,
+        (m) => latin1Replacements.get(m.detector)!,
+        (m) => count(m.detector),
+      );
+    },
+    json(doc: unknown): unknown {
+      if (rootMatched) {
+        count(JSON_PATH_TYPE);
+        return replacementFor(JSON_PATH_TYPE);
+      }
+      return maskJson(doc, rootStates);
+    },
+    columnRule(column: MaskColumn) {
+      return ruleFor(column)?.with;
+    },
+  };
+}

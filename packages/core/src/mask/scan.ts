@@ -1,0 +1,109 @@
+// Running a set of detectors over a text: the cheap pre-scan that skips most values, overlap
+// resolution (longest match wins, then detector priority, then position), and rendering.
+import type { DetectorSpec, Match, PreScan, ScanHint } from './detectors.js';
+
+const DIGIT = 1;
+const UPPER = 2;
+const TOKEN = 4; // [A-Za-z0-9_.+/=-]
+const SEP = 8; // may sit between the digits of a card, phone or SSN: ` -.()`
+
+const CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT | TOKEN;
+for (let c = 65; c <= 90; c++) CLASS[c] = UPPER | TOKEN;
+for (let c = 97; c <= 122; c++) CLASS[c] = TOKEN;
+for (const ch of '_+/=') CLASS[ch.charCodeAt(0)] = TOKEN;
+for (const ch of '.-') CLASS[ch.charCodeAt(0)] = TOKEN | SEP;
+for (const ch of ' ()') CLASS[ch.charCodeAt(0)] = SEP;
+
+/** One pass over the value; the detectors' gates read it. */
+export function prescan(text: string): PreScan {
+  let digits = 0;
+  let upper = 0;
+  let at = false;
+  let digitRun = 0;
+  let curDigits = 0;
+  let seps = 0;
+  let tokenRun = 0;
+  let curToken = 0;
+  let dashRun = 0;
+  let curDash = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const f = c < 128 ? CLASS[c]! : 0;
+    if (f & DIGIT) {
+      digits++;
+      seps = 0;
+      if (++curDigits > digitRun) digitRun = curDigits;
+    } else if (f & SEP) {
+      if (++seps > 2) curDigits = 0;
+    } else {
+      curDigits = 0;
+      seps = 0;
+    }
+    if (f & TOKEN) {
+      if (++curToken > tokenRun) tokenRun = curToken;
+    } else curToken = 0;
+    if (f & UPPER) upper++;
+    else if (c === 64) at = true;
+    if (c === 45) {
+      if (++curDash > dashRun) dashRun = curDash;
+    } else curDash = 0;
+  }
+  return { length: n, digits, upper, at, digitRun, tokenRun, dashRun };
+}
+
+/** All validated matches of `specs` at or after `from` (unresolved: may overlap). */
+export function findAll(
+  text: string,
+  from: number,
+  specs: readonly DetectorSpec[],
+  hint?: ScanHint,
+): Match[] {
+  const out: Match[] = [];
+  for (const d of specs) d.find(text, from, out, hint);
+  return out;
+}
+
+const longestFirst = (a: Match, b: Match): number =>
+  b.end - b.start - (a.end - a.start) || a.priority - b.priority || a.start - b.start;
+
+/** Non-overlapping matches sorted by start: in each cluster of overlaps the longest wins, then priority. */
+export function resolve(ms: Match[]): Match[] {
+  if (ms.length < 2) return ms;
+  ms.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Match[] = [];
+  let i = 0;
+  while (i < ms.length) {
+    let j = i + 1;
+    let maxEnd = ms[i]!.end;
+    while (j < ms.length && ms[j]!.start < maxEnd) maxEnd = Math.max(maxEnd, ms[j++]!.end);
+    if (j === i + 1) out.push(ms[i]!);
+    else {
+      const kept: Match[] = [];
+      for (const m of ms.slice(i, j).sort(longestFirst)) {
+        if (!kept.some((k) => k.start < m.end && m.start < k.end)) kept.push(m);
+      }
+      out.push(...kept.sort((a, b) => a.start - b.start));
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** text[from, to) with each (resolved, in-range) match replaced. */
+export function render(
+  text: string,
+  from: number,
+  to: number,
+  ms: readonly Match[],
+  replacement: (m: Match) => string,
+): string {
+  let out = '';
+  let pos = from;
+  for (const m of ms) {
+    out += text.slice(pos, m.start) + replacement(m);
+    pos = m.end;
+  }
+  return out + text.slice(pos, to);
+}
