@@ -1,0 +1,196 @@
+// The SSH listener: an ssh2 Server facing agents. Per connection: authenticate, open the core
+// session (allow_groups), dial the upstream with the gateway's key, then route every channel.
+import type { ClientInfo, Gateway, Listener, Session, SshConnection } from '@portcullis/core';
+import { type AuthContext, type Client, type Connection, Server } from 'ssh2';
+import { AUTH_METHODS, identifyAgent } from './agent-auth.js';
+import { SERVER_CIPHERS, SERVER_FALLBACK_CIPHERS } from './algorithms.js';
+import { directStreamlocal, directTcpip, globalRequest, relayForwardedConnections } from './forwarding.js';
+import { loadOrCreateHostKey } from './host-key.js';
+import { PolicyView } from './policy-view.js';
+import { type ChannelOwner, handleSessionChannel } from './session-channel.js';
+import { connectUpstream } from './upstream.js';
+
+export interface SshListener extends Listener {
+  /** The gateway's host key ("ssh-ed25519 AAAA…") for the agent's known_hosts. */
+  readonly hostKey: string;
+}
+
+export async function startSshListener(gateway: Gateway, connection: SshConnection): Promise<SshListener> {
+  const hostKey = loadOrCreateHostKey(connection.hostKeyFile);
+  const { host, port } = parseListen(connection.listen);
+  const server = new Server({
+    hostKeys: [hostKey.privateKey],
+    ident: 'Portcullis',
+    algorithms: { cipher: [...SERVER_CIPHERS, ...SERVER_FALLBACK_CIPHERS] },
+  });
+  const live = new Set<AgentConnection>();
+  server.on('connection', (client: Connection, info) => {
+    const conn = new AgentConnection(gateway, connection, client, {
+      address: info.ip,
+      port: info.port,
+      software: info.header?.versions?.software,
+    });
+    live.add(conn);
+    client.once('close', () => live.delete(conn));
+  });
+  server.on('error', (err: Error) => gateway.log.error('ssh listener error', { connection: connection.name, error: err.message }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as { address: string; port: number };
+  gateway.log.info('ssh listener started', { connection: connection.name, address: `${addr.address}:${addr.port}` });
+  return {
+    name: connection.name,
+    protocol: 'ssh',
+    address: { host: addr.address, port: addr.port },
+    hostKey: hostKey.publicKey,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of live) c.end('gateway shutting down');
+      });
+    },
+  };
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen.trim());
+  if (!m) throw new Error(`listen must be host:port, got "${listen}"`);
+  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+}
+
+class AgentConnection implements ChannelOwner {
+  session!: Session;
+  upstream!: Client;
+  policy!: PolicyView;
+  private upstreamError: string | undefined;
+  private readonly aborts = new Set<(message: string) => void>();
+  private closed = false;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly connection: SshConnection,
+    readonly agent: Connection,
+    private readonly client: ClientInfo,
+  ) {
+    const handshake = setTimeout(() => {
+      if (!this.session) {
+        this.log.warn('ssh handshake timeout', { connection: connection.name, client: client.address });
+        agent.end();
+      }
+    }, gateway.config.limits.handshakeTimeoutMs);
+    agent.on('authentication', (ctx: AuthContext) => {
+      this.authenticate(ctx).catch((err: Error) => {
+        this.log.error('ssh authentication failed', { error: err.message });
+        ctx.reject();
+      });
+    });
+    agent.on('ready', () => {
+      clearTimeout(handshake);
+      this.ready();
+    });
+    agent.on('error', (err: Error) => this.log.debug('ssh agent connection error', { error: err.message }));
+    agent.on('close', () => {
+      clearTimeout(handshake);
+      this.teardown('client disconnected');
+    });
+  }
+
+  get log() {
+    return this.gateway.log;
+  }
+
+  track(abort: (message: string) => void): () => void {
+    this.aborts.add(abort);
+    return () => this.aborts.delete(abort);
+  }
+
+  end(message: string): void {
+    for (const a of [...this.aborts]) a(`portcullis: ${message}`);
+    this.agent.end();
+  }
+
+  private async authenticate(ctx: AuthContext): Promise<void> {
+    if (this.session) return ctx.reject();
+    if (ctx.method === 'none') return ctx.reject(AUTH_METHODS);
+    const outcome = await identifyAgent(this.gateway, ctx);
+    if ('pending' in outcome) return ctx.accept(); // PK_OK: the client signs next
+    if ('rejected' in outcome) {
+      this.log.info('ssh auth rejected', { connection: this.connection.name, method: ctx.method, user: ctx.username, reason: outcome.rejected });
+      return ctx.reject(AUTH_METHODS);
+    }
+    let session: Session;
+    try {
+      session = await this.gateway.open({
+        connection: this.connection.name,
+        identity: outcome.identity,
+        client: { ...this.client, user: ctx.username },
+      });
+    } catch (err) {
+      this.log.info('ssh session refused', { connection: this.connection.name, subject: outcome.identity.subject, reason: (err as Error).message });
+      return ctx.reject([]);
+    }
+    if (this.closed) {
+      await session.close('client disconnected during authentication');
+      return;
+    }
+    this.session = session;
+    this.policy = new PolicyView(this.gateway, this.connection.name);
+    session.shutdown.then((reason) => this.end(`session closed: ${reason}`)).catch(() => {});
+    // Dial before accepting: channel opens that arrive right after auth success need it.
+    try {
+      this.upstream = await connectUpstream(this.connection.upstream, { timeoutMs: this.gateway.config.limits.handshakeTimeoutMs });
+      this.upstream.on('close', () => this.end('upstream connection closed'));
+      relayForwardedConnections(this);
+    } catch (err) {
+      this.upstreamError = (err as Error).message;
+      this.log.error('ssh upstream failed', { connection: this.connection.name, session: session.id, error: this.upstreamError });
+      session.record('error', { message: this.upstreamError, code: 'upstream' });
+    }
+    ctx.accept();
+  }
+
+  private ready(): void {
+    const agent = this.agent;
+    if (this.upstreamError) {
+      // The agent is who they said, but the upstream is not usable: say why on any channel, then go.
+      const why = `portcullis: upstream unavailable: ${this.upstreamError}`;
+      agent.on('session', (accept) => {
+        const s = accept();
+        const refuse = (acc: (() => import('ssh2').ServerChannel) | undefined) => {
+          const ch = acc?.();
+          if (!ch) return;
+          ch.stderr.write(`${why}\n`);
+          ch.exit(255);
+          ch.end();
+          setTimeout(() => agent.end(), 100);
+        };
+        s.on('pty', (a) => a?.());
+        s.on('env', (a) => a?.());
+        s.on('exec', (a) => refuse(a));
+        s.on('shell', (a) => refuse(a));
+        s.on('sftp', (_a, r) => {
+          r?.();
+          setTimeout(() => agent.end(), 100);
+        });
+      });
+      return;
+    }
+    agent.on('session', (accept) => handleSessionChannel(this, accept()));
+    agent.on('tcpip', (accept, reject, info) => void directTcpip(this, accept, reject, info));
+    agent.on('openssh.streamlocal', (accept, reject, info) => void directStreamlocal(this, accept, reject, info));
+    agent.on('request', (accept, reject, name, info) => void globalRequest(this, accept, reject, name, info));
+  }
+
+  private teardown(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const a of [...this.aborts]) a(`portcullis: ${reason}`);
+    this.upstream?.end();
+    void this.session?.close(reason);
+  }
+}

@@ -1,0 +1,232 @@
+// The sftp subsystem, proxied request by request: ssh2's SFTP server faces the agent, its SFTP
+// client faces the upstream. Every path operation is judged (paths made absolute, symlinks
+// resolved upstream too); reads and writes ride on the decision taken when their handle opened.
+import { posix } from 'node:path';
+import { denialMessage, type FileOp } from '@portcullis/core';
+import { type Attributes, type FileEntry, type SFTPWrapper, utils } from 'ssh2';
+import type { ChannelContext } from './channel-context.js';
+
+const { OPEN_MODE, STATUS_CODE } = utils.sftp;
+const WRITE_FLAGS = OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC;
+
+interface OpenHandle {
+  path: string;
+  dir: boolean;
+  read: number;
+  written: number;
+}
+
+type SftpError = Error & { code?: number };
+
+export async function runSftp(ctx: ChannelContext, agent: SFTPWrapper): Promise<void> {
+  const up = await new Promise<SFTPWrapper>((resolve, reject) => {
+    ctx.upstream.sftp((err, s) => (err ? reject(err) : resolve(s)));
+  }).catch((err: Error) => {
+    ctx.session.record('error', { message: `upstream sftp failed: ${err.message}` });
+    agent.end();
+    return undefined;
+  });
+  if (!up) return;
+  const home = await new Promise<string>((resolve) => up.realpath('.', (err, p) => resolve(err ? '/' : p)));
+  new SftpProxy(ctx, agent, up, home).start();
+}
+
+class SftpProxy {
+  private readonly handles = new Map<string, OpenHandle>();
+
+  constructor(
+    private readonly ctx: ChannelContext,
+    private readonly agent: SFTPWrapper,
+    private readonly up: SFTPWrapper,
+    private readonly home: string,
+  ) {}
+
+  start(): void {
+    const { agent, up } = this;
+    const close = () => {
+      for (const h of this.handles.values()) this.recordClose(h);
+      this.handles.clear();
+      up.end();
+    };
+    agent.on('end', close).on('close', close);
+    up.on('close', () => agent.end());
+    this.ctx.onAbort(() => agent.end());
+
+    agent.on('OPEN', (id: number, path: string, flags: number, attrs: Attributes) => {
+      const op: FileOp = flags & WRITE_FLAGS ? 'open-write' : 'open-read';
+      this.guarded(id, op, [path], (paths) =>
+        up.open(paths[0], flags, attrs, (err, handle) => {
+          if (err) return this.fail(id, err);
+          this.handles.set(handle.toString('hex'), { path: paths[0], dir: false, read: 0, written: 0 });
+          agent.handle(id, handle);
+        }),
+      );
+    });
+    agent.on('OPENDIR', (id: number, path: string) => {
+      this.guarded(id, 'readdir', [path], (paths) =>
+        up.opendir(paths[0], (err, handle) => {
+          if (err) return this.fail(id, err);
+          this.handles.set(handle.toString('hex'), { path: paths[0], dir: true, read: 0, written: 0 });
+          agent.handle(id, handle);
+        }),
+      );
+    });
+    agent.on('READ', (id: number, handle: Buffer, offset: number, length: number) => {
+      const h = this.handle(id, handle, false);
+      if (!h) return;
+      const buf = Buffer.allocUnsafe(Math.min(length, 256 * 1024));
+      up.read(handle, buf, 0, buf.length, offset, (err, n) => {
+        if (err) return this.fail(id, err);
+        if (n === 0) return agent.status(id, STATUS_CODE.EOF);
+        h.read += n;
+        agent.data(id, buf.subarray(0, n));
+      });
+    });
+    agent.on('WRITE', (id: number, handle: Buffer, offset: number, data: Buffer) => {
+      const h = this.handle(id, handle, false);
+      if (!h) return;
+      up.write(handle, data, 0, data.length, offset, (err) => {
+        if (err) return this.fail(id, err);
+        h.written += data.length;
+        agent.status(id, STATUS_CODE.OK);
+      });
+    });
+    agent.on('READDIR', (id: number, handle: Buffer) => {
+      if (!this.handle(id, handle, true)) return;
+      readdirFull(up, handle, (err, list) => {
+        if (err) return this.fail(id, err);
+        agent.name(id, list ?? []);
+      });
+    });
+    agent.on('FSTAT', (id: number, handle: Buffer) => {
+      if (!this.handle(id, handle)) return;
+      up.fstat(handle, (err, stats) => (err ? this.fail(id, err) : agent.attrs(id, stats)));
+    });
+    agent.on('FSETSTAT', (id: number, handle: Buffer, attrs: Attributes) => {
+      const h = this.handle(id, handle);
+      if (!h) return;
+      this.guarded(id, 'setstat', [h.path], () =>
+        up.fsetstat(handle, attrs, (err) => this.done(id, err)),
+      );
+    });
+    agent.on('CLOSE', (id: number, handle: Buffer) => {
+      const key = handle.toString('hex');
+      const h = this.handles.get(key);
+      if (!h) return agent.status(id, STATUS_CODE.FAILURE, 'invalid handle');
+      this.handles.delete(key);
+      this.recordClose(h);
+      up.close(handle, (err) => this.done(id, err));
+    });
+    agent.on('STAT', (id: number, path: string) => {
+      this.guarded(id, 'stat', [path], (p) => up.stat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))));
+    });
+    agent.on('LSTAT', (id: number, path: string) => {
+      this.guarded(id, 'stat', [path], (p) => up.lstat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))), false);
+    });
+    agent.on('SETSTAT', (id: number, path: string, attrs: Attributes) => {
+      this.guarded(id, 'setstat', [path], (p) => up.setstat(p[0], attrs, (err) => this.done(id, err)));
+    });
+    agent.on('REMOVE', (id: number, path: string) => {
+      this.guarded(id, 'remove', [path], (p) => up.unlink(p[0], (err) => this.done(id, err)), false);
+    });
+    agent.on('RMDIR', (id: number, path: string) => {
+      this.guarded(id, 'rmdir', [path], (p) => up.rmdir(p[0], (err) => this.done(id, err)));
+    });
+    agent.on('MKDIR', (id: number, path: string, attrs: Attributes) => {
+      this.guarded(id, 'mkdir', [path], (p) => up.mkdir(p[0], attrs, (err) => this.done(id, err)));
+    });
+    agent.on('RENAME', (id: number, from: string, to: string) => {
+      this.guarded(id, 'rename', [from, to], (p) => up.rename(p[0], p[1], (err) => this.done(id, err)), false);
+    });
+    agent.on('SYMLINK', (id: number, linkPath: string, targetPath: string) => {
+      // The target is judged as written (relative to the link's directory), so a link cannot open a side door.
+      const target = posix.isAbsolute(targetPath) ? targetPath : posix.join(posix.dirname(this.abs(linkPath)), targetPath);
+      this.guarded(id, 'symlink', [linkPath, target], (p) => up.symlink(targetPath, p[0], (err) => this.done(id, err)), false);
+    });
+    agent.on('READLINK', (id: number, path: string) => {
+      this.guarded(id, 'readlink', [path], (p) =>
+        up.readlink(p[0], (err, target) =>
+          err ? this.fail(id, err) : agent.name(id, [{ filename: target, longname: target, attrs: {} as Attributes }]),
+        ),
+      false);
+    });
+    agent.on('REALPATH', (id: number, path: string) => {
+      this.guarded(id, 'realpath', [path], (p) =>
+        up.realpath(p[0], (err, abs) =>
+          err ? this.fail(id, err) : agent.name(id, [{ filename: abs, longname: abs, attrs: {} as Attributes }]),
+        ),
+      false);
+    });
+    agent.on('EXTENDED', (id: number) => {
+      agent.status(id, STATUS_CODE.OP_UNSUPPORTED, 'extension not supported by the gateway');
+    });
+  }
+
+  private abs(path: string): string {
+    return posix.resolve(this.home, path || '.');
+  }
+
+  /**
+   * Judges an operation on its paths (absolute; plus where an existing path really leads, per the
+   * upstream's realpath) and runs it only when allowed. Denied → PERMISSION_DENIED with the reason.
+   */
+  private guarded(id: number, op: FileOp, paths: string[], run: (abs: string[]) => void, followLinks = true): void {
+    void (async () => {
+      const abs = paths.map((p) => this.abs(p));
+      const judged = new Set(abs);
+      for (const p of abs) {
+        // A path that does not exist yet (or a link judged as itself) resolves through its directory.
+        const viaDir = async () => {
+          const dir = await this.realpath(posix.dirname(p));
+          return dir ? posix.join(dir, posix.basename(p)) : undefined;
+        };
+        const real = (followLinks ? await this.realpath(p) : undefined) ?? (await viaDir());
+        if (real) judged.add(real);
+      }
+      const decision = await this.ctx.session.judge({ kind: 'file', op, paths: [...judged], via: 'sftp' }, { signal: this.ctx.signal });
+      if (decision.action !== 'allow') {
+        this.agent.status(id, STATUS_CODE.PERMISSION_DENIED, denialMessage(decision));
+        return;
+      }
+      run(abs);
+    })().catch((err: Error) => {
+      this.ctx.log.error('sftp request failed', { session: this.ctx.session.id, error: err.message });
+      this.agent.status(id, STATUS_CODE.FAILURE, `portcullis: ${err.message}`);
+    });
+  }
+
+  private realpath(path: string): Promise<string | undefined> {
+    return new Promise((resolve) => this.up.realpath(path, (err, p) => resolve(err ? undefined : p)));
+  }
+
+  private handle(id: number, handle: Buffer, dir?: boolean): OpenHandle | undefined {
+    const h = this.handles.get(handle.toString('hex'));
+    // Only handles this proxy opened (and judged) are usable.
+    if (!h || (dir !== undefined && h.dir !== dir)) {
+      this.agent.status(id, STATUS_CODE.FAILURE, 'invalid handle');
+      return undefined;
+    }
+    return h;
+  }
+
+  private done(id: number, err: SftpError | undefined | null): void {
+    if (err) this.fail(id, err);
+    else this.agent.status(id, STATUS_CODE.OK);
+  }
+
+  private fail(id: number, err: SftpError): void {
+    const code = typeof err.code === 'number' ? err.code : STATUS_CODE.FAILURE;
+    this.agent.status(id, code, err.message);
+  }
+
+  private recordClose(h: OpenHandle): void {
+    if (h.dir) return;
+    this.ctx.session.record('result', { path: h.path, bytes_read: h.read, bytes_written: h.written });
+  }
+}
+
+// ssh2's readdir drops "." and ".." unless asked for the full listing (its types omit the option).
+type ReaddirFull = (handle: Buffer, opts: { full: boolean }, cb: (err: SftpError | undefined, list?: FileEntry[]) => void) => void;
+function readdirFull(up: SFTPWrapper, handle: Buffer, cb: (err: SftpError | undefined, list?: FileEntry[]) => void): void {
+  (up.readdir as unknown as ReaddirFull).call(up, handle, { full: true }, cb);
+}
