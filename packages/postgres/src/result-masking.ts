@@ -1,0 +1,203 @@
+// Masks what the upstream returns (backend → agent), one message at a time: DataRow values,
+// COPY TO STDOUT rows, error/notice fields and NOTIFY payloads. A message with nothing to mask is
+// reported unchanged (undefined) so the caller forwards the original bytes without a copy.
+import type { MaskColumn, Masker } from '@portcullis/core';
+import type { ColumnDescription } from './backend-reader.js';
+import { dataRow, fieldsMessage } from './backend-writer.js';
+import type { TableNames } from './catalog-lookup.js';
+
+/** How one result column is treated: Skip — not inspected (fixed-form or binary non-text type);
+ * Text — text bytes in the client encoding; BinaryJsonb — a version byte, then JSON text. */
+export const ColumnMode = { Skip: 0, Text: 1, BinaryJsonb: 2 } as const;
+export type ColumnMode = (typeof ColumnMode)[keyof typeof ColumnMode];
+
+export interface ColumnPlan {
+  name: string;
+  context: MaskColumn;
+  mode: ColumnMode;
+  binary: boolean;
+}
+
+// Types whose text form cannot carry free text (numbers too short to be a card/phone, booleans,
+// dates and times, uuids, byte strings shown as hex): not inspected, for speed.
+const FIXED_FORM_TYPES = new Set([
+  16, 17, 21, 26, 28, 29, 700, 701, 1082, 1083, 1114, 1184, 1186, 1266, 2950, 3220,
+]);
+// Types whose binary form is their text: text, varchar, bpchar, name, json, xml, unknown, char.
+const BINARY_TEXT_TYPES = new Set([25, 1043, 1042, 19, 114, 142, 705, 18]);
+const JSONB = 3802;
+/** User-defined types (citext, enums, domains' own OIDs) start here; their binary form is often text. */
+const FIRST_USER_OID = 16384;
+
+/** Builds the per-column plan from a RowDescription and the catalog names of its tables. */
+export function planColumns(
+  cols: ColumnDescription[],
+  names: (oid: number) => TableNames | null | undefined,
+): ColumnPlan[] {
+  return cols.map((c) => {
+    const t = c.tableOid !== 0 ? names(c.tableOid) : undefined;
+    // The catalog's attribute name, not the alias, so `SELECT secret AS x` still meets `t.secret` rules.
+    const context: MaskColumn = t
+      ? { table: t.table, column: t.columns.get(c.attnum) ?? c.name }
+      : { column: c.name };
+    let mode: ColumnMode;
+    if (c.format === 0) mode = FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
+    else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
+    else if (c.typeOid === JSONB) mode = ColumnMode.BinaryJsonb;
+    else mode = ColumnMode.Skip;
+    return { name: c.name, context, mode, binary: c.format !== 0 };
+  });
+}
+
+export type TextEncoding = 'utf8' | 'latin1';
+
+/**
+ * Masks one DataRow. Returns a new message when a value changed, else undefined.
+ * Throws RangeError on a malformed row (the caller ends the session).
+ */
+export function maskDataRow(
+  buf: Buffer,
+  start: number,
+  end: number,
+  plan: ColumnPlan[],
+  masker: Masker,
+  enc: TextEncoding,
+): Buffer | undefined {
+  const n = buf.readInt16BE(start + 5);
+  let p = start + 7;
+  let changed: (Buffer | null)[] | undefined;
+  for (let i = 0; i < n; i++) {
+    if (p + 4 > end) throw new RangeError('DataRow truncated');
+    const len = buf.readInt32BE(p);
+    p += 4;
+    if (len < 0) continue;
+    if (p + len > end) throw new RangeError('DataRow truncated');
+    const col = plan[i];
+    if (col !== undefined && col.mode !== ColumnMode.Skip && len > 0) {
+      const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
+      const text = buf.toString(enc, p + off, p + len);
+      const masked = masker.value(text, col.context);
+      if (masked !== text) {
+        changed ??= new Array(n);
+        const body = Buffer.from(masked, enc);
+        changed[i] = off ? Buffer.concat([buf.subarray(p, p + 1), body]) : body;
+      }
+    }
+    p += len;
+  }
+  if (!changed) return undefined;
+  // Rebuild: changed fields from `changed`, the rest copied from the original row.
+  const values: (Buffer | null)[] = [];
+  p = start + 7;
+  for (let i = 0; i < n; i++) {
+    const len = buf.readInt32BE(p);
+    p += 4;
+    const orig = len < 0 ? null : buf.subarray(p, p + len);
+    if (len > 0) p += len;
+    values.push(changed[i] !== undefined ? changed[i] : orig);
+  }
+  return dataRow(values);
+}
+
+/** A row as the agent sees it, for the recorded preview: text values, binary ones as \x hex. */
+export function previewRow(
+  buf: Buffer,
+  start: number,
+  plan: ColumnPlan[],
+  enc: TextEncoding,
+): (string | null)[] {
+  const n = buf.readInt16BE(start + 5);
+  let p = start + 7;
+  const row: (string | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = buf.readInt32BE(p);
+    p += 4;
+    if (len < 0) {
+      row.push(null);
+      continue;
+    }
+    const col = plan[i];
+    if (col?.binary && col.mode === ColumnMode.Skip) row.push(`\\x${buf.toString('hex', p, p + len)}`);
+    else row.push(buf.toString(enc, p + (col?.mode === ColumnMode.BinaryJsonb ? 1 : 0), p + len));
+    p += len;
+  }
+  return row;
+}
+
+/** Masks the text fields of an ErrorResponse/NoticeResponse (message, detail, hint, where, context). */
+export function maskFields(
+  type: 'E' | 'N',
+  fields: [string, string][],
+  masker: Masker,
+): { message: Buffer | undefined; fields: [string, string][] } {
+  let changed = false;
+  const out = fields.map(([k, v]): [string, string] => {
+    if (!MASKED_FIELDS.has(k)) return [k, v];
+    const m = masker.value(v);
+    if (m !== v) changed = true;
+    return [k, m];
+  });
+  return { message: changed ? fieldsMessage(type, out) : undefined, fields: out };
+}
+
+/** M message, D detail, H hint, W where (context), q internal query, s/t/c schema/table/column names stay. */
+const MASKED_FIELDS = new Set(['M', 'D', 'H', 'W', 'q', 'p']);
+
+/**
+ * Binary COPY rows: each CopyData carries whole tuples (Postgres sends one tuple per message),
+ * possibly preceded by the file header. Every field is treated as possibly text; a field is
+ * rewritten only when the masker changed it. Returns undefined when nothing changed.
+ */
+export class BinaryCopyMasker {
+  private headerSeen = false;
+
+  constructor(
+    private readonly masker: Masker,
+    private readonly enc: TextEncoding,
+  ) {}
+
+  /** `data` is a CopyData payload. Throws RangeError when it does not hold whole tuples. */
+  mask(data: Buffer): Buffer | undefined {
+    let p = 0;
+    const parts: Buffer[] = [];
+    let changed = false;
+    let last = 0;
+    if (!this.headerSeen) {
+      if (data.length < 19 || data.toString('latin1', 0, 11) !== 'PGCOPY\n\xff\r\n\0')
+        throw new RangeError('binary COPY header missing');
+      const ext = data.readInt32BE(15);
+      p = 19 + ext;
+      if (ext < 0 || p > data.length) throw new RangeError('binary COPY header truncated');
+      this.headerSeen = true;
+    }
+    while (p < data.length) {
+      if (p + 2 > data.length) throw new RangeError('binary COPY tuple truncated');
+      const nf = data.readInt16BE(p);
+      p += 2;
+      if (nf === -1) continue; // trailer
+      for (let i = 0; i < nf; i++) {
+        if (p + 4 > data.length) throw new RangeError('binary COPY tuple truncated');
+        const len = data.readInt32BE(p);
+        p += 4;
+        if (len < 0) continue;
+        if (p + len > data.length) throw new RangeError('binary COPY tuple truncated');
+        if (len > 0) {
+          const text = data.toString(this.enc, p, p + len);
+          const masked = this.masker.value(text);
+          if (masked !== text) {
+            const body = Buffer.from(masked, this.enc);
+            const lenBuf = Buffer.allocUnsafe(4);
+            lenBuf.writeInt32BE(body.length, 0);
+            parts.push(data.subarray(last, p - 4), lenBuf, body);
+            last = p + len;
+            changed = true;
+          }
+        }
+        p += len;
+      }
+    }
+    if (!changed) return undefined;
+    parts.push(data.subarray(last));
+    return Buffer.concat(parts);
+  }
+}
