@@ -8,6 +8,7 @@ type Loader = () => Promise<CliCommand>;
 const verbs: Record<string, Loader> = {
   check: async () => (await import('./commands/check.js')).default,
   start: async () => (await import('./commands/start.js')).default,
+  demo: async () => (await import('./commands/demo.js')).default,
   'policy test': async () => (await import('./commands/policy-test.js')).default,
   'policy explain': async () => (await import('./commands/policy-explain.js')).default,
   'keys generate': async () => (await import('./commands/keys-generate.js')).default,
