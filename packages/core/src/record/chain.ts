@@ -95,7 +95,7 @@ export function verifyChain(meta: SessionMeta, entries: StoredEntry[]): VerifyRe
       if (e.seq < expected || (later !== undefined && later > i)) {
         return {
           ok: false,
-          seq: e.seq < expected ? e.seq : expected,
+          seq: Math.min(e.seq, expected),
           problem: 'reordered',
           detail:
             e.seq < expected

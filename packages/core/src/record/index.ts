@@ -9,5 +9,16 @@ export {
   verifyChain,
 } from './chain.js';
 export { fileStoreDir, type OpenStoreOptions, openStore, storeConfigFromUrl } from './open-store.js';
+export {
+  type CommandSummary,
+  describeFrame,
+  type FrameValue,
+  frameValue,
+  isTerminalSession,
+  resultSummary,
+  summarizeCommands,
+  terminalOutput,
+  toAsciicast,
+} from './render.js';
 export type { RecordStore, SessionFilter, SessionRecorder } from './store.js';
 export { SESSION_ID } from './store.js';
