@@ -1,1 +1,111 @@
-export {};
+// The shell analyzer: bash text (an exec command or a pty line) and SFTP/scp operations → ShellUnits.
+import type { Analysis, FileCommand, ShellUnit } from '../../types.js';
+import { analyzeScript, DEFAULT_LIMITS, type ShellLimits, ShellParseFailure } from './analyze.js';
+import { fileOpUnit } from './file-ops.js';
+import { loadBashParser, type Parser } from './grammar.js';
+import { defaultHome } from './paths.js';
+import { RESERVED_CHARS } from './words.js';
+
+export { COMMAND_OPTIONS, DEFAULT_LIMITS, type ShellLimits } from './analyze.js';
+export { DYNAMIC_COMMANDS, STATE_VARIABLES } from './dynamic.js';
+export { FILE_OP_COMMANDS } from './file-ops.js';
+export { FLAG_ALIASES } from './flags.js';
+export { WRAPPERS } from './wrappers.js';
+
+export interface ShellAnalyzeOptions {
+  /** Home directory for `~` and `$HOME`; default `/root` for root (or no user), else `/home/<user>`. */
+  home?: string;
+  /** The upstream login user (only used to derive the default home). */
+  user?: string;
+}
+
+export interface ShellAnalyzerOptions {
+  limits?: Partial<ShellLimits>;
+  /** Entries kept in the exact-text LRU cache (0 disables it). */
+  cacheSize?: number;
+}
+
+export class ShellAnalyzer {
+  private readonly cache = new Map<string, Analysis>();
+
+  private constructor(
+    private readonly parser: Parser,
+    private readonly limits: ShellLimits,
+    private readonly cacheSize: number,
+  ) {}
+
+  /** Loads the bash grammar (once per process) and returns an analyzer. */
+  static async create(opts: ShellAnalyzerOptions = {}): Promise<ShellAnalyzer> {
+    const parser = await loadBashParser();
+    return new ShellAnalyzer(parser, { ...DEFAULT_LIMITS, ...opts.limits }, opts.cacheSize ?? 2048);
+  }
+
+  /**
+   * Every command the text would run, one unit each. Never throws: input that cannot be parsed (or
+   * exceeds a limit) returns `parseError`, with whatever units were found before the problem.
+   * The returned object is shared with the cache and frozen: do not modify it.
+   */
+  analyze(text: string, opts: ShellAnalyzeOptions = {}): Analysis {
+    const home = opts.home ?? defaultHome(opts.user);
+    if (typeof text !== 'string') return { units: [], parseError: 'shell command is not text' };
+    if (text.length > this.limits.maxLength)
+      return {
+        units: [],
+        parseError: `shell command too long (${text.length} characters; the limit is ${this.limits.maxLength})`,
+      };
+    const key = `${home}\0${text}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const result = deepFreeze(this.run(text, home));
+    if (this.cacheSize > 0) {
+      this.cache.set(key, result);
+      if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return result;
+  }
+
+  /** An SFTP/scp operation as its equivalent command (see FILE_OP_COMMANDS), paths resolved against home. */
+  analyzeFile(cmd: FileCommand, opts: ShellAnalyzeOptions = {}): Analysis {
+    const home = opts.home ?? defaultHome(opts.user);
+    try {
+      const r = fileOpUnit(cmd, home);
+      return 'error' in r ? { units: [], parseError: r.error } : { units: [r.unit] };
+    } catch (e) {
+      return { units: [], parseError: `file operation could not be analysed: ${(e as Error).message}` };
+    }
+  }
+
+  private run(text: string, home: string): Analysis {
+    if (text.includes('\0')) return { units: [], parseError: 'shell command contains a NUL byte' };
+    if (RESERVED_CHARS.test(text))
+      return { units: [], parseError: 'shell command contains reserved characters (U+E000–U+E004)' };
+    const units: ShellUnit[] = [];
+    try {
+      analyzeScript({ parser: this.parser, home, limits: this.limits, units, written: new Set() }, text);
+      return { units };
+    } catch (e) {
+      if (e instanceof ShellParseFailure) return { units, parseError: e.message };
+      if (e instanceof RangeError) return { units, parseError: 'shell command nested too deeply' };
+      return {
+        units,
+        parseError: `shell command could not be analysed: ${(e as Error)?.message ?? String(e)}`,
+      };
+    }
+  }
+}
+
+function deepFreeze(a: Analysis): Analysis {
+  for (const u of a.units) {
+    const s = u as ShellUnit;
+    Object.freeze(s.args);
+    Object.freeze(s.paths);
+    if (s.notes) Object.freeze(s.notes);
+    Object.freeze(s);
+  }
+  Object.freeze(a.units);
+  return Object.freeze(a);
+}

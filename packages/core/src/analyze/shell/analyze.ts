@@ -1,0 +1,1233 @@
+// Walks a bash syntax tree and reports one ShellUnit per command that would run, following
+// wrappers, nested shells and substitutions. Tables live in wrappers.ts, dynamic.ts, flags.ts and
+// paths.ts; this file only applies them.
+import type { ShellUnit } from '../../types.js';
+import {
+  AWK_RISK,
+  AWKS,
+  COMMAND_VARIABLES,
+  GIT_COMMAND_KEYS,
+  GIT_EXEC_KEYS,
+  INLINE_CODE_RISK,
+  type InterpreterSpec,
+  interpreterFor,
+  SED_RISK,
+  SHELLS,
+  stateVariable,
+} from './dynamic.js';
+import { normaliseFlags } from './flags.js';
+import type { Parser, SyntaxNode } from './grammar.js';
+import { FILE_COMMANDS, looksLikePath, normalisePath } from './paths.js';
+import {
+  evalAssignmentValue,
+  evalWord,
+  markBraceWords,
+  restore,
+  visitNested,
+  type Word,
+  type WordEnv,
+} from './words.js';
+import { unwrap, WRAPPERS, type WrapperSpec } from './wrappers.js';
+
+export interface ShellLimits {
+  /** Longest input accepted, in characters. */
+  maxLength: number;
+  /** How many times a string may be re-parsed inside another (`bash -c "bash -c '…'"`). */
+  maxNesting: number;
+  /** Deepest syntax tree walked. */
+  maxTreeDepth: number;
+  /** Most units reported for one input. */
+  maxUnits: number;
+}
+
+export const DEFAULT_LIMITS: ShellLimits = {
+  maxLength: 128 * 1024,
+  maxNesting: 6,
+  maxTreeDepth: 400,
+  maxUnits: 5000,
+};
+
+/** Aborts the walk; its message becomes the analysis' parseError. */
+export class ShellParseFailure extends Error {}
+
+type Stdin =
+  | { kind: 'pipe'; from: string }
+  | { kind: 'text'; text: string; literal: boolean }
+  | { kind: 'file'; path: string; literal: boolean };
+
+interface ExecCtx {
+  stdin?: Stdin;
+  redirPaths: string[];
+  notes: string[];
+  dynamic: string[];
+  /** A token the running wrapper replaces with input it reads (`xargs -I X`, find's `{}`). */
+  placeholder?: string;
+  /** The wrapper appends arguments read from stdin (xargs). */
+  fromInput?: boolean;
+}
+
+interface Shared {
+  parser: Parser;
+  home: string;
+  limits: ShellLimits;
+  units: ShellUnit[];
+  /** Files written or downloaded earlier in this input (normalised paths). */
+  written: Set<string>;
+}
+
+interface Scope {
+  /** Tracked variables: a literal value, or null once it is unknown. */
+  vars: Map<string, string | null>;
+  functions: Set<string>;
+  aliases: Set<string>;
+}
+
+const STATEMENTS = new Set([
+  'program',
+  'list',
+  'pipeline',
+  'compound_statement',
+  'subshell',
+  'do_group',
+  'if_statement',
+  'elif_clause',
+  'else_clause',
+  'while_statement',
+  'case_statement',
+  'case_item',
+  'negated_command',
+  'c_style_for_statement',
+  'for_statement',
+  'command',
+  'redirected_statement',
+  'variable_assignment',
+  'variable_assignments',
+  'declaration_command',
+  'unset_command',
+  'function_definition',
+  'test_command',
+  'heredoc_redirect',
+]);
+
+const STDIN_PATH = /^(-|\/dev\/stdin|\/dev\/fd\/\d+|\/proc\/self\/fd\/\d+|\/dev\/tcp\/.*|\/dev\/udp\/.*)$/;
+
+function basename(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 || i === p.length - 1 ? p : p.slice(i + 1);
+}
+
+function literalWord(text: string): Word {
+  return { text, literal: true, fromVar: false, glob: false, procSub: false, unknown: [], expanded: false };
+}
+
+export function analyzeScript(shared: Shared, text: string): void {
+  new Walk(shared, { vars: new Map(), functions: new Set(), aliases: new Set() }, 0, []).run(text, '');
+}
+
+class Walk implements WordEnv {
+  private pending: string[] = [];
+  /** Paths in `NAME=/path cmd` prefix assignments of the command being read. */
+  private prefixPaths: string[] = [];
+
+  constructor(
+    private readonly s: Shared,
+    private readonly scope: Scope,
+    private readonly nesting: number,
+    /** Notes every unit of this walk carries (`from bash -c`). */
+    private readonly origin: string[],
+  ) {}
+
+  get home(): string {
+    return this.s.home;
+  }
+  get ifs(): string | undefined {
+    if (!this.scope.vars.has('IFS')) return ' \t\n';
+    return this.scope.vars.get('IFS') ?? undefined;
+  }
+  lookup(name: string): string | undefined {
+    if (name === 'USER' || name === 'LOGNAME') return this.scope.vars.get(name) ?? basename(this.s.home);
+    return this.scope.vars.get(name) ?? undefined;
+  }
+  note(text: string): void {
+    if (!this.pending.includes(text)) this.pending.push(text);
+  }
+  visitSubstitution(node: SyntaxNode): void {
+    const t = node.text;
+    if (t.startsWith('`') && t.includes('\\')) {
+      // Inside backticks `\``, `\$` and `\\` are escapes: nested backticks only appear after unescaping.
+      const inner = restore(t.slice(1, t.endsWith('`') ? -1 : undefined)).replace(/\\([`$\\])/g, '$1');
+      this.reparse(inner, { shared: true, label: 'backticks' });
+      return;
+    }
+    const n = node.namedChildCount;
+    for (let i = 0; i < n; i++) this.visit(node.namedChild(i)!, 1, undefined);
+  }
+
+  run(text: string, label: string): void {
+    const tree = this.s.parser.parse(markBraceWords(text));
+    if (!tree) throw new ShellParseFailure(`${label}could not be parsed`);
+    try {
+      const root = tree.rootNode;
+      if (root.hasError) throw new ShellParseFailure(label + describeError(root));
+      this.visit(root, 0, undefined);
+    } finally {
+      tree.delete();
+    }
+  }
+
+  // ── statements ───────────────────────────────────────────────────────────
+  private visit(node: SyntaxNode, depth: number, pipe: Stdin | undefined, continuesPipe = false): void {
+    if (depth > this.s.limits.maxTreeDepth)
+      throw new ShellParseFailure(`nested too deeply (more than ${this.s.limits.maxTreeDepth} levels)`);
+    switch (node.type) {
+      case 'command':
+        this.command(node, [], pipe);
+        return;
+      case 'redirected_statement':
+        this.redirected(node, depth, pipe);
+        return;
+      case 'pipeline': {
+        let prev: string | undefined;
+        const n = node.namedChildCount;
+        for (let i = 0; i < n; i++) {
+          const c = node.namedChild(i)!;
+          if (c.type === 'comment') continue;
+          const stdin: Stdin | undefined =
+            prev !== undefined
+              ? { kind: 'pipe', from: prev }
+              : continuesPipe
+                ? (pipe ?? { kind: 'pipe', from: '' })
+                : pipe;
+          this.visit(c, depth + 1, stdin);
+          prev = restore(c.text);
+        }
+        return;
+      }
+      case 'variable_assignment':
+        this.assignment(node, true);
+        return;
+      case 'declaration_command':
+        this.declaration(node);
+        return;
+      case 'unset_command':
+        this.unset(node);
+        return;
+      case 'function_definition':
+        this.functionDefinition(node, depth);
+        return;
+      case 'test_command':
+        this.testCommand(node);
+        return;
+      case 'comment':
+        return;
+      case 'command_substitution':
+      case 'process_substitution':
+        this.visitSubstitution(node);
+        return;
+      case 'for_statement': {
+        const v = node.childForFieldName('variable');
+        if (v) this.scope.vars.set(v.text, null);
+        break;
+      }
+    }
+    const n = node.namedChildCount;
+    for (let i = 0; i < n; i++) {
+      const c = node.namedChild(i)!;
+      if (STATEMENTS.has(c.type)) this.visit(c, depth + 1, pipe);
+      else if (c.type === 'command_substitution' || c.type === 'process_substitution')
+        this.visitSubstitution(c);
+      else visitNested(c, this);
+    }
+  }
+
+  private redirected(node: SyntaxNode, depth: number, pipe: Stdin | undefined): void {
+    const body = node.childForFieldName('body');
+    const redirects: SyntaxNode[] = [];
+    const n = node.childCount;
+    for (let i = 0; i < n; i++) if (node.fieldNameForChild(i) === 'redirect') redirects.push(node.child(i)!);
+    if (body?.type === 'command') {
+      this.command(body, redirects, pipe);
+      return;
+    }
+    const start = this.s.units.length;
+    if (body) this.visit(body, depth + 1, pipe);
+    const r = this.redirects(redirects);
+    if (r.paths.length > 0) {
+      if (this.s.units.length === start) this.unit('', [], r.paths, [], ['redirection without a command']);
+      for (let i = start; i < this.s.units.length; i++) {
+        const u = this.s.units[i]!;
+        for (const p of r.paths) if (!u.paths.includes(p)) u.paths.push(p);
+      }
+    }
+    for (const st of r.statements) this.visit(st, depth + 1, { kind: 'pipe', from: body?.text ?? '' }, true);
+  }
+
+  private redirects(nodes: SyntaxNode[]): { paths: string[]; stdin?: Stdin; statements: SyntaxNode[] } {
+    const paths: string[] = [];
+    const statements: SyntaxNode[] = [];
+    let stdin: Stdin | undefined;
+    for (const r of nodes) {
+      if (r.type === 'file_redirect') {
+        let op = '';
+        const n = r.childCount;
+        let dest: SyntaxNode | null = null;
+        for (let i = 0; i < n; i++) {
+          const c = r.child(i)!;
+          if (!c.isNamed) op += c.type;
+          else if (r.fieldNameForChild(i) === 'destination') dest = c;
+        }
+        if (!dest) continue;
+        if ((op === '>&' || op === '<&') && /^(\d+-?|-)$/.test(dest.text)) continue; // fd duplication
+        for (const w of evalWord(dest, this)) {
+          paths.push(w.text);
+          if (op.includes('>')) this.s.written.add(normalisePath(w.text));
+          if (op === '<') stdin = { kind: 'file', path: w.text, literal: w.literal && !w.procSub };
+        }
+      } else if (r.type === 'herestring_redirect') {
+        const v = r.namedChild(0);
+        if (!v) continue;
+        const w = evalAssignmentValue(v, this);
+        stdin = { kind: 'text', text: w.text, literal: w.literal };
+      } else if (r.type === 'heredoc_redirect') {
+        let quoted = false;
+        let text = '';
+        let literal = true;
+        let dash = false;
+        const n = r.childCount;
+        for (let i = 0; i < n; i++) {
+          const c = r.child(i)!;
+          if (c.type === '<<-') dash = true;
+          else if (c.type === 'heredoc_start') quoted = /['"\\]/.test(c.text);
+          else if (c.type === 'heredoc_body') {
+            text = restore(c.text);
+            if (!quoted) {
+              const m = c.namedChildCount;
+              for (let j = 0; j < m; j++) {
+                const b = c.namedChild(j)!;
+                if (b.type === 'heredoc_content') continue;
+                literal = false;
+                if (b.type === 'command_substitution') this.visitSubstitution(b);
+                else visitNested(b, this);
+              }
+            }
+          } else if (STATEMENTS.has(c.type)) statements.push(c);
+        }
+        if (dash) text = text.replace(/^\t+/gm, '');
+        stdin = { kind: 'text', text, literal };
+      }
+    }
+    return { paths, stdin, statements };
+  }
+
+  private command(node: SyntaxNode, outerRedirects: SyntaxNode[], pipe: Stdin | undefined): void {
+    this.pending = [];
+    const assigns: SyntaxNode[] = [];
+    const words: Word[] = [];
+    const redirects = [...outerRedirects];
+    const n = node.namedChildCount;
+    for (let i = 0; i < n; i++) {
+      const c = node.namedChild(i)!;
+      switch (c.type) {
+        case 'variable_assignment':
+          assigns.push(c);
+          break;
+        case 'file_redirect':
+        case 'heredoc_redirect':
+        case 'herestring_redirect':
+          redirects.push(c);
+          break;
+        case 'comment':
+          break;
+        default:
+          for (const w of evalWord(c, this)) words.push(w);
+      }
+    }
+    const ctx: ExecCtx = { redirPaths: [], notes: [], dynamic: [] };
+    this.prefixPaths = [];
+    for (const a of assigns) {
+      const r = this.assignment(a, false);
+      if (r) ctx.dynamic.push(r);
+    }
+    const prefixPaths = this.prefixPaths;
+    const r = this.redirects(redirects);
+    ctx.redirPaths = [...prefixPaths, ...r.paths];
+    ctx.stdin = r.stdin ?? pipe;
+    ctx.notes = this.pending;
+    this.pending = [];
+    this.exec(words, ctx);
+    for (const st of r.statements) this.visit(st, 1, { kind: 'pipe', from: node.text }, true);
+  }
+
+  /** Handles `NAME=value`; returns a dynamic reason when the variable changes what runs. */
+  private assignment(node: SyntaxNode, persists: boolean): string | undefined {
+    const nameNode = node.childForFieldName('name');
+    const valueNode = node.childForFieldName('value');
+    if (!nameNode) return undefined;
+    if (nameNode.type !== 'variable_name') visitNested(nameNode, this);
+    const name =
+      nameNode.type === 'variable_name' ? nameNode.text : (nameNode.namedChild(0)?.text ?? nameNode.text);
+    const value = valueNode ? evalAssignmentValue(valueNode, this) : literalWord('');
+    const appends = node.text.slice(nameNode.text.length).startsWith('+=');
+    if (persists) {
+      this.scope.vars.set(name, value.literal && !appends && valueNode?.type !== 'array' ? value.text : null);
+    }
+    if (!persists && looksLikePath(value.text)) this.prefixPaths.push(value.text);
+    const why = stateVariable(name);
+    if (!why) return undefined;
+    const reason = `${name}= ${why}`;
+    if (COMMAND_VARIABLES.has(name)) this.commandValue(name, value);
+    if (persists) this.unit('', [literalWord(`${name}=${value.text}`)], [], [reason], []);
+    return reason;
+  }
+
+  /** A variable or option whose value is a command line: analyse it too. */
+  private commandValue(label: string, value: Word): void {
+    if (!value.literal) return;
+    const text = value.text.replace(/^\s*\|\|?/, '').replace(/%s/g, 'FILE');
+    if (text.trim() !== '') this.reparse(text, { shared: false, label: `${label} value` });
+  }
+
+  private declaration(node: SyntaxNode): void {
+    this.pending = [];
+    const keyword = node.child(0)?.type ?? 'declare';
+    const args: Word[] = [];
+    const dyn: string[] = [];
+    let exportFunctions = false;
+    let exporting = keyword === 'export';
+    const n = node.namedChildCount;
+    for (let i = 0; i < n; i++) {
+      const c = node.namedChild(i)!;
+      if (c.type === 'variable_assignment') {
+        const r = this.assignment(c, true);
+        if (r) dyn.push(r);
+        const name = c.childForFieldName('name')?.text ?? '';
+        const v = c.childForFieldName('value');
+        args.push(literalWord(`${name}=${v ? evalAssignmentValue(v, this).text : ''}`));
+        // A unit for the assignment was already emitted above; keep one unit per declaration.
+        if (r) this.s.units.pop();
+      } else {
+        for (const w of evalWord(c, this)) {
+          args.push(w);
+          if (/^-[a-zA-Z]*f/.test(w.text)) exportFunctions = true;
+          if (/^-[a-zA-Z]*x/.test(w.text)) exporting = true;
+          if (c.type === 'variable_name' || c.type === 'word') {
+            if (!w.text.startsWith('-')) {
+              const why = stateVariable(w.text);
+              if (why && exporting) dyn.push(`exports ${w.text}: ${why}`);
+            }
+          }
+        }
+      }
+    }
+    if (exportFunctions && exporting) dyn.push(`${keyword} -f exports shell functions to child shells`);
+    this.unit(keyword, args, [], dyn, this.pending);
+  }
+
+  private unset(node: SyntaxNode): void {
+    const args: Word[] = [];
+    const n = node.namedChildCount;
+    for (let i = 0; i < n; i++) {
+      for (const w of evalWord(node.namedChild(i)!, this)) {
+        args.push(w);
+        if (!w.text.startsWith('-')) this.scope.vars.set(w.text, null);
+      }
+    }
+    this.unit('unset', args, [], [], []);
+  }
+
+  private functionDefinition(node: SyntaxNode, depth: number): void {
+    const name = node.childForFieldName('name')?.text ?? '';
+    this.scope.functions.add(name);
+    this.unit(
+      '',
+      [literalWord(name)],
+      [],
+      [`defines the function ${name} (changes what a later ${name} runs); its body is analysed as commands`],
+      [],
+    );
+    const body = node.childForFieldName('body');
+    if (body) this.visit(body, depth + 1, undefined);
+  }
+
+  private testCommand(node: SyntaxNode): void {
+    this.pending = [];
+    const open = node.child(0)?.type ?? '[[';
+    const args: Word[] = [];
+    const collect = (c: SyntaxNode): void => {
+      switch (c.type) {
+        case 'word':
+        case 'string':
+        case 'raw_string':
+        case 'concatenation':
+        case 'simple_expansion':
+        case 'expansion':
+        case 'command_substitution':
+        case 'number':
+        case 'ansi_c_string':
+          for (const w of evalWord(c, this)) args.push(w);
+          return;
+        case 'test_operator':
+          args.push(literalWord(c.text));
+          return;
+      }
+      const m = c.namedChildCount;
+      for (let i = 0; i < m; i++) collect(c.namedChild(i)!);
+    };
+    const n = node.namedChildCount;
+    for (let i = 0; i < n; i++) collect(node.namedChild(i)!);
+    this.unit(open, args, [], [], this.pending);
+  }
+
+  // ── one command: the unit, then whatever it runs ──────────────────────────
+  private exec(argv: Word[], ctx: ExecCtx): void {
+    if (argv.length === 0) {
+      if (ctx.redirPaths.length > 0 || ctx.dynamic.length > 0)
+        this.unit('', [], ctx.redirPaths, ctx.dynamic, [
+          ...ctx.notes,
+          'redirection or assignment without a command',
+        ]);
+      return;
+    }
+    const name = argv[0]!;
+    // tree-sitter reads the `}` closing `time { …; }` as a command of its own; bash has no such command.
+    if (name.text === '}' && name.literal && argv.length === 1) return;
+    const dyn = [...ctx.dynamic];
+    const notes = [...ctx.notes];
+    let command = basename(name.text);
+    if (!name.literal) {
+      if (/[$`]/.test(command) || command === '') command = '';
+      dyn.push(`the command name is not literal (${name.unknown.join(' ') || name.text})`);
+    } else if (name.fromVar) dyn.push(`the command name comes from a variable (${command})`);
+    if (name.glob) dyn.push(`the command name is a glob (${name.text})`);
+    if (ctx.placeholder && name.text.includes(ctx.placeholder))
+      dyn.push('the command name comes from the input');
+    if (name.expanded) notes.push('the command name comes from brace expansion or $IFS splitting');
+    if (this.scope.functions.has(command)) notes.push(`calls the function ${command} defined in this input`);
+    if (this.scope.aliases.has(command))
+      notes.push(`may run the alias ${command} defined in this input (when aliases expand)`);
+    const args = argv.slice(1);
+    // A wrapper's own flags stop where the wrapped command starts (`sudo -u x rm -rf` → sudo has -u only).
+    const spec = Object.hasOwn(WRAPPERS, command) ? WRAPPERS[command] : undefined;
+    const own = spec ? args.length - unwrap(spec, args).argv.length : args.length;
+    const unit = this.unit(command, args, ctx.redirPaths, dyn, notes, own);
+    this.special(command, unit, args, ctx);
+  }
+
+  private unit(
+    command: string,
+    argWords: Word[],
+    extraPaths: string[],
+    dyn: string[],
+    notes: string[],
+    ownArgs = argWords.length,
+  ): ShellUnit {
+    if (this.s.units.length >= this.s.limits.maxUnits)
+      throw new ShellParseFailure(`too many commands (more than ${this.s.limits.maxUnits})`);
+    const args = argWords.map((w) => w.text);
+    const synthetic = normaliseFlags(command, ownArgs < args.length ? args.slice(0, ownArgs) : args);
+    const paths: string[] = [];
+    const addPath = (p: string) => {
+      if (p === '') return;
+      if (!paths.includes(p)) paths.push(p);
+      const n = normalisePath(p);
+      if (!paths.includes(n)) paths.push(n);
+    };
+    const fileCommand = FILE_COMMANDS.has(command);
+    let operands = false;
+    for (let k = 0; k < argWords.length; k++) {
+      const a = args[k]!;
+      const w = argWords[k]!;
+      // `$(…)`, backticks or `<(…)` as a whole word: its value is unknown, its commands are units already.
+      if (!w.literal && (w.procSub || /^(\$\(|`)/.test(a)) && w.unknown.length === 1 && w.unknown[0] === a)
+        continue;
+      if (a === '--' && !operands) {
+        operands = true;
+        continue;
+      }
+      const kv = /^-{0,2}[A-Za-z_][A-Za-z0-9_.-]*=/.exec(a);
+      if (kv) {
+        // `--file=/x`, `if=/dev/sda`, `NAME=/x`: the value may be a path.
+        const v = a.slice(kv[0].length);
+        if (looksLikePath(v)) addPath(v);
+        continue;
+      }
+      if (!operands && a.startsWith('-') && a.length > 1) continue;
+      if (fileCommand || looksLikePath(a)) addPath(a);
+    }
+    for (const p of extraPaths) addPath(p);
+    const allNotes = [...this.origin, ...notes, ...dyn.map((d) => `dynamic: ${d}`)];
+    if (synthetic.length > 0) allNotes.push(`normalised flags added to args: ${synthetic.join(' ')}`);
+    const unit: ShellUnit = {
+      kind: 'shell',
+      command,
+      args: synthetic.length > 0 ? [...args, ...synthetic] : args,
+      paths,
+      dynamic: dyn.length > 0,
+      argc: args.length,
+    };
+    if (allNotes.length > 0) unit.notes = allNotes;
+    this.s.units.push(unit);
+    return unit;
+  }
+
+  private flag(unit: ShellUnit, reason: string): void {
+    unit.dynamic = true;
+    (unit.notes ??= []).push(`dynamic: ${reason}`);
+  }
+
+  private addUnitPath(unit: ShellUnit, p: string): void {
+    for (const q of [p, normalisePath(p)]) if (q !== '' && !unit.paths.includes(q)) unit.paths.push(q);
+  }
+
+  private addNote(unit: ShellUnit, note: string): void {
+    (unit.notes ??= []).push(note);
+  }
+
+  private special(command: string, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
+    this.commandOptions(command, unit, args);
+    const wrapper = Object.hasOwn(WRAPPERS, command) ? WRAPPERS[command] : undefined;
+    if (wrapper) {
+      this.wrapper(command, wrapper, unit, args, ctx);
+      return;
+    }
+    if (SHELLS.has(command)) {
+      this.shell(command, unit, args, ctx);
+      return;
+    }
+    const interp = interpreterFor(command);
+    if (interp) {
+      this.interpreter(command, interp, unit, args, ctx);
+      return;
+    }
+    if (AWKS.has(command)) {
+      this.awk(command, unit, args, ctx);
+      return;
+    }
+    const texts = args.map((a) => a.text);
+    const opts = shortOptions(texts);
+    switch (command) {
+      case 'eval': {
+        this.flag(unit, 'eval runs a string as shell code');
+        if (args.length > 0 && args.every((a) => a.literal))
+          this.reparse(texts.join(' '), { shared: true, label: 'eval' });
+        return;
+      }
+      case 'source':
+      case '.': {
+        const file = args[0];
+        if (!file) return;
+        this.addUnitPath(unit, file.text);
+        const why = this.untrustedScript(file);
+        if (why) this.flag(unit, `${command} ${why}`);
+        else this.addNote(unit, `runs the commands in ${file.text} (not analysed)`);
+        return;
+      }
+      case 'alias':
+        for (const a of args) {
+          const eq = a.text.indexOf('=');
+          if (eq <= 0) continue;
+          this.flag(unit, `alias ${a.text.slice(0, eq)} changes what a later word runs`);
+          this.scope.aliases.add(a.text.slice(0, eq));
+          if (a.literal)
+            this.reparse(a.text.slice(eq + 1), { shared: true, label: `alias ${a.text.slice(0, eq)}` });
+        }
+        return;
+      case 'trap': {
+        const first = args[0];
+        if (!first || args.length < 2 || ['-p', '-l', '-', '--'].includes(first.text)) return;
+        this.flag(unit, 'trap installs a command that runs later');
+        if (first.literal) this.reparse(first.text, { shared: true, label: 'trap' });
+        return;
+      }
+      case 'bind':
+        if (opts.has('-x')) this.flag(unit, 'bind -x runs a command on a key press');
+        return;
+      case 'hash':
+        if (opts.has('-p')) this.flag(unit, 'hash -p maps a command name to any file');
+        return;
+      case 'enable':
+        if (opts.has('-f') || opts.has('-n')) this.flag(unit, 'enable -f/-n changes which builtins exist');
+        return;
+      case 'complete':
+      case 'compgen':
+        if (opts.has('-C')) this.flag(unit, `${command} -C runs a command`);
+        return;
+      case 'shopt':
+        if (opts.has('-s') && texts.includes('expand_aliases'))
+          this.flag(unit, 'shopt -s expand_aliases turns on aliases');
+        return;
+      case 'crontab':
+        if (!opts.has('-l')) this.flag(unit, 'crontab installs commands that run later');
+        return;
+      case 'at':
+      case 'batch':
+        this.flag(unit, `${command} queues commands that run later`);
+        if (ctx.stdin?.kind === 'text' && ctx.stdin.literal)
+          this.reparse(ctx.stdin.text, { shared: false, label: `${command} input` });
+        return;
+      case 'sed':
+        this.sed(unit, args);
+        return;
+      case 'git':
+        this.git(unit, args);
+        return;
+      case 'find':
+        this.find(unit, args, ctx);
+        return;
+      case 'read':
+      case 'mapfile':
+      case 'readarray': {
+        const names = texts.filter((t) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(t));
+        for (const v of names.length > 0 ? names : ['REPLY', 'MAPFILE']) this.scope.vars.set(v, null);
+        return;
+      }
+      case 'printf': {
+        const i = texts.indexOf('-v');
+        if (i >= 0 && texts[i + 1]) this.scope.vars.set(texts[i + 1]!, null);
+        return;
+      }
+      case 'wget':
+      case 'curl':
+        this.download(command, unit, texts);
+        return;
+      case 'tee':
+      case 'cp':
+      case 'mv':
+      case 'install':
+      case 'dd':
+        for (const p of unit.paths) this.s.written.add(normalisePath(p));
+        return;
+    }
+  }
+
+  /** Why a script operand cannot be known (undefined = it is a plain file, run but not analysed). */
+  private untrustedScript(file: Word): string | undefined {
+    if (file.procSub) return 'reads code from a process substitution';
+    if (!file.literal) return `reads code from a path that is not literal (${file.text})`;
+    if (STDIN_PATH.test(file.text)) return `reads code from ${file.text}`;
+    if (this.s.written.has(normalisePath(file.text)))
+      return `runs ${file.text}, written or downloaded earlier in this input`;
+    return undefined;
+  }
+
+  private wrapper(command: string, spec: WrapperSpec, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
+    const r = unwrap(spec, args);
+    const inner: ExecCtx = { stdin: ctx.stdin, redirPaths: [], notes: [`run by ${command}`], dynamic: [] };
+    for (const a of r.assignments) {
+      const name = a.slice(0, a.indexOf('='));
+      const why = stateVariable(name);
+      if (!why) continue;
+      this.flag(unit, `${name}= ${why}`);
+      inner.dynamic.push(`${name}= ${why}`);
+      if (COMMAND_VARIABLES.has(name)) this.commandValue(name, literalWord(a.slice(name.length + 1)));
+    }
+    if (r.unknownWord !== undefined)
+      this.flag(unit, `${command} is given a word that is not literal (${r.unknownWord})`);
+    for (const s of r.shellStrings) {
+      if (!s.literal) {
+        this.flag(unit, `${command} runs a shell string that is not literal`);
+        continue;
+      }
+      if (command === 'env') {
+        // env -S splits its string into words; treat the string and the rest as one command line.
+        this.reparse([s.text, ...r.argv.map((w) => quote(w.text))].join(' '), {
+          shared: false,
+          label: 'env -S',
+        });
+        return;
+      }
+      this.reparse(s.text, { shared: false, label: `${command} -c` });
+    }
+    if (r.noCommand) return;
+    if (r.argv.length === 0) {
+      if (r.shellStrings.length > 0) return;
+      if (r.startsShell) this.stdinCode(unit, ctx, 'shell', `${command} (a new shell)`);
+      else if (spec.defaultCommand)
+        this.exec([literalWord(spec.defaultCommand)], { ...inner, fromInput: true });
+      else if (command === 'exec' && ctx.stdin && ctx.stdin.kind !== 'pipe')
+        this.flag(unit, 'exec with a stdin redirection makes the shell read its commands from it');
+      return;
+    }
+    if (r.joinToShell) {
+      let argv = r.argv;
+      if (command === 'parallel') {
+        const stop = argv.findIndex((w) => w.text.startsWith(':::'));
+        if (stop >= 0) argv = argv.slice(0, stop);
+        inner.placeholder = '{}';
+      }
+      if (argv.every((w) => w.literal)) {
+        const label = command === 'ssh' ? 'ssh remote command' : `${command} command`;
+        this.reparse(argv.map((w) => w.text).join(' '), {
+          shared: false,
+          label,
+          placeholder: inner.placeholder,
+        });
+      } else this.flag(unit, `${command} runs a command line that is not literal`);
+      return;
+    }
+    let argv = r.argv;
+    // tree-sitter reads `time { …; }` as the words `{ …`: the group's first command follows the brace.
+    if ((command === 'time' || command === 'coproc') && (argv[0]?.text === '{' || argv[0]?.text === '!'))
+      argv = argv.slice(1);
+    if (command === 'xargs') {
+      inner.fromInput = true;
+      inner.placeholder =
+        r.values.get('-I') ??
+        r.values.get('--replace') ??
+        (r.options.has('-i') ? r.values.get('-i') || '{}' : undefined);
+    }
+    this.exec(argv, inner);
+  }
+
+  private shell(command: string, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
+    let i = 0;
+    let dashC = false;
+    let dashS = false;
+    for (; i < args.length; i++) {
+      const w = args[i]!.text;
+      if (w === '--' || w === '-') {
+        i++;
+        if (w === '-') dashS = true;
+        break;
+      }
+      if (w.startsWith('--')) {
+        if (w === '--rcfile' || w === '--init-file') i++;
+        continue;
+      }
+      if ((w[0] === '-' || w[0] === '+') && w.length > 1) {
+        for (const c of w.slice(1)) {
+          if (c === 'c') dashC = true;
+          else if (c === 's') dashS = true;
+          else if (c === 'o' || c === 'O') i++;
+        }
+        continue;
+      }
+      break;
+    }
+    const operands = args.slice(i);
+    if (dashC) {
+      const str = operands[0];
+      if (!str) return;
+      if (!str.literal) {
+        this.flag(
+          unit,
+          `${command} -c runs a string that is not literal (${str.unknown.join(' ') || str.text})`,
+        );
+        return;
+      }
+      if (ctx.placeholder && str.text.includes(ctx.placeholder))
+        this.flag(unit, `${command} -c runs a string that the input is spliced into (${ctx.placeholder})`);
+      this.reparse(str.text, { shared: false, label: `${command} -c` });
+      return;
+    }
+    if (dashS || operands.length === 0) {
+      if (ctx.fromInput && operands.length === 0)
+        this.flag(unit, `${command} runs scripts named by its input`);
+      else this.stdinCode(unit, ctx, 'shell', command);
+      return;
+    }
+    this.addUnitPath(unit, operands[0]!.text);
+    const why = this.untrustedScript(operands[0]!);
+    if (why) this.flag(unit, `${command} ${why}`);
+    else this.addNote(unit, `runs the script ${operands[0]!.text} (not analysed)`);
+  }
+
+  /** A shell or interpreter that reads its program from stdin. */
+  private stdinCode(unit: ShellUnit, ctx: ExecCtx, kind: 'shell' | 'code', who: string): void {
+    const stdin = ctx.stdin;
+    if (stdin?.kind === 'text') {
+      if (!stdin.literal)
+        this.flag(unit, `${who} reads code from a here-document or here-string with expansions`);
+      else if (kind === 'shell') this.reparse(stdin.text, { shared: false, label: `${who} stdin` });
+      else {
+        const m = INLINE_CODE_RISK.exec(stdin.text);
+        if (m) this.flag(unit, `${who} reads code that can run programs or change files (${m[0]})`);
+      }
+      return;
+    }
+    if (stdin?.kind === 'file') {
+      const why = this.untrustedScript({ ...literalWord(stdin.path), literal: stdin.literal });
+      if (why) this.flag(unit, `${who} ${why}`);
+      else this.addNote(unit, `runs the commands in ${stdin.path} (not analysed)`);
+      return;
+    }
+    if (stdin?.kind === 'pipe') {
+      this.flag(unit, `${who} reads code from a pipe${stdin.from ? ` (${truncate(stdin.from)} | …)` : ''}`);
+      return;
+    }
+    this.flag(unit, `${who} reads commands from stdin`);
+  }
+
+  private interpreter(
+    command: string,
+    spec: InterpreterSpec,
+    unit: ShellUnit,
+    args: Word[],
+    ctx: ExecCtx,
+  ): void {
+    let code: Word | undefined;
+    let module: string | undefined;
+    let stdin = false;
+    let i = 0;
+    outer: for (; i < args.length; i++) {
+      const word = args[i]!;
+      const w = word.text;
+      if (w === '--') {
+        i++;
+        break;
+      }
+      if (w === '-') {
+        stdin = true;
+        break;
+      }
+      if (!w.startsWith('-') || w.length < 2) break;
+      if (w.startsWith('--')) {
+        const eq = w.indexOf('=');
+        const name = eq < 0 ? w : w.slice(0, eq);
+        if (spec.inline.includes(name)) {
+          code = eq < 0 ? args[++i] : { ...word, text: w.slice(eq + 1) };
+          break;
+        }
+        if (eq < 0 && spec.long?.includes(name)) i++;
+        continue;
+      }
+      for (let j = 1; j < w.length; j++) {
+        const opt = `-${w[j]}`;
+        const rest = w.slice(j + 1);
+        if (spec.inline.includes(opt)) {
+          code = rest !== '' ? { ...word, text: rest } : args[++i];
+          break outer;
+        }
+        if (spec.module?.includes(opt)) {
+          module = rest !== '' ? rest : args[++i]?.text;
+          break outer;
+        }
+        if (spec.short.includes(w[j]!)) {
+          if (rest === '') i++;
+          break;
+        }
+      }
+    }
+    if (code) {
+      if (!code.literal) this.flag(unit, `${command} runs inline code that is not literal`);
+      else {
+        const m = INLINE_CODE_RISK.exec(code.text);
+        if (m)
+          this.flag(unit, `${command} inline code can run programs, evaluate code or change files (${m[0]})`);
+        else this.addNote(unit, `${command} inline code has no process, eval or file-changing call`);
+      }
+      return;
+    }
+    if (module !== undefined) {
+      this.addNote(unit, `runs the module ${module}`);
+      return;
+    }
+    if (stdin || i >= args.length) {
+      if (ctx.fromInput && i >= args.length) this.flag(unit, `${command} runs scripts named by its input`);
+      else this.stdinCode(unit, ctx, 'code', command);
+      return;
+    }
+    this.addUnitPath(unit, args[i]!.text);
+    const why = this.untrustedScript(args[i]!);
+    if (why) this.flag(unit, `${command} ${why}`);
+    else this.addNote(unit, `runs the script ${args[i]!.text} (not analysed)`);
+  }
+
+  private awk(command: string, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
+    let program: Word | undefined;
+    let file = false;
+    for (let i = 0; i < args.length; i++) {
+      const w = args[i]!.text;
+      if (w === '--') {
+        program = args[i + 1];
+        break;
+      }
+      if (w === '-f' || w === '--file' || w === '-E' || w === '--exec') {
+        file = true;
+        const f = args[++i];
+        if (f) {
+          const why = this.untrustedScript(f);
+          if (why) this.flag(unit, `${command} ${why}`);
+        }
+        continue;
+      }
+      if (w === '-e' || w === '--source') {
+        program = args[++i];
+        continue;
+      }
+      if (['-v', '-F', '-i', '-l', '--assign', '--field-separator', '--include', '--load'].includes(w)) {
+        i++;
+        continue;
+      }
+      if (w.startsWith('-') && w.length > 1) continue;
+      if (!file && !program) program = args[i];
+      break;
+    }
+    if (!program) {
+      if (!file) this.stdinCode(unit, ctx, 'code', command);
+      return;
+    }
+    if (!program.literal) this.flag(unit, `${command} runs a program that is not literal`);
+    else {
+      const m = AWK_RISK.exec(program.text);
+      if (m) this.flag(unit, `${command} program runs commands (${m[0].trim()})`);
+    }
+  }
+
+  private sed(unit: ShellUnit, args: Word[]): void {
+    const scripts: Word[] = [];
+    let fromFile = false;
+    for (let i = 0; i < args.length; i++) {
+      const w = args[i]!.text;
+      if (w === '-e' || w === '--expression') {
+        const s = args[++i];
+        if (s) scripts.push(s);
+      } else if (w.startsWith('--expression=')) scripts.push({ ...args[i]!, text: w.slice(13) });
+      else if (w === '-f' || w === '--file') {
+        fromFile = true;
+        i++;
+      } else if (w === '-l' || w === '--line-length') i++;
+      else if (w.startsWith('-') && w.length > 1) continue;
+      else {
+        if (scripts.length === 0 && !fromFile) scripts.push(args[i]!);
+        break;
+      }
+    }
+    for (const s of scripts) {
+      if (!s.literal) this.flag(unit, 'sed runs a script that is not literal');
+      else if (SED_RISK.test(s.text))
+        this.flag(unit, 'sed script uses the e command or flag (runs shell commands)');
+    }
+  }
+
+  private git(unit: ShellUnit, args: Word[]): void {
+    const check = (kv: Word, where: string) => {
+      const eq = kv.text.indexOf('=');
+      const key = eq < 0 ? kv.text : kv.text.slice(0, eq);
+      const value = eq < 0 ? undefined : kv.text.slice(eq + 1);
+      this.gitKey(unit, key, value, kv.literal, where);
+    };
+    let i = 0;
+    for (; i < args.length; i++) {
+      const w = args[i]!.text;
+      if (w === '-c') {
+        const kv = args[++i];
+        if (kv) check(kv, 'git -c');
+      } else if (
+        w.startsWith('--config-env') ||
+        w.startsWith('--exec-path') ||
+        w.startsWith('--upload-pack')
+      ) {
+        this.flag(unit, `git ${w.split('=')[0]} changes what git runs`);
+        if (!w.includes('=')) i++;
+      } else if (['-C', '--git-dir', '--work-tree', '--namespace'].includes(w)) i++;
+      else if (!w.startsWith('-')) break;
+    }
+    if (args[i]?.text !== 'config') return;
+    const operands: Word[] = [];
+    for (let j = i + 1; j < args.length; j++) {
+      const w = args[j]!.text;
+      if (w === '-f' || w === '--file' || w === '--blob' || w === '--type') j++;
+      else if (!w.startsWith('-')) operands.push(args[j]!);
+    }
+    const [key, value] = operands;
+    if (key && value) this.gitKey(unit, key.text, value.text, value.literal, 'git config');
+  }
+
+  private gitKey(
+    unit: ShellUnit,
+    key: string,
+    value: string | undefined,
+    literal: boolean,
+    where: string,
+  ): void {
+    if (value === undefined || !GIT_EXEC_KEYS.test(key)) return;
+    if (/^alias\./i.test(key) && !value.startsWith('!')) return; // a git-subcommand alias runs no shell
+    this.flag(unit, `${where} ${key} makes git run a command`);
+    if (!literal) return;
+    if (/^alias\./i.test(key)) this.reparse(value.slice(1), { shared: false, label: `${where} ${key}` });
+    else if (GIT_COMMAND_KEYS.test(key)) this.reparse(value, { shared: false, label: `${where} ${key}` });
+  }
+
+  private find(unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
+    const starts: string[] = [];
+    let i = 0;
+    for (; i < args.length; i++) {
+      const w = args[i]!.text;
+      if (w === '-H' || w === '-L' || w === '-P' || /^-O\d$/.test(w)) continue;
+      if (w === '-D') {
+        i++;
+        continue;
+      }
+      if (w.startsWith('-') || w === '(' || w === '!' || w === ')') break;
+      starts.push(w);
+    }
+    if (starts.length === 0) starts.push('.');
+    for (const p of starts) this.addUnitPath(unit, p);
+    for (; i < args.length; i++) {
+      const w = args[i]!.text;
+      if (w === '-exec' || w === '-execdir' || w === '-ok' || w === '-okdir') {
+        const inner: Word[] = [];
+        for (i++; i < args.length && args[i]!.text !== ';' && args[i]!.text !== '+'; i++)
+          inner.push(args[i]!);
+        this.exec(inner, {
+          stdin: ctx.stdin,
+          redirPaths: [],
+          notes: [`run by find ${w}`],
+          dynamic: [],
+          placeholder: '{}',
+        });
+      } else if (w === '-delete') {
+        this.unit(
+          'rm',
+          ['-r', '-f', ...starts].map(literalWord),
+          [],
+          [],
+          ['synthetic: find -delete removes what it matches under its starting points, like rm -r -f'],
+        );
+      } else if (w === '-fprint' || w === '-fprint0' || w === '-fls' || w === '-fprintf') {
+        const f = args[i + 1]?.text;
+        if (f) {
+          if (!unit.paths.includes(f)) unit.paths.push(f);
+          this.s.written.add(normalisePath(f));
+        }
+      }
+    }
+  }
+
+  /** Remembers what curl/wget save, so a later `bash file` / `source file` counts as downloaded. */
+  private download(command: string, unit: ShellUnit, texts: string[]): void {
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i]!;
+      const next = texts[i + 1];
+      if (
+        (command === 'curl' && (t === '-o' || t === '--output')) ||
+        (command === 'wget' && (t === '-O' || t === '--output-document'))
+      ) {
+        if (next) {
+          this.s.written.add(normalisePath(next));
+          if (!unit.paths.includes(next)) unit.paths.push(next);
+        }
+      } else if (t.startsWith('--output=') || t.startsWith('--output-document=')) {
+        this.s.written.add(normalisePath(t.slice(t.indexOf('=') + 1)));
+      } else if (/^[a-z]+:\/\//i.test(t)) {
+        // curl -O / wget without -O save under the URL's last segment.
+        const file = basename(t.replace(/[?#].*$/, ''));
+        if (file && !file.includes(':')) this.s.written.add(file);
+      }
+    }
+  }
+
+  /** Options of ordinary commands whose value is a command line (tar --to-command, ssh -o ProxyCommand). */
+  private commandOptions(command: string, unit: ShellUnit, args: Word[]): void {
+    const table = COMMAND_OPTIONS[command];
+    if (!table) return;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      for (const opt of table) {
+        let value: Word | undefined;
+        if (opt.startsWith('--') && a.text.startsWith(`${opt}=`))
+          value = { ...a, text: a.text.slice(opt.length + 1) };
+        else if (a.text === opt) value = args[i + 1];
+        else if (!opt.startsWith('--') && a.text.startsWith(opt) && a.text.length > opt.length)
+          value = { ...a, text: a.text.slice(opt.length) };
+        if (!value) continue;
+        let text = value.text;
+        if (command === 'ssh') {
+          const m = /^(ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*[= ]\s*(.*)$/is.exec(
+            text,
+          );
+          if (!m) continue;
+          text = m[2]!;
+        }
+        if (opt === '--checkpoint-action') {
+          if (!text.startsWith('exec=')) continue;
+          text = text.slice(5);
+        }
+        if (!value.literal) {
+          this.flag(unit, `${command} ${opt} runs a command that is not literal`);
+          continue;
+        }
+        this.addNote(unit, `${command} ${opt} runs a command`);
+        this.reparse(text.replace(/%[a-zA-Z%]/g, 'X'), { shared: false, label: `${command} ${opt}` });
+      }
+    }
+  }
+
+  /** Parses a string as shell code one level deeper (bash -c, eval, ssh, alias bodies …). */
+  private reparse(text: string, o: { shared: boolean; label: string; placeholder?: string }): void {
+    if (this.nesting + 1 > this.s.limits.maxNesting) {
+      this.unit(
+        '',
+        [],
+        [],
+        [`${o.label}: code nested more than ${this.s.limits.maxNesting} levels deep`],
+        [],
+      );
+      return;
+    }
+    const scope: Scope = o.shared
+      ? this.scope
+      : { vars: new Map(), functions: new Set(), aliases: new Set() };
+    const child = new Walk(this.s, scope, this.nesting + 1, [...this.origin, `from ${o.label}`]);
+    child.run(text, `in ${o.label}: `);
+  }
+}
+
+/** Options whose value is a command line (analysed as shell code; dynamic when not literal). */
+export const COMMAND_OPTIONS: Record<string, string[]> = {
+  tar: [
+    '--to-command',
+    '--use-compress-program',
+    '-I',
+    '--checkpoint-action',
+    '--info-script',
+    '--new-volume-script',
+    '--rsh-command',
+  ],
+  rsync: ['-e', '--rsh', '--rsync-path'],
+  ssh: ['-o'],
+  scp: ['-o', '-S'],
+  sftp: ['-o', '-S'],
+  zip: ['-TT', '--unzip-command'],
+  less: ['--lesskey-src'],
+};
+
+function shortOptions(texts: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const t of texts) {
+    if (t === '--') break;
+    if (/^-[A-Za-z]+$/.test(t)) for (const c of t.slice(1)) out.add(`-${c}`);
+  }
+  return out;
+}
+
+function quote(s: string): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function truncate(s: string): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > 60 ? `${one.slice(0, 57)}...` : one;
+}
+
+function describeError(root: SyntaxNode): string {
+  let found: SyntaxNode | undefined;
+  const stack: SyntaxNode[] = [root];
+  while (stack.length > 0 && !found) {
+    const n = stack.pop()!;
+    if (n.isError || n.isMissing) {
+      found = n;
+      break;
+    }
+    if (!n.hasError) continue;
+    for (let i = n.childCount - 1; i >= 0; i--) stack.push(n.child(i)!);
+  }
+  if (!found) return 'syntax error';
+  const at = `line ${found.startPosition.row + 1}, column ${found.startPosition.column + 1}`;
+  if (found.isMissing) return `syntax error at ${at}: missing "${found.type}"`;
+  const text = restore(found.text);
+  if (/^\$?['"`]|[^\\]['"`]/.test(text) && /['"`]/.test(text))
+    return `syntax error at ${at}: unterminated quote or substitution near ${JSON.stringify(truncate(text))}`;
+  return `syntax error at ${at} near ${JSON.stringify(truncate(text))}`;
+}
