@@ -1,0 +1,113 @@
+// The SQL analyzer: text → Analysis (units, or a parse error), with a shape cache in front of the
+// parser so that statements differing only in their literal values are parsed once.
+import type { Analysis } from '../../types.js';
+import { BoundedCache } from './bounded-cache.js';
+import { loadPgParser } from './pg-parser.js';
+import type { SqlSessionState, SqlStateEffect } from './session-state.js';
+import { sqlShape } from './shape.js';
+import { SqlAnalysisError, StatementWalker } from './statement-walker.js';
+
+export interface SqlAnalyzerOptions {
+  /** Cached analyses (by shape, and by exact text for the rest); 0 turns the cache off. Default 10,000. */
+  cacheSize?: number;
+  /** Texts longer than this are analysed but not cached (bounds the cache's memory). Default 8 KiB. */
+  maxCachedLength?: number;
+}
+
+interface CacheEntry {
+  analysis: Analysis;
+  effects?: readonly SqlStateEffect[];
+}
+
+const NO_COMMIT = () => {};
+
+export class SqlAnalyzer {
+  /** Keyed by shape: analyses that read no literal value and no session state. */
+  private readonly shapes: BoundedCache<CacheEntry>;
+  /** Keyed by exact text: analyses that read a literal (DO bodies, set_config) or whose text has no shape. */
+  private readonly exact: BoundedCache<CacheEntry>;
+  private readonly maxCachedLength: number;
+
+  private constructor(opts: SqlAnalyzerOptions) {
+    const size = Math.max(0, Math.floor(opts.cacheSize ?? 10_000));
+    this.shapes = new BoundedCache(size);
+    this.exact = new BoundedCache(size);
+    this.maxCachedLength = size > 0 ? (opts.maxCachedLength ?? 8192) : -1;
+  }
+
+  /** Loads the Postgres parser (WASM, once per process) and returns an analyzer. */
+  static async create(opts: SqlAnalyzerOptions = {}): Promise<SqlAnalyzer> {
+    await loadPgParser();
+    return new SqlAnalyzer(opts);
+  }
+
+  /**
+   * Analyses one message's SQL text: one unit per statement plus the nested statements that run.
+   * Never throws: what cannot be analysed comes back as `parseError`. `state` is the session's
+   * prepared statements; the returned `commit` (when present) records PREPARE/DEALLOCATE in it.
+   */
+  analyze(text: string, state?: SqlSessionState): Analysis {
+    if (typeof text !== 'string') return Object.freeze({ units: [], parseError: 'SQL text is not a string' });
+    if (text.length > this.maxCachedLength) return this.serve(this.compute(text, state).entry, state);
+
+    const shape = sqlShape(text);
+    const hit = (shape !== null ? this.shapes.get(shape) : undefined) ?? this.exact.get(text);
+    if (hit !== undefined) return this.serve(hit, state);
+
+    const { entry, literalDependent, stateDependent } = this.compute(text, state);
+    if (!stateDependent) {
+      if (shape !== null && !literalDependent) this.shapes.set(shape, entry);
+      else this.exact.set(text, entry);
+    }
+    return this.serve(entry, state);
+  }
+
+  /** Entries held by the caches (for tests and metrics). */
+  get cached(): { shapes: number; exact: number } {
+    return { shapes: this.shapes.size, exact: this.exact.size };
+  }
+
+  private compute(
+    text: string,
+    state: SqlSessionState | undefined,
+  ): { entry: CacheEntry; literalDependent: boolean; stateDependent: boolean } {
+    if (text.includes('\0')) {
+      return { entry: failed('SQL text contains a NUL byte'), literalDependent: true, stateDependent: false };
+    }
+    const walker = new StatementWalker(state);
+    try {
+      const r = walker.run(text);
+      const analysis: Analysis = Object.freeze({ units: Object.freeze(r.units) as Analysis['units'] });
+      const entry: CacheEntry =
+        r.effects.length > 0 ? { analysis, effects: Object.freeze(r.effects) } : { analysis };
+      return { entry, literalDependent: r.literalDependent, stateDependent: r.stateDependent };
+    } catch (err) {
+      return { entry: failed(describe(err)), literalDependent: true, stateDependent: walker.readsState };
+    }
+  }
+
+  private serve(entry: CacheEntry, state: SqlSessionState | undefined): Analysis {
+    const effects = entry.effects;
+    if (effects === undefined) return entry.analysis;
+    return {
+      units: entry.analysis.units,
+      commit: state ? () => state.apply(effects) : NO_COMMIT,
+    };
+  }
+}
+
+function failed(message: string): CacheEntry {
+  return {
+    analysis: Object.freeze({
+      units: Object.freeze([]) as unknown as Analysis['units'],
+      parseError: message,
+    }),
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof SqlAnalysisError) return err.message;
+  if (err instanceof RangeError) return 'statement too deeply nested to analyse';
+  if (err instanceof Error && err.message) return err.message;
+  return 'statement could not be parsed';
+}

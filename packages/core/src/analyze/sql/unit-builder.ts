@@ -1,0 +1,69 @@
+// Collects the facts of one statement while its tree is walked, then freezes them into a SqlUnit.
+import type { SqlCategory, SqlUnit } from '../../types.js';
+import { CATEGORY_SEVERITY } from './categories.js';
+
+export class UnitBuilder {
+  readonly tables = new Set<string>();
+  readonly functions = new Set<string>();
+  where: 'absent' | 'present' | undefined;
+  copyProgram = false;
+  dynamic = false;
+  private notes: string[] | undefined;
+
+  constructor(
+    readonly statement: string,
+    public category: SqlCategory,
+  ) {}
+
+  /** Raises the category to `to` if that is more severe; the note says why. */
+  escalate(to: SqlCategory, note?: string): void {
+    if (CATEGORY_SEVERITY[to] > CATEGORY_SEVERITY[this.category]) {
+      this.category = to;
+      if (note) this.note(note);
+    }
+  }
+
+  note(text: string, first = false): void {
+    if (!this.notes) this.notes = [];
+    if (this.notes.includes(text)) return;
+    if (first) this.notes.unshift(text);
+    else this.notes.push(text);
+  }
+
+  /** What runs cannot be seen: dynamic, and never more harmless than `unknown`. The reason goes first. */
+  markDynamic(reason: string): void {
+    this.dynamic = true;
+    this.note(reason, true);
+    this.escalate('unknown');
+  }
+
+  /** Takes in the facts of a statement that runs as part of this one. */
+  absorb(child: SqlUnit): void {
+    for (const t of child.tables) this.tables.add(t);
+    for (const f of child.functions) this.functions.add(f);
+    if (child.copyProgram) this.copyProgram = true;
+    if (child.dynamic && !this.dynamic) this.markDynamic(child.notes?.[0] ?? `${child.statement} is dynamic`);
+    this.escalate(child.category, `contains ${child.statement} (${child.category})`);
+  }
+
+  /** Takes in only what a statement mentions (tables, functions), not what it does: plain EXPLAIN. */
+  mention(child: UnitBuilder): void {
+    for (const t of child.tables) this.tables.add(t);
+    for (const f of child.functions) this.functions.add(f);
+  }
+
+  finish(): SqlUnit {
+    const unit: SqlUnit = {
+      kind: 'sql',
+      category: this.category,
+      statement: this.statement,
+      tables: Object.freeze([...this.tables]) as string[],
+      functions: Object.freeze([...this.functions]) as string[],
+      copyProgram: this.copyProgram,
+      dynamic: this.dynamic,
+    };
+    if (this.where !== undefined) unit.where = this.where;
+    if (this.notes) unit.notes = Object.freeze(this.notes) as string[];
+    return Object.freeze(unit);
+  }
+}
