@@ -1,0 +1,138 @@
+// Header rules at the proxy boundary: what is hop-by-hop (RFC 9110 §7.6.1), what the agent may not pass
+// through (its own credentials, forwarding claims), and what is redacted in recordings.
+import type { IncomingMessage } from 'node:http';
+
+export type HeaderMap = Record<string, string | string[]>;
+
+/** Connection-specific headers: never forwarded in either direction. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/** Request headers the gateway replaces or refuses to pass on. */
+const REQUEST_DROPPED = new Set([
+  'authorization', // the agent's JWT: the upstream gets its own credentials
+  'host',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'expect', // 100-continue is answered here; the body is sent upstream only after the verdict
+  'range', // masking needs whole bodies: a range could split a secret in two unmasked halves
+  'if-range',
+  'sec-websocket-extensions', // no permessage-deflate: compressed frames could not be masked
+]);
+
+/** Content codings the gateway can undo to mask a response. */
+export const DECODABLE = ['gzip', 'x-gzip', 'deflate', 'br', 'identity'];
+
+const CREDENTIAL_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+]);
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const v of Array.isArray(value) ? value : value ? [value] : []) {
+    for (const t of v.split(',')) {
+      const name = t.trim().toLowerCase();
+      if (name) out.add(name);
+    }
+  }
+  return out;
+}
+
+function add(out: HeaderMap, name: string, value: string): void {
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else out[name] = [prev, value];
+}
+
+export interface ForwardContext {
+  clientAddress: string;
+  proto: 'http' | 'https';
+  upstreamHost: string;
+  inject: Record<string, string>;
+  websocket: boolean;
+}
+
+/** The headers sent upstream: the agent's end-to-end headers minus credentials, plus the gateway's. */
+export function upstreamRequestHeaders(req: IncomingMessage, ctx: ForwardContext): HeaderMap {
+  const out: HeaderMap = {};
+  const listed = connectionTokens(req.headers.connection);
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || REQUEST_DROPPED.has(name) || listed.has(name)) continue;
+    if (name === 'accept-encoding') {
+      const allowed = raw[i + 1]!.split(',')
+        .map((t) => t.trim())
+        .filter((t) => DECODABLE.includes(t.split(';')[0]!.trim().toLowerCase()));
+      if (allowed.length > 0) add(out, name, allowed.join(', '));
+      continue;
+    }
+    add(out, name, raw[i + 1]!);
+  }
+  if (ctx.websocket) {
+    out.connection = 'Upgrade';
+    out.upgrade = 'websocket';
+  }
+  out.host = ctx.upstreamHost;
+  out['x-forwarded-for'] = ctx.clientAddress;
+  out['x-forwarded-proto'] = ctx.proto;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  for (const [name, value] of Object.entries(ctx.inject)) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** Response headers passed to the agent: hop-by-hop removed (and what the masking step rewrites). */
+export function agentResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  drop: string[] = [],
+): HeaderMap {
+  const out: HeaderMap = {};
+  const listed = connectionTokens(headers.connection);
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || drop.includes(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Headers for the judge and the recording: credentials replaced by a marker (cookie names kept). */
+export function redactedHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    out[name] = CREDENTIAL_HEADERS.has(name) ? values.map((v) => redact(name, v)) : values;
+  }
+  return out;
+}
+
+function redact(name: string, value: string): string {
+  if (name === 'cookie') {
+    return value
+      .split(';')
+      .map((c) => `${c.split('=')[0]!.trim()}=[REDACTED]`)
+      .join('; ');
+  }
+  if (name === 'set-cookie') return `${value.split('=')[0]!.trim()}=[REDACTED]`;
+  const scheme = /^(\w+)\s/.exec(value);
+  return scheme ? `${scheme[1]} [REDACTED]` : '[REDACTED]';
+}

@@ -1,0 +1,178 @@
+// How a response body reaches the agent: JSON parsed and masked value by value, text through the
+// streaming masker, binary passed through. Compressed maskable bodies are decoded and sent identity.
+import { type Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
+import { isJsonType, type Masker, parseMediaType } from '@portcullis/core';
+
+export type BodyMode = 'none' | 'json' | 'text' | 'binary';
+
+/** Content types passed through unmasked: media, archives, fonts, opaque bytes. */
+const BINARY =
+  /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-gzip|x-tar|x-7z-compressed|x-bzip2|zstd|wasm|vnd\.ms-excel|vnd\.openxmlformats[^;]*|x-protobuf|protobuf|grpc[^;]*)$/;
+
+export function bodyMode(method: string, status: number, contentType: string | undefined): BodyMode {
+  if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) return 'none';
+  const { essence } = parseMediaType(contentType);
+  if (isJsonType(essence)) return 'json';
+  // An unlabelled body may be anything: mask it as text rather than guess it is safe.
+  if (essence === '' || !BINARY.test(essence)) return 'text';
+  return 'binary';
+}
+
+/** Content-Encoding values in the order applied; throws on a coding the gateway cannot undo. */
+export function contentCodings(value: string | string[] | undefined): string[] {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  const codings = joined
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  for (const c of codings) {
+    if (!['gzip', 'x-gzip', 'deflate', 'br'].includes(c))
+      throw new Error(`cannot mask a body with Content-Encoding "${c}"`);
+  }
+  return codings;
+}
+
+/** Streams that undo the codings (last applied first). */
+export function decoders(codings: string[]): Transform[] {
+  return [...codings].reverse().map((c) => {
+    if (c === 'br') return createBrotliDecompress();
+    if (c === 'deflate') return inflateAny();
+    return createGunzip();
+  });
+}
+
+/** "deflate" is zlib-wrapped per RFC 9110 but raw from some servers: sniff the first byte. */
+function inflateAny(): Transform {
+  let inner: Transform | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (!inner) {
+        // A zlib header has CM=8 in the low nibble and a header checksum divisible by 31.
+        const zlib =
+          chunk.length >= 2 && (chunk[0]! & 0x0f) === 8 && ((chunk[0]! << 8) | chunk[1]!) % 31 === 0;
+        inner = zlib ? createInflate() : createInflateRaw();
+        inner.on('data', (d: Buffer) => this.push(d));
+        inner.on('error', (e) => this.destroy(e));
+      }
+      inner.write(chunk, cb);
+    },
+    flush(cb) {
+      if (!inner) return cb();
+      inner.once('end', () => cb());
+      inner.end();
+    },
+  });
+}
+
+/** The streaming masker as a Transform. `tap` sees every masked byte (for the recording). */
+export function maskStream(masker: Masker, tap: (b: Uint8Array) => void): Transform {
+  const sm = masker.stream();
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const out = sm.write(chunk);
+      if (out.length > 0) {
+        tap(out);
+        this.push(out);
+      }
+      cb();
+    },
+    flush(cb) {
+      const out = sm.flush();
+      if (out.length > 0) {
+        tap(out);
+        this.push(out);
+      }
+      cb();
+    },
+  });
+}
+
+/**
+ * Reads a body up to `cap` bytes. `complete` is false when it was longer: the chunks read so far
+ * are returned and the stream is left paused so the caller can continue it.
+ */
+export function readUpTo(
+  stream: Readable,
+  cap: number,
+): Promise<{ chunks: Buffer[]; size: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (complete: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      resolve({ chunks, size, complete });
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size > cap) {
+        stream.pause();
+        done(false);
+      }
+    };
+    const onEnd = () => done(true);
+    const onError = (e: Error) => {
+      stream.off('data', onData);
+      reject(e);
+    };
+    const onClose = () => {
+      if (!stream.readableEnded) onError(new Error('stream closed before the body was complete'));
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
+}
+
+/**
+ * Masks a complete JSON body; undefined when it is not JSON after all (then it is masked as text).
+ * Numbers that would not survive a parse/stringify round trip (big integers, `1.0`) are kept verbatim.
+ */
+export function maskJsonBody(masker: Masker, bytes: Buffer): Buffer | undefined {
+  const text = bytes.toString('utf8');
+  const kept: string[] = [];
+  const nonce = Math.random().toString(36).slice(2, 10);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(protectNumbers(text, kept, nonce));
+  } catch {
+    return undefined;
+  }
+  let out = JSON.stringify(masker.json(doc));
+  if (kept.length > 0) {
+    out = out.replace(new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g'), (_m, i: string) => kept[Number(i)]!);
+  }
+  return Buffer.from(out, 'utf8');
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** Swaps number literals that JSON.parse would alter for placeholder strings (outside string tokens). */
+function protectNumbers(text: string, kept: string[], nonce: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(text);
+      if (!m) continue;
+      const lit = m[0];
+      if (String(Number(lit)) !== lit) {
+        out += `${text.slice(last, i)}"\\u0000${nonce}:${kept.length}"`;
+        kept.push(lit);
+        last = i + lit.length;
+      }
+      i += lit.length - 1;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
