@@ -1,7 +1,9 @@
 // A real upstream API (node:http on 127.0.0.1:0) that remembers every request it received, a gateway
 // with an HTTP listener in front of it, and dev tokens. Everything lives in one temp dir.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -28,12 +30,20 @@ export const EMAIL = 'alice@example.com';
 export interface Upstream {
   port: number;
   seen: Seen[];
+  /** Text messages the upstream received over WebSockets. */
+  wsSeen: string[];
   close(): Promise<void>;
+}
+
+function serverFrame(opcode: number, text: string): Buffer {
+  const payload = Buffer.from(text);
+  return Buffer.concat([Buffer.from([0x80 | opcode, payload.length]), payload]);
 }
 
 /** The upstream API. Routes under /resp/* shape the response; everything else answers {ok, path}. */
 export async function startUpstream(): Promise<Upstream> {
   const seen: Seen[] = [];
+  const wsSeen: string[] = [];
   const server = http.createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -112,12 +122,38 @@ export async function startUpstream(): Promise<Upstream> {
         return json({ ok: true, method: req.method, path: url.pathname });
     }
   });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: '' });
+    const key = String(req.headers['sec-websocket-key']);
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    socket.write(serverFrame(1, `hello ${EMAIL}`));
+    let buf = Buffer.alloc(0);
+    socket.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      while (buf.length >= 6) {
+        const len = buf[1]! & 0x7f; // test messages are short
+        if (buf.length < 6 + len) break;
+        const mask = buf.subarray(2, 6);
+        const payload = Buffer.from(buf.subarray(6, 6 + len).map((b, i) => b ^ mask[i % 4]!));
+        const opcode = buf[0]! & 0x0f;
+        buf = buf.subarray(6 + len);
+        if (opcode === 8) return socket.end(serverFrame(8, ''));
+        wsSeen.push(payload.toString());
+        socket.write(serverFrame(1, `echo: ${payload}`));
+      }
+    });
+    socket.on('error', () => undefined);
+  });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   return {
     port,
     seen,
+    wsSeen,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -9,7 +9,12 @@ export interface RawResponse {
   raw: string;
 }
 
-export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
+export function rawRequest(
+  port: number,
+  bytes: string | Buffer,
+  timeoutMs = 5000,
+  untilClose = false,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -39,7 +44,7 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 500
       const text = Buffer.concat(chunks).toString('utf8');
       const end = text.indexOf('\r\n\r\n');
       const m = /content-length:\s*(\d+)/i.exec(text.slice(0, end));
-      if (end >= 0 && m && Buffer.byteLength(text.slice(end + 4)) >= Number(m[1])) {
+      if (!untilClose && end >= 0 && m && Buffer.byteLength(text.slice(end + 4)) >= Number(m[1])) {
         sock.destroy();
         finish();
       }
