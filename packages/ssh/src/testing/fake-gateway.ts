@@ -13,6 +13,8 @@ export interface FakeOptions {
   interactiveUnknown?: 'allow' | 'deny';
   portForwarding?: 'allow' | 'deny';
   envAllow?: string[];
+  /** An agent public key blob accepted as agent-1. */
+  sshKey?: Buffer;
 }
 
 const SECRET = 'AKIAABCDEFGHIJKLMNOP';
@@ -100,7 +102,7 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
       if (token !== 'good-token') throw Object.assign(new Error('bad token'), { reason: 'bad token' });
       return session.identity;
     },
-    authenticateSshKey: () => undefined,
+    authenticateSshKey: (_algo: string, data: Buffer) => (opts.sshKey?.equals(data) ? session.identity : undefined),
     async open() {
       return session;
     },
