@@ -81,9 +81,12 @@ export function parseConfig(text: string, opts: ParseConfigOptions): ParseConfig
   const resolved = substituteEnv(raw, env, envProblems);
   for (const p of envProblems) problems.push(envProblem(p, locator, text, file));
 
-  for (const p of validateSchema(resolved)) problems.push(at(p.path, p.at, p.message));
+  // A value whose variable is missing was resolved to "": its other complaints would only be echoes.
+  const unresolved = new Set(envProblems.map((p) => formatPath(p.path)));
+  const echo = (path: Segment[]) => unresolved.has(formatPath(path));
+  for (const p of validateSchema(resolved)) if (!echo(p.path)) problems.push(at(p.path, p.at, p.message));
   const semantic = checkSemantics(resolved, baseDir);
-  for (const p of semantic.problems) problems.push(at(p.path, p.at, p.message));
+  for (const p of semantic.problems) if (!echo(p.path)) problems.push(at(p.path, p.at, p.message));
   const warnings = semantic.warnings.map((p) => at(p.path, p.at, p.message));
 
   if (problems.length > 0)

@@ -318,18 +318,16 @@ const rule = obj(
   'A rule: when it matches, its action applies (deny > review > allow across all matching rules).',
   {
     name: name('Unique within the policy; named in decisions and recordings.'),
-    when: {
-      ...obj(
-        'What the rule matches: exactly one of sql, shell, http (keys ANDed, list items ORed), plus optional groups.',
-        {
-          sql: sqlMatch,
-          shell: shellMatch,
-          http: httpMatch,
-          groups: strList('Only identities in one of these groups.'),
-        },
-      ),
-      minProperties: 1,
-    },
+    // "Exactly one of sql, shell, http" is checked in semantic.ts, with a clearer message than oneOf's.
+    when: obj(
+      'What the rule matches: exactly one of sql, shell, http (keys ANDed, list items ORed), plus optional groups.',
+      {
+        sql: sqlMatch,
+        shell: shellMatch,
+        http: httpMatch,
+        groups: strList('Only identities in one of these groups.'),
+      },
+    ),
     action: str('allow | deny | review.', { enum: ['allow', 'deny', 'review'] }),
     approvers: strList('Groups whose members may approve (required for review).'),
     min_approvals: int('Approvals needed. Default: 1.', { minimum: 1 }),

@@ -75,7 +75,11 @@ function pruneAlternatives(errors: ErrorObject[]): ErrorObject[] {
     if (fit >= 0) drop.add(e);
     else {
       const types = branches.map((b) => typeName(b.type ?? 'value'));
-      replace.set(e, { ...e, keyword: 'type', message: `must be ${types.join(' or ')}` });
+      replace.set(e, {
+        ...e,
+        keyword: 'anyOf-type',
+        message: `must be ${types.join(' or ')}, not ${quoteValue(e.data)}`,
+      });
     }
   }
   return errors.filter((e) => !drop.has(e)).map((e) => replace.get(e) ?? e);
@@ -154,10 +158,7 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
       return {
         path,
         at: 'value',
-        message:
-          e.message?.startsWith('must be a') || e.message?.includes(' or ')
-            ? `${e.message}, not ${quoteValue(e.data)}`
-            : `must be ${String(params.type).split(',').map(typeName).join(' or ')}, not ${quoteValue(e.data)}`,
+        message: `must be ${String(params.type).split(',').map(typeName).join(' or ')}, not ${quoteValue(e.data)}`,
       };
     case 'enum':
       return {
@@ -220,6 +221,7 @@ function describe(e: ErrorObject): SchemaProblem | undefined {
     }
     case 'oneOf':
     case 'anyOf':
+    case 'anyOf-type':
       return { path, at: 'value', message: e.message ?? 'invalid value' };
     default:
       return { path, at: 'value', message: e.message ?? `invalid (${e.keyword})` };
