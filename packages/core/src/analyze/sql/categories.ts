@@ -47,6 +47,23 @@ const settingCategory = (node: PgNode): SqlCategory => {
   return 'session';
 };
 
+// ALTER TABLE subcommands that change who may do what: ownership and row-level security.
+const PRIVILEGE_SUBCOMMANDS = new Set([
+  'AT_ChangeOwner',
+  'AT_EnableRowSecurity',
+  'AT_DisableRowSecurity',
+  'AT_ForceRowSecurity',
+  'AT_NoForceRowSecurity',
+]);
+
+const alterTableCategory = (node: PgNode): SqlCategory => {
+  const cmds = Array.isArray(node.cmds) ? node.cmds : [];
+  const privileged = cmds.some((c) =>
+    PRIVILEGE_SUBCOMMANDS.has(String((c as { AlterTableCmd?: PgNode }).AlterTableCmd?.subtype ?? '')),
+  );
+  return privileged ? 'admin' : 'ddl';
+};
+
 const copyCategory = (node: PgNode): SqlCategory => {
   if (node.is_from) return 'write'; // rows go into a table, from the client, a server file or a program
   if (node.filename !== undefined || node.is_program) return 'admin'; // writes a server file / runs a program
@@ -82,7 +99,7 @@ export const SQL_STATEMENT_CATEGORIES: Readonly<Record<string, CategoryRule>> = 
   // ── ddl ──
   CreateStmt: 'ddl',
   CreateSchemaStmt: 'ddl',
-  AlterTableStmt: 'ddl',
+  AlterTableStmt: alterTableCategory, // ddl; OWNER TO and ROW LEVEL SECURITY changes are admin
   AlterCollationStmt: 'ddl',
   AlterDomainStmt: 'ddl',
   CreateForeignTableStmt: 'ddl',

@@ -149,6 +149,7 @@ export class StatementWalker {
 
   /** Parses SQL text; every statement becomes a unit, taken in by `parent` when there is one. */
   private text(text: string, parent: UnitBuilder | undefined): void {
+    if (text.length === 0) return; // the parser refuses an empty text; there is nothing in it
     if (++this.depth > MAX_TEXT_DEPTH) throw new SqlAnalysisError('statements nested too deeply to analyse');
     try {
       for (const raw of parseSql(text)) {

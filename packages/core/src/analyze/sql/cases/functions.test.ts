@@ -1,0 +1,107 @@
+// Function calls anywhere in the tree, matched schema- and case-insensitively; functions that run
+// strings are dynamic; functions with effects raise the category.
+import { sqlCases } from '../testing/sql-cases.js';
+
+sqlCases('functions', [
+  { sql: "SELECT pg_read_file('/etc/passwd')", category: 'read', functions: ['pg_read_file'] },
+  { sql: "SELECT pg_catalog.pg_read_file('/etc/passwd')", functions: ['pg_read_file'] },
+  { sql: "SELECT PG_CATALOG.Pg_Read_Binary_File('/etc/passwd')", functions: ['pg_read_binary_file'] },
+  { sql: "SELECT * FROM pg_ls_dir('/')", functions: ['pg_ls_dir'] },
+  { sql: "SELECT lo_import('/etc/passwd')", category: 'write', functions: ['lo_import'] },
+  { sql: "SELECT lo_export(16384, '/tmp/x')", category: 'admin', functions: ['lo_export'] },
+  {
+    sql: "SELECT id FROM users WHERE name = lower(pg_read_file('/x'))",
+    functions: ['pg_read_file', 'lower'],
+  },
+  { sql: 'SELECT * FROM users ORDER BY pg_sleep(10)', functions: ['pg_sleep'] },
+  {
+    sql: "SELECT count(*) FILTER (WHERE pg_read_file('/x') IS NULL) FROM users",
+    functions: ['count', 'pg_read_file'],
+  },
+  {
+    sql: "SELECT 1 FROM users GROUP BY 1 HAVING max(pg_read_file('/x')) > ''",
+    functions: ['max', 'pg_read_file'],
+  },
+  {
+    sql: "INSERT INTO t VALUES (pg_read_file('/etc/passwd'))",
+    category: 'write',
+    functions: ['pg_read_file'],
+  },
+  { sql: "UPDATE t SET v = pg_read_file('/x') WHERE id = 1", functions: ['pg_read_file'], where: 'present' },
+  {
+    sql: "CREATE TABLE t (v text DEFAULT pg_read_file('/etc/passwd'))",
+    category: 'ddl',
+    functions: ['pg_read_file'],
+  },
+  {
+    sql: "ALTER TABLE t ADD COLUMN v text DEFAULT pg_read_file('/etc/passwd')",
+    category: 'ddl',
+    functions: ['pg_read_file'],
+  },
+  {
+    sql: "CREATE VIEW v AS SELECT pg_read_file('/etc/passwd')",
+    category: 'ddl',
+    functions: ['pg_read_file'],
+  },
+  {
+    sql: 'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION public.audit_fn()',
+    category: 'ddl',
+    functions: ['audit_fn'],
+    tables: ['t'],
+  },
+  {
+    sql: 'CALL refresh_everything()',
+    category: 'call',
+    statements: ['CallStmt'],
+    functions: ['refresh_everything'],
+  },
+  {
+    sql: "CALL public.Archive_Users(1, pg_read_file('/x'))",
+    category: 'call',
+    functions: ['archive_users', 'pg_read_file'],
+  },
+  {
+    sql: "SELECT * FROM dblink('host=127.0.0.1', 'DELETE FROM users') AS t(x int)",
+    functions: ['dblink'],
+    dynamic: true,
+    category: 'unknown',
+  },
+  { sql: "SELECT dblink_exec('dbname=prod', 'DROP TABLE users')", functions: ['dblink_exec'], dynamic: true },
+  { sql: "SELECT public.DBLINK('x', 'y')", functions: ['dblink'], dynamic: true },
+  {
+    sql: "SELECT query_to_xml('DELETE FROM users RETURNING *', true, false, '')",
+    functions: ['query_to_xml'],
+    dynamic: true,
+  },
+  { sql: "SELECT table_to_xml('secrets', true, false, '')", dynamic: true },
+  { sql: "SELECT ts_stat('SELECT tsv FROM docs')", dynamic: true },
+  { sql: "SELECT * FROM crosstab('SELECT a, b, c FROM t') AS ct(a int, b int)", dynamic: true },
+  { sql: "SELECT cron.schedule('*/5 * * * *', 'DELETE FROM users')", dynamic: true },
+  {
+    sql: "SELECT format('DELETE FROM %I', 'users')",
+    category: 'read',
+    dynamic: false,
+    functions: ['format'],
+  },
+  { sql: "SELECT xpath('/a', '<a/>')", dynamic: false },
+  {
+    sql: "SELECT set_config('application_name', 'agent', false)",
+    category: 'session',
+    functions: ['set_config'],
+  },
+  { sql: "SELECT set_config('role', 'postgres', false)", category: 'admin' },
+  { sql: "SELECT pg_catalog.SET_CONFIG('ROLE', 'postgres', false)", category: 'admin' },
+  { sql: "SELECT set_config('session_authorization', 'postgres', false)", category: 'admin' },
+  { sql: "SELECT set_config('role'::text, 'postgres', false)", category: 'admin' },
+  { sql: "SELECT set_config(current_setting('x.name'), 'postgres', false)", category: 'admin' },
+  { sql: "SELECT set_config(E'r\\157le', 'postgres', false)", category: 'admin' },
+  { sql: "SELECT * FROM set_config('role', 'postgres', false)", category: 'admin' },
+  { sql: "SELECT set_config('search_path', 'public', false) FROM users", category: 'session' },
+  { sql: 'SELECT pg_terminate_backend(1234)', category: 'admin' },
+  { sql: 'SELECT pg_reload_conf()', category: 'admin' },
+  { sql: "SELECT nextval('orders_id_seq')", category: 'write' },
+  { sql: 'SELECT pg_advisory_lock(1)', category: 'write' },
+  { sql: "SELECT pg_notify('ch', 'x')", category: 'write' },
+  { sql: "SELECT now(), current_user, lower('X')", category: 'read', functions: ['now', 'lower'] },
+  { sql: "SELECT * FROM users WHERE data @> jsonb_build_object('a', 1)", functions: ['jsonb_build_object'] },
+]);
