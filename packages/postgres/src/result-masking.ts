@@ -7,8 +7,9 @@ import { dataRow, fieldsMessage } from './backend-writer.js';
 import type { TableNames } from './catalog-lookup.js';
 
 /** How one result column is treated: Skip — not inspected (fixed-form or binary non-text type);
- * Text — text bytes in the client encoding; BinaryJsonb — a version byte, then JSON text. */
-export const ColumnMode = { Skip: 0, Text: 1, BinaryJsonb: 2 } as const;
+ * Text — text bytes in the client encoding; BinaryJsonb — a version byte, then JSON text;
+ * Null — a column rule says the agent gets SQL NULL. */
+export const ColumnMode = { Skip: 0, Text: 1, BinaryJsonb: 2, Null: 3 } as const;
 export type ColumnMode = (typeof ColumnMode)[keyof typeof ColumnMode];
 
 export interface ColumnPlan {
@@ -33,13 +34,23 @@ const FIRST_USER_OID = 16384;
 export function planColumns(
   cols: ColumnDescription[],
   names: (oid: number) => TableNames | null | undefined,
+  masker?: Masker,
+  contexts?: Map<string, MaskColumn>,
 ): ColumnPlan[] {
   return cols.map((c) => {
     const t = c.tableOid !== 0 ? names(c.tableOid) : undefined;
     // The catalog's attribute name, not the alias, so `SELECT secret AS x` still meets `t.secret` rules.
-    const context: MaskColumn = t
-      ? { table: t.table, column: t.columns.get(c.attnum) ?? c.name }
-      : { column: c.name };
+    const table = t?.table;
+    const column = t ? (t.columns.get(c.attnum) ?? c.name) : c.name;
+    // The same context object for the same column keeps the masker's per-column caches warm.
+    const key = `${table ?? ''}\0${column}`;
+    let context = contexts?.get(key);
+    if (!context) {
+      context = table !== undefined ? { table, column } : { column };
+      contexts?.set(key, context);
+    }
+    if (masker?.columnRule?.(context) === 'null')
+      return { name: c.name, context, mode: ColumnMode.Null, binary: c.format !== 0 };
     let mode: ColumnMode;
     if (c.format === 0) mode = FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
     else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
@@ -73,7 +84,11 @@ export function maskDataRow(
     if (len < 0) continue;
     if (p + len > end) throw new RangeError('DataRow truncated');
     const col = plan[i];
-    if (col !== undefined && col.mode !== ColumnMode.Skip && len > 0) {
+    if (col?.mode === ColumnMode.Null) {
+      masker.value(buf.toString(enc, p, p + len), col.context); // counts it
+      changed ??= new Array(n);
+      changed[i] = null;
+    } else if (col !== undefined && col.mode !== ColumnMode.Skip && len > 0) {
       const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
       const text = buf.toString(enc, p + off, p + len);
       const masked = masker.value(text, col.context);

@@ -13,6 +13,7 @@ import {
   ForbiddenError,
   type Gateway,
   LimitError,
+  type MaskColumn,
   type Masker,
   type PostgresConnection,
   type Session,
@@ -165,6 +166,7 @@ export class SessionProxy {
   /** A DataRow that arrived while its columns' names were being looked up: processed first on resume. */
   private replay?: Buffer;
   private upstreamCorked = false;
+  private readonly maskContexts = new Map<string, MaskColumn>();
   private upstreamPausedForAgent = false;
   private agentPausedForUpstream = false;
   private agentPausedForHold = false;
@@ -902,10 +904,10 @@ export class SessionProxy {
           const c = this.copyOut;
           if (c) {
             this.session?.record('result', {
-              command: 'COPY TO STDOUT',
-              rowCount: c.rows,
+              tag: 'COPY TO STDOUT',
+              rows: c.rows,
               masked: this.maskedSince(c.maskedBefore),
-              preview: c.preview,
+              sample: c.preview,
             });
             this.copyOut = undefined;
           }
@@ -961,9 +963,8 @@ export class SessionProxy {
         code: fieldValue(fields, 'C') ?? '',
         ...(fieldValue(masked.fields, 'D') ? { detail: fieldValue(masked.fields, 'D') } : {}),
       };
-      this.session?.record('error', recorded);
     }
-    this.endResult(undefined);
+    this.endResult(undefined, recorded);
     this.copyOut = undefined;
     // An error in an extended-protocol message makes the upstream skip to Sync: drop what it will never answer.
     let h = this.head();
@@ -1019,7 +1020,7 @@ export class SessionProxy {
 
   private planResult(r: ResultState): ColumnPlan[] {
     const catalog = this.catalog();
-    const plan = planColumns(r.cols, (o) => catalog.cached(o));
+    const plan = planColumns(r.cols, (o) => catalog.cached(o), this.masker, this.maskContexts);
     r.plan = plan;
     r.inspect = plan.some((p) => p.mode !== 0);
     return plan;
@@ -1060,21 +1061,24 @@ export class SessionProxy {
     r.preview.push(row);
   }
 
-  private endResult(tag: string | undefined): void {
+  private endResult(tag: string | undefined, error?: { message: string; code: string }): void {
     const r = this.result;
     this.result = undefined;
     if (!this.session) return;
+    // Frame shape: core's record/FRAMES.md (postgres result: tag, rows, columns, sample).
     if (!r) {
-      if (tag !== undefined) this.session.record('result', { command: tag, rowCount: rowCountOf(tag) });
+      if (tag !== undefined) this.session.record('result', { tag, rows: rowCountOf(tag) });
+      else if (error) this.session.record('result', { error });
       return;
     }
     this.session.record('result', {
-      command: tag,
+      tag,
       columns: r.columns,
-      rowCount: r.rows,
+      rows: r.rows,
       masked: this.maskedSince(r.maskedBefore),
-      preview: r.preview,
-      ...(r.previewFull ? { previewTruncated: true } : {}),
+      sample: r.preview,
+      ...(r.previewFull ? { sample_truncated: true } : {}),
+      ...(error ? { error } : {}),
     });
   }
 
