@@ -33,7 +33,7 @@ let clock = Date.now();
 beforeAll(async () => {
   k1 = await keyPair('k1');
   k2 = await keyPair('k2');
-  server = createServer((req, res) => {
+  server = createServer((_req, res) => {
     hits++;
     const send = () => {
       res.writeHead(status, { 'content-type': 'application/json' });
