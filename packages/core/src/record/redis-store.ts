@@ -1,7 +1,7 @@
 // The Redis backend: meta hash `<prefix>:{<id>}:meta`, frames stream `<prefix>:{<id>}:frames`, index zset
 // `<prefix>:sessions`. Stream entry ids are `0-<seq>`, which makes a re-sent XADD a no-op (Redis refuses
-// an id at or below the top), so a batch cut by a disconnect can be sent again whole.
-import { Redis, ReplyError } from 'ioredis';
+// an id at or below the top; the append script skips those), so a batch cut by a disconnect can be sent again whole.
+import { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import type { Frame, SessionMeta } from '../types.js';
 import type { StoredEntry } from './chain.js';
@@ -18,6 +18,30 @@ export interface RedisBackendOptions {
 }
 
 type Pipeline = ReturnType<Redis['pipeline']>;
+type AppendCommand = { recAppend(...args: (string | number)[]): unknown };
+
+/**
+ * One call per session per batch: KEYS = frames stream, meta hash; ARGV = maxlen, ttl ms ("" = none),
+ * then (seq, t, kind, enc, data, hash) per frame. An id at or below the stream's top is a frame
+ * already stored by an earlier try of this batch: skipped. Both keys share the {id} hash tag (cluster-safe).
+ */
+const APPEND_LUA = `
+local n = 0
+for i = 3, #ARGV, 6 do
+  local r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. ARGV[i],
+    'seq', ARGV[i], 't', ARGV[i + 1], 'kind', ARGV[i + 2], 'enc', ARGV[i + 3], 'data', ARGV[i + 4], 'hash', ARGV[i + 5])
+  if type(r) == 'table' and r.err then
+    if not string.find(r.err, 'equal or smaller', 1, true) then return redis.error_reply(r.err) end
+  else
+    n = n + 1
+  end
+end
+if ARGV[2] ~= '' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return n
+`;
 
 const READ_CHUNK = 5000;
 
@@ -38,6 +62,7 @@ export class RedisBackend implements Backend {
     this.describe = `${u.protocol}//${u.host}${u.pathname}`;
     this.refreshMs = Math.max(1000, Math.min(3_600_000, o.retentionMs / 10));
     this.redis = new Redis(o.url, this.clientOptions());
+    this.redis.defineCommand('recAppend', { numberOfKeys: 2, lua: APPEND_LUA });
     this.redis.on('error', (err: Error) => this.logError(err));
     this.redis.on('ready', () => {
       if (this.wasReady) for (const id of this.live.keys()) this.needsMeta.add(id);
@@ -95,68 +120,52 @@ export class RedisBackend implements Backend {
   async write(ops: WriteOp[]): Promise<void> {
     if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
     const p = this.redis.pipeline();
-    const touched = new Set<string>();
-    const ended = new Set<string>();
+    const frames = new Map<string, (string | number)[]>();
+    const ends: WriteOp[] = [];
     const ttl = this.o.retentionMs;
     for (const op of ops) {
       const id = op.id;
       if (op.op === 'frame') {
-        if (this.needsMeta.has(id)) this.sendFullMeta(p, id);
+        let args = frames.get(id);
+        if (!args) frames.set(id, (args = []));
         const f = op.frame;
-        p.xadd(
-          this.framesKey(id),
-          'MAXLEN',
-          '~',
-          this.o.maxFrames,
-          `0-${f.seq}`,
-          'seq',
-          f.seq,
-          't',
-          f.t,
-          'kind',
-          f.kind,
-          'enc',
-          f.enc ?? 'json',
-          'data',
-          f.data,
-          'hash',
-          f.hash,
-        );
-        touched.add(id);
+        args.push(f.seq, f.t, f.kind, f.enc ?? 'json', f.data, f.hash);
+      } else if (op.phase === 'end') {
+        ends.push(op);
       } else {
-        const fields = encodeMeta(op.fields);
-        p.hset(this.metaKey(id), fields);
+        p.hset(this.metaKey(id), encodeMeta(op.fields));
         if (op.phase === 'start') {
           p.zadd(this.indexKey, Number(op.fields.started_at ?? Date.now()), id);
           p.pexpire(this.metaKey(id), ttl);
         }
-        if (op.phase === 'end') ended.add(id);
       }
     }
     const now = Date.now();
-    for (const id of touched) {
+    const endIds = new Set(ends.map((e) => e.id));
+    for (const [id, args] of frames) {
+      if (this.needsMeta.has(id)) this.sendFullMeta(p, id);
       // Refreshed now and then while a session runs, and once more at its end.
-      if (ended.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs) {
-        p.pexpire(this.framesKey(id), ttl);
-        p.pexpire(this.metaKey(id), ttl);
-        this.expiredAt.set(id, now);
-      }
+      const refresh = endIds.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs;
+      if (refresh) this.expiredAt.set(id, now);
+      (p as unknown as AppendCommand).recAppend(
+        this.framesKey(id),
+        this.metaKey(id),
+        this.o.maxFrames,
+        refresh ? ttl : '',
+        ...args,
+      );
     }
-    for (const id of ended) {
-      if (!touched.has(id)) {
-        p.pexpire(this.framesKey(id), ttl);
-        p.pexpire(this.metaKey(id), ttl);
+    // End marks go after the frames, so a reader that sees "closed" finds every frame already there.
+    for (const op of ends) {
+      p.hset(this.metaKey(op.id), encodeMeta((op as Extract<WriteOp, { op: 'meta' }>).fields));
+      if (!frames.has(op.id)) {
+        p.pexpire(this.framesKey(op.id), ttl);
+        p.pexpire(this.metaKey(op.id), ttl);
       }
     }
     const results = await p.exec();
     if (!results) throw new Error('pipeline aborted');
-    for (const [err] of results) {
-      if (!err) continue;
-      // A re-sent frame the server already has.
-      if (err instanceof ReplyError && /equal or smaller than the target stream top/.test(err.message))
-        continue;
-      throw err;
-    }
+    for (const [err] of results) if (err) throw err;
     // Book-keeping only once the batch is in.
     for (const op of ops) {
       if (op.op !== 'meta') continue;
@@ -170,7 +179,7 @@ export class RedisBackend implements Backend {
         if (m) Object.assign(m, encodeMeta(op.fields));
       }
     }
-    for (const id of touched) this.needsMeta.delete(id);
+    for (const id of frames.keys()) this.needsMeta.delete(id);
   }
 
   private sendFullMeta(p: Pipeline, id: string): void {

@@ -1,0 +1,153 @@
+// Recording benchmark: frames/s into Redis from one process, the cost of record() on a hot loop, and an
+// echo server's round trips with recording on vs off. Run with bench/record/run.sh.
+import { once } from 'node:events';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { openStore, type RecordStore, type SessionMeta, storeConfigFromUrl } from '../../packages/core/src/record/index.js';
+
+const REDIS = process.env.PORTCULLIS_BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
+const SESSIONS = Number(process.env.SESSIONS ?? 100);
+const FRAMES = Number(process.env.FRAMES ?? 300_000);
+const SECONDS = Number(process.env.SECONDS ?? 3);
+const prefix = `bench:rec:${process.pid}`;
+
+function meta(i: number): SessionMeta {
+  return {
+    id: `b${Date.now().toString(36)}-${i}`,
+    connection: 'bench',
+    protocol: 'ssh',
+    subject: 'bench',
+    groups: [],
+    client: '127.0.0.1',
+    started_at: Date.now(),
+    status: 'active',
+  };
+}
+
+const yieldNow = () => new Promise((r) => setImmediate(r));
+
+async function throughput(store: RecordStore): Promise<{ fps: number; mbps: number; seconds: number }> {
+  const payload = Buffer.alloc(1024, 'x');
+  const recs = Array.from({ length: SESSIONS }, (_, i) => store.startSession(meta(i)));
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < FRAMES) {
+    for (const r of recs) {
+      for (let k = 0; k < 10; k++) r.record('output', payload);
+    }
+    sent += recs.length * 10;
+    // Keep the producer just ahead of the store, as a busy gateway would be (measures the sustained rate).
+    while (store.backlog() > 40_000) await new Promise((r) => setTimeout(r, 1));
+    await yieldNow();
+  }
+  await Promise.all(recs.map((r) => r.end()));
+  if (!(await store.flush(60_000))) throw new Error('frames not stored');
+  const seconds = (performance.now() - t0) / 1000;
+  const frames = sent + recs.length;
+  return { fps: frames / seconds, mbps: (sent * 1024) / seconds / 1e6, seconds };
+}
+
+async function hotLoop(store: RecordStore): Promise<{ bytesNs: number; jsonNs: number; baseNs: number }> {
+  const rec = store.startSession(meta(9999));
+  const payload = Buffer.alloc(1024, 'y');
+  const obj = { kind: 'sql', text: 'select * from orders where id = $1', protocol: 'extended' };
+  const N = 20_000;
+  const rounds = 10;
+  let base = 0;
+  let bytes = 0;
+  let json = 0;
+  let sink = 0;
+  for (let r = 0; r < rounds; r++) {
+    let t = performance.now();
+    for (let i = 0; i < N; i++) sink += payload[i & 1023];
+    base += performance.now() - t;
+    t = performance.now();
+    for (let i = 0; i < N; i++) rec.record('output', payload);
+    bytes += performance.now() - t;
+    t = performance.now();
+    for (let i = 0; i < N; i++) rec.record('query', obj);
+    json += performance.now() - t;
+    while (store.backlog() > 10_000) await new Promise((res) => setTimeout(res, 1));
+  }
+  await rec.end();
+  if (sink < 0) console.log(sink);
+  const per = (ms: number) => (ms * 1e6) / (N * rounds);
+  return { bytesNs: per(bytes), jsonNs: per(json), baseNs: per(base) };
+}
+
+async function echo(store: RecordStore | undefined): Promise<{ rtps: number; p50: number; p99: number }> {
+  const server = createServer((sock: Socket) => {
+    const rec = store?.startSession(meta(Math.floor(Math.random() * 1e9)));
+    sock.on('data', (chunk) => {
+      rec?.record('input', chunk);
+      sock.write(chunk);
+      rec?.record('output', chunk);
+    });
+    sock.on('close', () => void rec?.end());
+    sock.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const payload = Buffer.alloc(1024, 'z');
+  const lat: number[] = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      const c = createConnection(port, '127.0.0.1');
+      await once(c, 'connect');
+      c.setNoDelay(true);
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        c.write(payload);
+        let got = 0;
+        while (got < payload.length) {
+          const [chunk] = (await once(c, 'data')) as [Buffer];
+          got += chunk.length;
+        }
+        lat.push(performance.now() - t);
+      }
+      c.end();
+    }),
+  );
+  server.close();
+  lat.sort((a, b) => a - b);
+  return { rtps: lat.length / SECONDS, p50: lat[Math.floor(lat.length / 2)], p99: lat[Math.floor(lat.length * 0.99)] };
+}
+
+async function main() {
+  const store = await openStore(storeConfigFromUrl(REDIS, { keyPrefix: prefix, retentionMs: 600_000 }), {
+    log: (m) => console.error(m),
+  });
+  try {
+    const tp = await throughput(store);
+    console.log(
+      `throughput: ${SESSIONS} sessions, ${FRAMES} frames of 1 KiB: ${Math.round(tp.fps)} frames/s (${tp.mbps.toFixed(1)} MB/s payload), ${tp.seconds.toFixed(2)} s`,
+    );
+    const hl = await hotLoop(store);
+    console.log(
+      `record() cost: 1 KiB bytes ${hl.bytesNs.toFixed(0)} ns/call, small JSON ${hl.jsonNs.toFixed(0)} ns/call (empty loop ${hl.baseNs.toFixed(1)} ns)`,
+    );
+    await store.flush(60_000);
+    const off = await echo(undefined);
+    const on = await echo(store);
+    await store.flush(60_000);
+    const fmt = (e: { rtps: number; p50: number; p99: number }) =>
+      `${Math.round(e.rtps)} round trips/s, p50 ${e.p50.toFixed(3)} ms, p99 ${e.p99.toFixed(3)} ms`;
+    console.log(`echo (50 clients, 1 KiB, ${SECONDS}s) recording off: ${fmt(off)}`);
+    console.log(`echo (50 clients, 1 KiB, ${SECONDS}s) recording on:  ${fmt(on)}`);
+    console.log(`echo throughput cost of recording: ${((1 - on.rtps / off.rtps) * 100).toFixed(1)}%`);
+  } finally {
+    await store.close();
+    const { Redis } = await import('ioredis');
+    const r = new Redis(REDIS, { protocol: 2 });
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+    r.disconnect();
+  }
+}
+
+await main();
