@@ -19,8 +19,10 @@ import { normaliseFlags } from './flags.js';
 import type { Parser, SyntaxNode } from './grammar.js';
 import { FILE_COMMANDS, looksLikePath, normalisePath } from './paths.js';
 import {
+  endsWithDanglingDollar,
   evalAssignmentValue,
   evalWord,
+  evalWords,
   markBraceWords,
   restore,
   visitNested,
@@ -300,6 +302,16 @@ class Walk implements WordEnv {
           else if (c.type === 'heredoc_start') quoted = /['"\\]/.test(c.text);
           else if (c.type === 'heredoc_body') {
             text = restore(c.text);
+            if (!quoted && text.includes('`')) {
+              // tree-sitter leaves backticks in a here-document unparsed; bash runs them.
+              for (const m of text.matchAll(/`((?:\\[\s\S]|[^`\\])*)`/g)) {
+                literal = false;
+                this.reparse(m[1]!.replace(/\\([`$\\])/g, '$1'), {
+                  shared: true,
+                  label: 'backticks in a here-document',
+                });
+              }
+            }
             if (!quoted) {
               const m = c.namedChildCount;
               for (let j = 0; j < m; j++) {
@@ -338,8 +350,17 @@ class Walk implements WordEnv {
           break;
         case 'comment':
           break;
-        default:
-          for (const w of evalWord(c, this)) words.push(w);
+        default: {
+          // Re-join what tree-sitter split after a lone `$` (see evalWords).
+          const group = [c];
+          while (endsWithDanglingDollar(group[group.length - 1]!) && i + 1 < n) {
+            const next = node.namedChild(i + 1)!;
+            if (next.startIndex !== group[group.length - 1]!.endIndex) break;
+            group.push(next);
+            i++;
+          }
+          for (const w of evalWords(group, this)) words.push(w);
+        }
       }
     }
     const ctx: ExecCtx = { redirPaths: [], notes: [], dynamic: [] };
@@ -579,6 +600,11 @@ class Walk implements WordEnv {
     for (const q of [p, normalisePath(p)]) if (q !== '' && !unit.paths.includes(q)) unit.paths.push(q);
   }
 
+  /** A word that is code (`-c STRING`) is not a path, even with a slash in it. */
+  private dropPath(unit: ShellUnit, text: string): void {
+    unit.paths = unit.paths.filter((p) => p !== text && p !== normalisePath(text));
+  }
+
   private addNote(unit: ShellUnit, note: string): void {
     (unit.notes ??= []).push(note);
   }
@@ -808,6 +834,7 @@ class Walk implements WordEnv {
     if (dashC) {
       const str = operands[0];
       if (!str) return;
+      this.dropPath(unit, str.text);
       if (!str.literal) {
         this.flag(
           unit,
@@ -909,6 +936,7 @@ class Walk implements WordEnv {
       }
     }
     if (code) {
+      this.dropPath(unit, code.text);
       if (!code.literal) this.flag(unit, `${command} runs inline code that is not literal`);
       else {
         const m = INLINE_CODE_RISK.exec(code.text);
@@ -967,6 +995,7 @@ class Walk implements WordEnv {
       if (!file) this.stdinCode(unit, ctx, 'code', command);
       return;
     }
+    this.dropPath(unit, program.text);
     if (!program.literal) this.flag(unit, `${command} runs a program that is not literal`);
     else {
       const m = AWK_RISK.exec(program.text);
@@ -994,6 +1023,7 @@ class Walk implements WordEnv {
       }
     }
     for (const s of scripts) {
+      this.dropPath(unit, s.text);
       if (!s.literal) this.flag(unit, 'sed runs a script that is not literal');
       else if (SED_RISK.test(s.text))
         this.flag(unit, 'sed script uses the e command or flag (runs shell commands)');

@@ -58,6 +58,8 @@ export function markBraceWords(text: string): string {
 }
 
 interface Acc {
+  /** The previous node ended in a lone `$` (tree-sitter splits `a$X-b$Y/c` after it): see evalWords. */
+  dangling?: boolean;
   buf: string;
   literal: boolean;
   fromVar: boolean;
@@ -69,6 +71,14 @@ interface Acc {
 }
 
 export function evalWord(node: SyntaxNode, env: WordEnv): Word[] {
+  return evalWords([node], env);
+}
+
+/**
+ * Evaluates nodes that touch (no blank between them) as one word. tree-sitter-bash splits
+ * `rm$IFS-rf$IFS/` into `rm$IFS-rf$` and `IFS/`; joined again, the `$` expands the name that follows.
+ */
+export function evalWords(nodes: SyntaxNode[], env: WordEnv): Word[] {
   const acc: Acc = {
     buf: '',
     literal: true,
@@ -79,8 +89,32 @@ export function evalWord(node: SyntaxNode, env: WordEnv): Word[] {
     unknown: [],
     split: false,
   };
-  piece(node, env, acc, false, true);
+  nodes.forEach((node, i) => {
+    if (acc.dangling && node.type === 'word') {
+      acc.dangling = false;
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)([\s\S]*)$/.exec(node.text);
+      if (m) {
+        expandVariable(m[1]!, `$${m[1]}`, env, acc, false);
+        unquoted(m[2]!, acc, false, env.home);
+        return;
+      }
+      acc.buf += '$';
+    }
+    piece(node, env, acc, false, i === 0);
+  });
+  if (acc.dangling) acc.buf += '$';
   return fields(acc);
+}
+
+/** Does this node end in a lone `$` that tree-sitter cut off from the name after it? */
+export function endsWithDanglingDollar(node: SyntaxNode): boolean {
+  if (node.type === 'command_name') {
+    const inner = node.namedChild(node.namedChildCount - 1);
+    return inner !== null && endsWithDanglingDollar(inner);
+  }
+  if (node.type !== 'concatenation') return false;
+  const last = node.child(node.childCount - 1);
+  return last !== null && !last.isNamed && last.type === '$';
 }
 
 /** Evaluates a word as bash does on the right of an assignment: no splitting, no brace expansion. */
@@ -138,7 +172,15 @@ function piece(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean, first:
     case 'command_name':
     case 'concatenation': {
       const n = node.childCount;
-      for (let i = 0; i < n; i++) piece(node.child(i)!, env, acc, quoted, first && i === 0);
+      for (let i = 0; i < n; i++) {
+        const c = node.child(i)!;
+        if (!c.isNamed && c.type === '$') {
+          if (i === n - 1) acc.dangling = true;
+          else acc.buf += '$';
+          continue;
+        }
+        piece(c, env, acc, quoted, first && i === 0);
+      }
       return;
     }
     case 'simple_expansion':
@@ -163,7 +205,10 @@ function piece(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean, first:
 }
 
 function unknownPiece(node: SyntaxNode, acc: Acc): void {
-  const raw = restore(node.text);
+  unknownRaw(restore(node.text), acc);
+}
+
+function unknownRaw(raw: string, acc: Acc): void {
   acc.literal = false;
   acc.unknown.push(raw);
   acc.buf += raw;
@@ -237,6 +282,16 @@ function variable(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean): vo
       visitNested(node, env);
     }
   }
+  expandVariable(name, raw, env, acc, quoted);
+}
+
+function expandVariable(
+  name: string | undefined,
+  raw: string,
+  env: WordEnv,
+  acc: Acc,
+  quoted: boolean,
+): void {
   const ifs = env.ifs;
   if (name === 'IFS' && ifs !== undefined) {
     if (quoted) acc.buf += ifs;
@@ -253,7 +308,7 @@ function variable(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean): vo
   }
   const value = name === undefined ? undefined : env.lookup(name);
   if (value === undefined) {
-    unknownPiece(node, acc);
+    unknownRaw(raw, acc);
     return;
   }
   acc.fromVar = true;
@@ -263,7 +318,7 @@ function variable(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean): vo
   }
   if (ifs === undefined) {
     // Split by an $IFS we cannot know: the fields are unknown.
-    unknownPiece(node, acc);
+    unknownRaw(raw, acc);
     return;
   }
   // Unquoted: split on $IFS (empty fields dropped); the value is not brace-expanded but is globbed.

@@ -1,0 +1,44 @@
+// Path-like arguments and redirection targets, normalised.
+import { describe, expect, it } from 'vitest';
+import { looksLikePath, normalisePath } from './paths.js';
+import { shellCases } from './testing/cases.js';
+
+shellCases('paths', [
+  { cmd: 'cat /etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'cat /etc/../etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'cat //etc///shadow', paths: ['/etc/shadow'] },
+  { cmd: 'cat /etc/./shadow', paths: ['/etc/shadow'] },
+  { cmd: 'cat .env', paths: ['.env'] },
+  { cmd: 'cat app/.env', paths: ['app/.env'] },
+  { cmd: 'less secrets.txt', paths: ['secrets.txt'] },
+  { cmd: 'echo x > /etc/passwd', paths: ['/etc/passwd'] },
+  { cmd: 'echo x >> ~/.bashrc', paths: ['/root/.bashrc'] },
+  { cmd: 'cat < /etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'ls &> /tmp/out', paths: ['/tmp/out'] },
+  { cmd: 'ls 2>&1', notPaths: ['1', '&1'] },
+  { cmd: '> /etc/shadow', exact: [''], paths: ['/etc/shadow'] },
+  { cmd: 'dd if=/dev/sda of=/tmp/img', paths: ['/dev/sda', '/tmp/img'] },
+  { cmd: 'grep --file=/etc/shadow x', paths: ['/etc/shadow'] },
+  { cmd: 'curl https://example.com/a/b', notPaths: ['https://example.com/a/b'] },
+  { cmd: "python3 -c 'print(1/2)'", notPaths: ['print(1/2)'] },
+  { cmd: 'echo "$(cat /etc/shadow)"', paths: ['/etc/shadow'] },
+  { cmd: 'sudo cat /etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'find /etc -name shadow', paths: ['/etc'] },
+  { cmd: '{ cat a; } > /tmp/o', paths: ['/tmp/o'] },
+]);
+
+describe('normalisePath', () => {
+  it.each([
+    ['/a/b/../c', '/a/c'],
+    ['/../..', '/'],
+    ['a/./b', 'a/b'],
+    ['../x', '../x'],
+    ['./.env', '.env'],
+    ['/a//b/', '/a/b'],
+  ])('%s → %s', (i, o) => expect(normalisePath(i)).toBe(o));
+  it('tells paths from words', () => {
+    expect(looksLikePath('/x')).toBe(true);
+    expect(looksLikePath('hello')).toBe(false);
+    expect(looksLikePath('http://x/y')).toBe(false);
+  });
+});

@@ -1,0 +1,46 @@
+// Evasions by quoting, escaping, path spelling and brace expansion of the command word.
+import { shellCases } from './testing/cases.js';
+
+shellCases('quote removal and basename', [
+  { cmd: 'rm -rf /', exact: ['rm'], args: { rm: ['-rf', '/'] }, dynamic: false },
+  { cmd: '"rm" -rf /', exact: ['rm'] },
+  { cmd: "'rm' -rf /", exact: ['rm'] },
+  { cmd: "r''m -rf /", exact: ['rm'] },
+  { cmd: 'r""m -rf /', exact: ['rm'] },
+  { cmd: '"r"m -rf /', exact: ['rm'] },
+  { cmd: '\'r\'"m" x', exact: ['rm'] },
+  { cmd: '\\rm -rf /', exact: ['rm'] },
+  { cmd: 'r\\m -rf /', exact: ['rm'] },
+  { cmd: "$'\\x72m' -rf /", exact: ['rm'], dynamic: false },
+  { cmd: "$'\\162m' -rf /", exact: ['rm'] },
+  { cmd: "$'\\u0072m' x", exact: ['rm'] },
+  { cmd: "$'r\\x6d' x", exact: ['rm'] },
+  { cmd: '$"rm" -rf /', exact: ['rm'] },
+  { cmd: '/bin/rm -rf /', exact: ['rm'] },
+  { cmd: '/usr/bin/rm x', exact: ['rm'] },
+  { cmd: '"/usr/bin/rm" x', exact: ['rm'] },
+  { cmd: './rm x', exact: ['rm'] },
+  { cmd: '/usr//bin/../bin/rm x', exact: ['rm'] },
+  { cmd: '"$HOME/bin/rm" x', exact: ['rm'], dynamic: false },
+  { cmd: "echo 'rm -rf /'", exact: ['echo'], args: { echo: ['rm -rf /'] } },
+  { cmd: 'echo "rm -rf /"', exact: ['echo'] },
+  { cmd: "echo '$(rm -rf /)'", exact: ['echo'], absent: ['rm'] },
+  { cmd: 'echo "\\$(rm -rf /)"', exact: ['echo'], absent: ['rm'] },
+  { cmd: "echo $'it\\'s'", exact: ['echo'], args: { echo: ["it's"] } },
+  { cmd: 'echo "a\\"b"', args: { echo: ['a"b'] } },
+]);
+
+shellCases('brace expansion and globs in the command word', [
+  { cmd: '{rm,ls} /', exact: ['rm'], args: { rm: ['ls', '/'] } },
+  { cmd: '{r,}m x', exact: ['rm'], args: { rm: ['m', 'x'] } },
+  { cmd: 'rm{,} x', exact: ['rm'], args: { rm: ['rm', 'x'] } },
+  { cmd: '/bin/{rm,ls} x', exact: ['rm'], args: { rm: ['/bin/ls', 'x'] } },
+  { cmd: 'echo {a,b}c', args: { echo: ['ac', 'bc'] } },
+  { cmd: 'echo "{a,b}"', args: { echo: ['{a,b}'] } },
+  { cmd: 'echo {1..3}', args: { echo: ['1', '2', '3'] } },
+  { cmd: 'echo {a}', args: { echo: ['{a}'] } },
+  { cmd: '/bin/r? -rf /', dynamic: true, note: /glob/ },
+  { cmd: '/???/?m -rf /', dynamic: true },
+  { cmd: '/bin/[r]m x', dynamic: true },
+  { cmd: 'rm *.txt', exact: ['rm'], dynamic: false, paths: ['*.txt'] },
+]);
