@@ -358,6 +358,21 @@ describe('files', () => {
   });
 });
 
+describe('identity', () => {
+  test('the same SSH key listed twice is refused', () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBtt4WIv6gcH0r1lMn2Fh5v2xSBt0Rz9y3n0ZxO1y1bN';
+    const out = problemsOf(`version: 1
+identity:
+  ssh_keys:
+    - { public_key: "${key} a", subject: a }
+    - { public_key: "${key} b", subject: b }
+`);
+    expect(out).toEqual([
+      'c.yaml:5:21: identity.ssh_keys[1].public_key: the same key is already listed at identity.ssh_keys[0]',
+    ]);
+  });
+});
+
 describe('defaults', () => {
   test('a minimal file gets every documented default', () => {
     const r = parseConfig(

@@ -70,8 +70,20 @@ export function checkSemantics(
         else seenIss.set(name, i);
       }
     });
+    const seenKeys = new Map<string, number>();
     arr(identity.ssh_keys).forEach((k, i) => {
       const key = isObj(k) ? str(k.public_key) : undefined;
+      const data = key?.trim().split(/\s+/)[1];
+      if (data && !data.includes('...')) {
+        const first = seenKeys.get(data);
+        // One key, two identities: which one would it be? Refuse rather than pick.
+        if (first !== undefined) {
+          err(
+            ['identity', 'ssh_keys', i, 'public_key'],
+            `the same key is already listed at identity.ssh_keys[${first}]`,
+          );
+        } else seenKeys.set(data, i);
+      }
       const w = key && key.trim().split(/\s+/).length >= 2 ? sshKeyWarning(key) : undefined;
       if (w) warnings.push({ path: ['identity', 'ssh_keys', i, 'public_key'], at: 'value', message: w });
     });
