@@ -60,6 +60,42 @@ function substituteString(
   });
 }
 
+/**
+ * `port: ${DB_PORT}` resolves to the string "5432". Where the schema asks for a number or a boolean and
+ * the whole value was one `${VAR}`, the resolved text is read as that type — nowhere else, so a password
+ * that happens to be digits stays a string.
+ */
+export function coerceWholeReferences(
+  raw: unknown,
+  resolved: unknown,
+  wanted: { path: Segment[]; message: string }[],
+): boolean {
+  let changed = false;
+  for (const p of wanted) {
+    if (!/integer|number|boolean/.test(p.message) || p.path.length === 0) continue;
+    const original = get(raw, p.path);
+    if (typeof original !== 'string' || !/^\$\{[^}]*\}$/.test(original.trim())) continue;
+    const parent = get(resolved, p.path.slice(0, -1)) as Record<string | number, unknown> | undefined;
+    const key = p.path[p.path.length - 1];
+    const text = parent?.[key];
+    if (typeof text !== 'string') continue;
+    if (/^-?\d+(\.\d+)?$/.test(text.trim())) parent![key] = Number(text);
+    else if (text === 'true' || text === 'false') parent![key] = text === 'true';
+    else continue;
+    changed = true;
+  }
+  return changed;
+}
+
+function get(value: unknown, path: Segment[]): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
 function splitFallback(inner: string): [string, string | undefined] {
   const i = inner.indexOf(':-');
   return i < 0 ? [inner, undefined] : [inner.slice(0, i), inner.slice(i + 2)];

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { type EnvProblem, substituteEnv } from './env.js';
+import { coerceWholeReferences, type EnvProblem, substituteEnv } from './env.js';
 import { formatPath, Locator } from './locate.js';
 import { normalise } from './normalise.js';
 import { checkSemantics } from './semantic.js';
@@ -84,7 +84,9 @@ export function parseConfig(text: string, opts: ParseConfigOptions): ParseConfig
   // A value whose variable is missing was resolved to "": its other complaints would only be echoes.
   const unresolved = new Set(envProblems.map((p) => formatPath(p.path)));
   const echo = (path: Segment[]) => unresolved.has(formatPath(path));
-  for (const p of validateSchema(resolved)) if (!echo(p.path)) problems.push(at(p.path, p.at, p.message));
+  let schemaProblems = validateSchema(resolved);
+  if (coerceWholeReferences(raw, resolved, schemaProblems)) schemaProblems = validateSchema(resolved);
+  for (const p of schemaProblems) if (!echo(p.path)) problems.push(at(p.path, p.at, p.message));
   const semantic = checkSemantics(resolved, baseDir);
   for (const p of semantic.problems) if (!echo(p.path)) problems.push(at(p.path, p.at, p.message));
   const warnings = semantic.warnings.map((p) => at(p.path, p.at, p.message));
