@@ -307,9 +307,9 @@ export const SET_CONFIG = 'set_config';
  *   - CREATE FUNCTION/PROCEDURE bodies and LANGUAGE (sql and plpgsql bodies are parsed; `internal`
  *     bodies name the built-in function being wrapped, which goes into `functions`);
  *   - PL/pgSQL `EXECUTE '<constant>'` (a constant string is parsed instead of being dynamic);
+ *   - COPY's file name (only whether it is empty: the parse tree omits an empty one, like STDIN/STDOUT);
  *   - parse error messages (they quote the text).
- * Not read, on purpose: EXPLAIN option values (any ANALYZE option counts as executing), COPY file names
- * (a file is a file), SET values, WHERE constants (a WHERE that reads no column is absent, whatever it says).
+ * Not read, on purpose: EXPLAIN option values (any ANALYZE option counts as executing), SET values, WHERE constants (a WHERE that reads no column is absent, whatever it says).
  */
 export const LITERALS_READ = [
   'set_config(name, …)',

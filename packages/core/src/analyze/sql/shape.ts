@@ -18,6 +18,8 @@
 //   - control characters other than tab/LF/CR, non-ASCII outside strings and quoted identifiers;
 //   - unterminated strings, identifiers or comments; numbers with trailing junk (0x1F, 1_000, 1e, 1..2);
 //   - `$` not followed by digits (a dollar quote) or a parameter followed by junk.
+// One grammar rule reads an integer's value: `float(p)` refuses p outside 1..53, so the integer right
+// after `float (` is kept verbatim.
 // Folding the literals of a DO body written as a plain string ('…') does happen here: the analyzer
 // marks every analysis that reads a literal value (DO/function bodies, set_config's name) and caches
 // those by exact text only, so a shape never decides such a statement.
@@ -44,6 +46,7 @@ enum C {
   LOWER_E = 101,
   LOWER_U = 117,
   PLUS = 43,
+  LPAREN = 40,
 }
 
 const isDigit = (c: number) => c >= C.D0 && c <= C.D9;
@@ -59,6 +62,12 @@ function fitsInt32(text: string, start: number, end: number): boolean {
   return text.slice(start, end) <= '2147483647';
 }
 
+const FLOAT = 'float';
+function isFloatKeyword(text: string, start: number): boolean {
+  for (let k = 0; k < 5; k++) if ((text.charCodeAt(start + k) | 32) !== FLOAT.charCodeAt(k)) return false;
+  return true;
+}
+
 export const SHAPE_STRING = '\x01S';
 export const SHAPE_INT = '\x01I';
 export const SHAPE_NUMERIC = '\x01F';
@@ -72,6 +81,8 @@ export function sqlShape(text: string): string | null {
   let out = '';
   let last = 0; // start of the text not yet copied into out
   let folded = false;
+  // 1: the last token was the keyword FLOAT; 2: the last two were FLOAT and '('
+  let afterFloat = 0;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -81,6 +92,7 @@ export function sqlShape(text: string): string | null {
       const start = i;
       i++;
       while (i < n && isIdentChar(text.charCodeAt(i))) i++;
+      afterFloat = i - start === 5 && isFloatKeyword(text, start) ? 1 : 0;
       if (i < n) {
         const next = text.charCodeAt(i);
         // E'…', B'…', X'…', N'…', date'…': a prefixed or typed string
@@ -112,10 +124,13 @@ export function sqlShape(text: string): string | null {
         const next = text.charCodeAt(i);
         if (isIdentChar(next) || next === C.DOT || next === C.QUOTE || next >= 128) return null;
       }
-      out += text.slice(last, start);
-      out += integer && fitsInt32(text, start, i) ? SHAPE_INT : SHAPE_NUMERIC;
-      last = i;
-      folded = true;
+      if (!(integer && afterFloat === 2)) {
+        out += text.slice(last, start);
+        out += integer && fitsInt32(text, start, i) ? SHAPE_INT : SHAPE_NUMERIC;
+        last = i;
+        folded = true;
+      }
+      afterFloat = 0;
     } else if (c === C.QUOTE) {
       const start = i;
       i++;
@@ -138,7 +153,9 @@ export function sqlShape(text: string): string | null {
       out += SHAPE_STRING;
       last = i;
       folded = true;
+      afterFloat = 0;
     } else if (c === C.DQUOTE) {
+      afterFloat = 0;
       if (i > 0 && text.charCodeAt(i - 1) === C.AMP) return null;
       i++;
       for (;;) {
@@ -184,6 +201,7 @@ export function sqlShape(text: string): string | null {
       }
     } else if (c === C.DOLLAR) {
       // $1 is a parameter; anything else is a dollar quote
+      afterFloat = 0;
       i++;
       if (i >= n || !isDigit(text.charCodeAt(i))) return null;
       while (i < n && isDigit(text.charCodeAt(i))) i++;
@@ -194,6 +212,7 @@ export function sqlShape(text: string): string | null {
     } else if (c < C.SPACE || c >= 127 || c === C.BACKSLASH) {
       return null;
     } else {
+      afterFloat = afterFloat === 1 && c === C.LPAREN ? 2 : 0;
       i++; // operators and punctuation
     }
   }

@@ -297,6 +297,9 @@ export class StatementWalker {
   }
 
   private copy(node: PgNode, b: UnitBuilder): void {
+    // The parse tree leaves out an empty file name: COPY t TO '' looks like COPY t TO STDOUT, so the
+    // file name's value (empty or not) decides the category and the shape cache must not serve it.
+    this.literalDependent = true;
     if (node.is_program) {
       b.copyProgram = true;
       b.note('COPY … PROGRAM runs a program on the database server');
