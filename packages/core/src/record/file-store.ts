@@ -93,8 +93,16 @@ export class FileBackend implements Backend {
     for (const [id, l] of lines) {
       let fh = this.handles.get(id);
       if (!fh) {
-        fh = await open(this.framesPath(id), 'a', 0o640);
+        fh = await open(this.framesPath(id), 'a+', 0o640);
         this.handles.set(id, fh);
+        // A session this process did not start (a spool replayed after a crash): skip what is on disk.
+        const onDisk = await lastSeqInFile(fh);
+        if (onDisk > 0 && !this.lastSeq.has(id)) {
+          this.lastSeq.set(id, onDisk);
+          const keep = l.filter((line) => Number(JSON.parse(line).seq) > onDisk);
+          l.splice(0, l.length, ...keep);
+          if (l.length === 0) continue;
+        }
       }
       await fh.appendFile(`${l.join('\n')}\n`);
       this.lastSeq.set(id, last.get(id)!);
@@ -238,6 +246,24 @@ export class FileBackend implements Backend {
     for (const fh of this.handles.values()) await fh.close().catch(() => undefined);
     this.handles.clear();
   }
+}
+
+async function lastSeqInFile(fh: FileHandle): Promise<number> {
+  const { size } = await fh.stat();
+  if (size === 0) return 0;
+  const len = Math.min(size, 1 << 20);
+  const buf = Buffer.alloc(len);
+  await fh.read(buf, 0, len, size - len);
+  const lines = buf.toString('utf8').trimEnd().split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const seq = Number(JSON.parse(lines[i]).seq);
+      if (Number.isInteger(seq)) return seq;
+    } catch {
+      // a torn line: look further back
+    }
+  }
+  return 0;
 }
 
 function checkId(id: string): string {

@@ -76,7 +76,7 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
     );
   }
   const store = new Store(cfg, backend, { ...opts, log });
-  if (!opts.readOnly) await store.startSweeps();
+  if (!opts.readOnly) await store.start();
   return store;
 }
 
@@ -104,7 +104,11 @@ class Store implements RecordStore {
     });
   }
 
-  async startSweeps(): Promise<void> {
+  /** Writers only: replay spools left by dead processes, then keep retention in check. */
+  async start(): Promise<void> {
+    await this.writer
+      .adoptLeftovers()
+      .catch((err: Error) => this.log(`recording: spool recovery failed: ${err.message}`));
     await this.backend
       .sweep()
       .catch((err: Error) => this.log(`recording: retention sweep failed: ${err.message}`));

@@ -1,9 +1,22 @@
 // Redis killed mid-session and restarted on the same port (a private redis-server, never the shared one).
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store.js';
-import { freePort, meta, PrivateRedis, storeConfig, tempDir } from './testing/fixtures.js';
+import { bundle } from './testing/bundle.js';
+import {
+  dropPrefix,
+  freePort,
+  meta,
+  PrivateRedis,
+  REDIS_URL,
+  randomPrefix,
+  storeConfig,
+  tempDir,
+} from './testing/fixtures.js';
 
 const data = tempDir('redis-data');
 const spool = tempDir('outage-spool');
@@ -126,4 +139,68 @@ describe('redis outage', () => {
     expect(await store.verify(m.id)).toEqual({ ok: true, frames: 4 });
     await store.close();
   }, 60_000);
+
+  describe('a gateway that exits or dies with frames unstored', () => {
+    const prefix = randomPrefix();
+    const dir = tempDir('leftover-spool');
+    afterAll(async () => {
+      await dropPrefix(prefix);
+      dir.cleanup();
+    });
+
+    async function recover(id: string, frames: number): Promise<void> {
+      const store = await openStore(storeConfig(REDIS_URL, { keyPrefix: prefix }), {
+        spoolDir: dir.dir,
+        log: () => undefined,
+      });
+      expect(await store.flush(10_000)).toBe(true);
+      const got = await store.readFrames(id);
+      expect(got.length).toBeGreaterThanOrEqual(frames);
+      got.slice(0, frames).forEach((f, i) => {
+        expect(Buffer.from(f.data, 'base64').toString()).toBe(`child ${i + 1}\n`);
+      });
+      expect(await store.verify(id)).toEqual({ ok: true, frames: got.length });
+      expect((await store.getSession(id))?.connection).toBe('child');
+      await store.close();
+      expect(readdirSync(dir.dir)).toEqual([]);
+    }
+
+    it('spools on close, and the next gateway stores it', async () => {
+      const child = await bundle(
+        fileURLToPath(new URL('./testing/spool-child.ts', import.meta.url)),
+        'spool-child',
+      );
+      const dead = `redis://127.0.0.1:${await freePort()}/0`;
+      await promisify(execFile)(process.execPath, [child, dead, prefix, dir.dir, 'left-1', '500', 'close']);
+      expect(readdirSync(dir.dir).length).toBe(1);
+      await recover('left-1', 500);
+    }, 30_000);
+
+    it('recovers the spool of a process killed during an outage', async () => {
+      const child = await bundle(
+        fileURLToPath(new URL('./testing/spool-child.ts', import.meta.url)),
+        'spool-child',
+      );
+      const dead = `redis://127.0.0.1:${await freePort()}/0`;
+      const p = spawn(process.execPath, [child, dead, prefix, dir.dir, 'left-2', '2000', 'kill'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve) => p.stdout.on('data', () => resolve()));
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      // What was only in the dead process's memory is gone; what reached its spool is not.
+      const store = await openStore(storeConfig(REDIS_URL, { keyPrefix: prefix }), {
+        spoolDir: dir.dir,
+        log: () => undefined,
+      });
+      expect(await store.flush(10_000)).toBe(true);
+      const got = await store.readFrames('left-2');
+      expect(got.length).toBeGreaterThan(1000);
+      got.forEach((f, i) => {
+        expect(f.seq).toBe(i + 1);
+      });
+      expect(await store.verify('left-2')).toEqual({ ok: true, frames: got.length });
+      await store.close();
+    }, 30_000);
+  });
 });

@@ -1,5 +1,8 @@
 // Moves write operations from recorders to a backend in order: batched, one batch in flight, a bounded
 // memory queue that overflows to a disk spool, and retries (the backend's writes are idempotent).
+//
+// Order, oldest first: adopted spools (dead processes) ⟶ a failed memory batch ⟶ own spool ⟶ memory.
+// A batch read from a spool stays on disk until the store has it (peek/commit).
 import { Spool } from './spool.js';
 import type { Backend, WriteOp } from './store.js';
 
@@ -20,6 +23,9 @@ export class Writer {
   private memHead = 0; // index of the first unsent op in `mem` (avoids O(n) shifts)
   private memBytes = 0;
   private spool: Spool | undefined;
+  /** Spools of dead processes, older than anything here: sent first. */
+  private adopted: Spool[] = [];
+  /** A batch taken from memory whose write failed; always older than the spool's content. */
   private retry: WriteOp[] | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
@@ -36,7 +42,9 @@ export class Writer {
 
   /** Operations not yet stored. */
   get backlog(): number {
-    return this.mem.length - this.memHead + (this.spool?.size ?? 0) + (this.retry?.length ?? 0);
+    let n = this.mem.length - this.memHead + (this.spool?.size ?? 0) + (this.retry?.length ?? 0);
+    for (const s of this.adopted) n += s.size;
+    return n;
   }
 
   push(op: WriteOp): void {
@@ -44,10 +52,19 @@ export class Writer {
     this.memBytes += opBytes(op);
     if (this.memBytes > this.opts.memoryBytes) this.wake?.();
     if (this.running || this.timer) return;
-    if (this.mem.length - this.memHead >= this.opts.batchOps) {
-      this.timer = setTimeout(() => this.run(), 0);
-    } else {
-      this.timer = setTimeout(() => this.run(), this.opts.flushMs);
+    const delay = this.mem.length - this.memHead >= this.opts.batchOps ? 0 : this.opts.flushMs;
+    this.timer = setTimeout(() => this.run(), delay);
+  }
+
+  /** Takes over spool files that dead processes left behind, and starts sending them. */
+  async adoptLeftovers(): Promise<void> {
+    this.adopted = await Spool.adoptLeftovers(this.opts.spoolDir);
+    const n = this.adopted.reduce((a, s) => a + s.size, 0);
+    if (n > 0) {
+      this.opts.log(
+        `recording: replaying ${n} unstored operations left in ${this.adopted.map((s) => s.path).join(', ')}`,
+      );
+      if (!this.timer && !this.running) this.timer = setTimeout(() => this.run(), 0);
     }
   }
 
@@ -66,22 +83,37 @@ export class Writer {
     return out;
   }
 
-  // Invariant: retry batch ⟶ spool ⟶ memory, oldest to newest.
-  private async spillIfFull(): Promise<void> {
-    if (this.memBytes <= this.opts.memoryBytes) return;
+  /** Moves the failed batch and all of memory, in that order, to the end of the spool. */
+  private async spill(): Promise<void> {
     if (!this.spool) this.spool = new Spool(this.opts.spoolDir);
-    const n = this.mem.length - this.memHead;
-    const ops = this.takeMem(n);
+    const ops = [...(this.retry ?? []), ...this.takeMem(this.mem.length - this.memHead)];
+    if (ops.length === 0) return;
     try {
       await this.spool.append(ops);
-      this.opts.log(`recording: store behind, ${ops.length} frames spooled to ${this.spool.path}`);
+      this.retry = undefined;
     } catch (err) {
       // Disk refused too: keep them in memory rather than lose them.
-      this.mem = ops.concat(this.mem.slice(this.memHead));
+      const back = this.retry ? ops.slice(this.retry.length) : ops;
+      this.mem = back.concat(this.mem.slice(this.memHead));
       this.memHead = 0;
-      for (const op of ops) this.memBytes += opBytes(op);
+      for (const op of back) this.memBytes += opBytes(op);
       this.opts.log(`recording: spool write failed: ${(err as Error).message}`);
+      return;
     }
+    this.opts.log(`recording: store behind, ${ops.length} operations spooled to ${this.spool.path}`);
+  }
+
+  private async next(): Promise<{ ops: WriteOp[]; from?: Spool }> {
+    while (this.adopted.length > 0) {
+      const s = this.adopted[0];
+      if (s.size > 0) return { ops: await s.peek(this.opts.batchOps), from: s };
+      this.adopted.shift();
+      await s.remove();
+    }
+    if (this.retry) return { ops: this.retry };
+    if (this.spool && this.spool.size > 0)
+      return { ops: await this.spool.peek(this.opts.batchOps), from: this.spool };
+    return { ops: this.takeMem(this.opts.batchOps) };
   }
 
   private async run(): Promise<void> {
@@ -91,22 +123,22 @@ export class Writer {
     let backoff = 50;
     try {
       for (;;) {
-        await this.spillIfFull();
-        let batch = this.retry;
-        if (!batch && this.spool && this.spool.size > 0) batch = await this.spool.take(this.opts.batchOps);
-        if (!batch || batch.length === 0) batch = this.takeMem(this.opts.batchOps);
-        if (batch.length === 0) break;
+        if (this.memBytes > this.opts.memoryBytes) await this.spill();
+        const { ops, from } = await this.next();
+        if (ops.length === 0) break;
         try {
-          await this.backend.write(batch);
-          this.retry = undefined;
+          await this.backend.write(ops);
+          if (from) await from.commit();
+          else this.retry = undefined;
           if (this.failingSince !== undefined) {
             this.opts.log(`recording: store ${this.backend.describe} is taking frames again`);
           }
           this.failingSince = undefined;
           backoff = 50;
-          this.opts.onStored(batch);
+          this.opts.onStored(ops);
         } catch (err) {
-          this.retry = batch;
+          // From a spool: still on disk, read again next time. From memory: held as the retry batch.
+          if (!from) this.retry = ops;
           const msg = (err as Error).message;
           if (this.failingSince === undefined) {
             this.failingSince = Date.now();
@@ -130,15 +162,13 @@ export class Writer {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(t);
-        resolve();
-      }
-      this.wake = () => {
         this.wake = undefined;
-        done();
+        resolve();
       };
+      const t = setTimeout(done, ms);
+      this.wake = done;
     });
   }
 
@@ -158,14 +188,12 @@ export class Writer {
     this.timer = undefined;
     this.wake?.();
     while (this.running) await new Promise((r) => setTimeout(r, 5));
-    // What could not be stored goes to the spool file, so it is not lost with the process.
-    const left = [...(this.retry ?? []), ...this.takeMem(this.mem.length)];
-    this.retry = undefined;
-    if (left.length > 0) {
-      if (!this.spool) this.spool = new Spool(this.opts.spoolDir);
-      await this.spool.append(left).catch(() => undefined);
+    // What could not be stored stays in the spool file, so it is not lost with the process.
+    if (this.retry || this.mem.length > this.memHead) await this.spill();
+    if (this.spool && this.spool.size > 0) {
       this.opts.log(`recording: ${this.spool.size} operations left unstored in ${this.spool.path}`);
     }
     await this.spool?.close();
+    for (const s of this.adopted) await s.close();
   }
 }
