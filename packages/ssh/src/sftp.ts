@@ -19,43 +19,84 @@ interface OpenHandle {
 type SftpError = Error & { code?: number };
 
 export async function runSftp(ctx: ChannelContext, agent: SFTPWrapper): Promise<void> {
-  const up = await new Promise<SFTPWrapper>((resolve, reject) => {
-    ctx.upstream.sftp((err, s) => (err ? reject(err) : resolve(s)));
-  }).catch((err: Error) => {
-    ctx.session.record('error', { message: `upstream sftp failed: ${err.message}` });
+  // Handlers go on at once (the agent's first requests arrive before the upstream is ready);
+  // each one waits for the upstream sftp session and the home directory.
+  const ready = (async () => {
+    const up = await new Promise<SFTPWrapper>((resolve, reject) => {
+      ctx.upstream.sftp((err, s) => (err ? reject(err) : resolve(s)));
+    });
+    const home = await new Promise<string>((resolve) => up.realpath('.', (err, p) => resolve(err ? '/' : p)));
+    return { up, home };
+  })();
+  const proxy = new SftpProxy(ctx, agent, ready);
+  proxy.start();
+  try {
+    await ready;
+  } catch (err) {
+    ctx.session.record('error', { message: `upstream sftp failed: ${(err as Error).message}` });
     agent.end();
-    return undefined;
-  });
-  if (!up) return;
-  const home = await new Promise<string>((resolve) => up.realpath('.', (err, p) => resolve(err ? '/' : p)));
-  new SftpProxy(ctx, agent, up, home).start();
+  }
 }
 
 class SftpProxy {
   private readonly handles = new Map<string, OpenHandle>();
+  private up!: SFTPWrapper;
+  private home = '/';
 
   constructor(
     private readonly ctx: ChannelContext,
-    private readonly agent: SFTPWrapper,
-    private readonly up: SFTPWrapper,
-    private readonly home: string,
+    private readonly agentSide: SFTPWrapper,
+    private readonly ready: Promise<{ up: SFTPWrapper; home: string }>,
   ) {}
 
   start(): void {
-    const { agent, up } = this;
+    const raw = this.agentSide;
+    let gone = false;
+    this.ready.then(
+      (r) => {
+        this.up = r.up;
+        this.home = r.home;
+        r.up.on('close', () => raw.end());
+        if (gone) r.up.end();
+      },
+      () => undefined,
+    );
     const close = () => {
+      gone = true;
       for (const h of this.handles.values()) this.recordClose(h);
       this.handles.clear();
-      up.end();
+      this.up?.end();
     };
-    agent.on('end', close).on('close', close);
-    up.on('close', () => agent.end());
-    this.ctx.onAbort(() => agent.end());
+    raw.on('end', () => {
+      close();
+      // The agent's EOF ends the subsystem; clients (scp) want an exit status as sftp-server sends.
+      sendExitStatus(raw, 0);
+      raw.end();
+    });
+    raw.on('close', close);
+    this.ctx.onAbort(() => raw.end());
+    // Every request handler runs once the upstream side is ready, in arrival order.
+    const agent = {
+      on: (event: string, handler: (id: number, ...args: never[]) => void) => {
+        raw.on(event, (id: number, ...args: never[]) => {
+          this.ready.then(
+            () => handler(id, ...args),
+            () => raw.status(id, STATUS_CODE.FAILURE, 'upstream sftp unavailable'),
+          );
+        });
+        return agent;
+      },
+      handle: (id: number, h: Buffer) => raw.handle(id, h),
+      status: (id: number, code: number, msg?: string) => raw.status(id, code, msg),
+      data: (id: number, d: Buffer) => raw.data(id, d),
+      name: (id: number, n: FileEntry[]) => raw.name(id, n),
+      attrs: (id: number, a: Attributes) => raw.attrs(id, a),
+    };
 
     agent.on('OPEN', (id: number, path: string, flags: number, attrs: Attributes) => {
       const op: FileOp = flags & WRITE_FLAGS ? 'open-write' : 'open-read';
       this.guarded(id, op, [path], (paths) =>
-        up.open(paths[0], flags, attrs, (err, handle) => {
+        this.up.open(paths[0], flags, attrs, (err, handle) => {
           if (err) return this.fail(id, err);
           this.handles.set(handle.toString('hex'), { path: paths[0], dir: false, read: 0, written: 0 });
           agent.handle(id, handle);
@@ -64,7 +105,7 @@ class SftpProxy {
     });
     agent.on('OPENDIR', (id: number, path: string) => {
       this.guarded(id, 'readdir', [path], (paths) =>
-        up.opendir(paths[0], (err, handle) => {
+        this.up.opendir(paths[0], (err, handle) => {
           if (err) return this.fail(id, err);
           this.handles.set(handle.toString('hex'), { path: paths[0], dir: true, read: 0, written: 0 });
           agent.handle(id, handle);
@@ -75,7 +116,7 @@ class SftpProxy {
       const h = this.handle(id, handle, false);
       if (!h) return;
       const buf = Buffer.allocUnsafe(Math.min(length, 256 * 1024));
-      up.read(handle, buf, 0, buf.length, offset, (err, n) => {
+      this.up.read(handle, buf, 0, buf.length, offset, (err, n) => {
         if (err) return this.fail(id, err);
         if (n === 0) return agent.status(id, STATUS_CODE.EOF);
         h.read += n;
@@ -85,7 +126,7 @@ class SftpProxy {
     agent.on('WRITE', (id: number, handle: Buffer, offset: number, data: Buffer) => {
       const h = this.handle(id, handle, false);
       if (!h) return;
-      up.write(handle, data, 0, data.length, offset, (err) => {
+      this.up.write(handle, data, 0, data.length, offset, (err) => {
         if (err) return this.fail(id, err);
         h.written += data.length;
         agent.status(id, STATUS_CODE.OK);
@@ -93,20 +134,20 @@ class SftpProxy {
     });
     agent.on('READDIR', (id: number, handle: Buffer) => {
       if (!this.handle(id, handle, true)) return;
-      readdirFull(up, handle, (err, list) => {
+      readdirFull(this.up, handle, (err, list) => {
         if (err) return this.fail(id, err);
         agent.name(id, list ?? []);
       });
     });
     agent.on('FSTAT', (id: number, handle: Buffer) => {
       if (!this.handle(id, handle)) return;
-      up.fstat(handle, (err, stats) => (err ? this.fail(id, err) : agent.attrs(id, stats)));
+      this.up.fstat(handle, (err, stats) => (err ? this.fail(id, err) : agent.attrs(id, stats)));
     });
     agent.on('FSETSTAT', (id: number, handle: Buffer, attrs: Attributes) => {
       const h = this.handle(id, handle);
       if (!h) return;
       this.guarded(id, 'setstat', [h.path], () =>
-        up.fsetstat(handle, attrs, (err) => this.done(id, err)),
+        this.up.fsetstat(handle, attrs, (err) => this.done(id, err)),
       );
     });
     agent.on('CLOSE', (id: number, handle: Buffer) => {
@@ -115,44 +156,44 @@ class SftpProxy {
       if (!h) return agent.status(id, STATUS_CODE.FAILURE, 'invalid handle');
       this.handles.delete(key);
       this.recordClose(h);
-      up.close(handle, (err) => this.done(id, err));
+      this.up.close(handle, (err) => this.done(id, err));
     });
     agent.on('STAT', (id: number, path: string) => {
-      this.guarded(id, 'stat', [path], (p) => up.stat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))));
+      this.guarded(id, 'stat', [path], (p) => this.up.stat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))));
     });
     agent.on('LSTAT', (id: number, path: string) => {
-      this.guarded(id, 'stat', [path], (p) => up.lstat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))), false);
+      this.guarded(id, 'stat', [path], (p) => this.up.lstat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))), false);
     });
     agent.on('SETSTAT', (id: number, path: string, attrs: Attributes) => {
-      this.guarded(id, 'setstat', [path], (p) => up.setstat(p[0], attrs, (err) => this.done(id, err)));
+      this.guarded(id, 'setstat', [path], (p) => this.up.setstat(p[0], attrs, (err) => this.done(id, err)));
     });
     agent.on('REMOVE', (id: number, path: string) => {
-      this.guarded(id, 'remove', [path], (p) => up.unlink(p[0], (err) => this.done(id, err)), false);
+      this.guarded(id, 'remove', [path], (p) => this.up.unlink(p[0], (err) => this.done(id, err)), false);
     });
     agent.on('RMDIR', (id: number, path: string) => {
-      this.guarded(id, 'rmdir', [path], (p) => up.rmdir(p[0], (err) => this.done(id, err)));
+      this.guarded(id, 'rmdir', [path], (p) => this.up.rmdir(p[0], (err) => this.done(id, err)));
     });
     agent.on('MKDIR', (id: number, path: string, attrs: Attributes) => {
-      this.guarded(id, 'mkdir', [path], (p) => up.mkdir(p[0], attrs, (err) => this.done(id, err)));
+      this.guarded(id, 'mkdir', [path], (p) => this.up.mkdir(p[0], attrs, (err) => this.done(id, err)));
     });
     agent.on('RENAME', (id: number, from: string, to: string) => {
-      this.guarded(id, 'rename', [from, to], (p) => up.rename(p[0], p[1], (err) => this.done(id, err)), false);
+      this.guarded(id, 'rename', [from, to], (p) => this.up.rename(p[0], p[1], (err) => this.done(id, err)), false);
     });
     agent.on('SYMLINK', (id: number, linkPath: string, targetPath: string) => {
       // The target is judged as written (relative to the link's directory), so a link cannot open a side door.
       const target = posix.isAbsolute(targetPath) ? targetPath : posix.join(posix.dirname(this.abs(linkPath)), targetPath);
-      this.guarded(id, 'symlink', [linkPath, target], (p) => up.symlink(targetPath, p[0], (err) => this.done(id, err)), false);
+      this.guarded(id, 'symlink', [linkPath, target], (p) => this.up.symlink(targetPath, p[0], (err) => this.done(id, err)), false);
     });
     agent.on('READLINK', (id: number, path: string) => {
       this.guarded(id, 'readlink', [path], (p) =>
-        up.readlink(p[0], (err, target) =>
+        this.up.readlink(p[0], (err, target) =>
           err ? this.fail(id, err) : agent.name(id, [{ filename: target, longname: target, attrs: {} as Attributes }]),
         ),
       false);
     });
     agent.on('REALPATH', (id: number, path: string) => {
       this.guarded(id, 'realpath', [path], (p) =>
-        up.realpath(p[0], (err, abs) =>
+        this.up.realpath(p[0], (err, abs) =>
           err ? this.fail(id, err) : agent.name(id, [{ filename: abs, longname: abs, attrs: {} as Attributes }]),
         ),
       false);
@@ -185,13 +226,13 @@ class SftpProxy {
       }
       const decision = await this.ctx.session.judge({ kind: 'file', op, paths: [...judged], via: 'sftp' }, { signal: this.ctx.signal });
       if (decision.action !== 'allow') {
-        this.agent.status(id, STATUS_CODE.PERMISSION_DENIED, denialMessage(decision));
+        this.agentSide.status(id, STATUS_CODE.PERMISSION_DENIED, denialMessage(decision));
         return;
       }
       run(abs);
     })().catch((err: Error) => {
       this.ctx.log.error('sftp request failed', { session: this.ctx.session.id, error: err.message });
-      this.agent.status(id, STATUS_CODE.FAILURE, `portcullis: ${err.message}`);
+      this.agentSide.status(id, STATUS_CODE.FAILURE, `portcullis: ${err.message}`);
     });
   }
 
@@ -203,7 +244,7 @@ class SftpProxy {
     const h = this.handles.get(handle.toString('hex'));
     // Only handles this proxy opened (and judged) are usable.
     if (!h || (dir !== undefined && h.dir !== dir)) {
-      this.agent.status(id, STATUS_CODE.FAILURE, 'invalid handle');
+      this.agentSide.status(id, STATUS_CODE.FAILURE, 'invalid handle');
       return undefined;
     }
     return h;
@@ -211,12 +252,12 @@ class SftpProxy {
 
   private done(id: number, err: SftpError | undefined | null): void {
     if (err) this.fail(id, err);
-    else this.agent.status(id, STATUS_CODE.OK);
+    else this.agentSide.status(id, STATUS_CODE.OK);
   }
 
   private fail(id: number, err: SftpError): void {
     const code = typeof err.code === 'number' ? err.code : STATUS_CODE.FAILURE;
-    this.agent.status(id, code, err.message);
+    this.agentSide.status(id, code, err.message);
   }
 
   private recordClose(h: OpenHandle): void {
@@ -229,4 +270,17 @@ class SftpProxy {
 type ReaddirFull = (handle: Buffer, opts: { full: boolean }, cb: (err: SftpError | undefined, list?: FileEntry[]) => void) => void;
 function readdirFull(up: SFTPWrapper, handle: Buffer, cb: (err: SftpError | undefined, list?: FileEntry[]) => void): void {
   (up.readdir as unknown as ReaddirFull).call(up, handle, { full: true }, cb);
+}
+
+// ssh2's server-side SFTP object has no exit(); it carries its channel's protocol and ids.
+interface SftpChannelInternals {
+  _protocol?: { exitStatus(chan: number, status: number): void; channelEOF(chan: number): void };
+  outgoing?: { id: number; state: string };
+}
+function sendExitStatus(sftp: SFTPWrapper, status: number): void {
+  const ch = sftp as unknown as SftpChannelInternals;
+  if (!ch._protocol || !ch.outgoing || ch.outgoing.state !== 'open') return;
+  ch._protocol.exitStatus(ch.outgoing.id, status);
+  ch._protocol.channelEOF(ch.outgoing.id);
+  ch.outgoing.state = 'eof';
 }

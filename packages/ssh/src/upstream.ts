@@ -41,7 +41,6 @@ function hostKeyAlgorithms(type: string): Algorithms['serverHostKey'] {
 
 export interface UpstreamOptions {
   timeoutMs?: number;
-  /** Test seam: skip pinning when the config says so explicitly (never by default). */
 }
 
 /** Connects and authenticates to the upstream; rejects with a clear UpstreamError. */
@@ -54,10 +53,12 @@ export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {
       reject(new UpstreamError(`cannot read upstream.private_key_file: ${(err as Error).message}`));
       return;
     }
-    let pinned: PinnedHostKey;
+    let pinned: PinnedHostKey | undefined;
     try {
-      if (!upstream.hostKey) throw new UpstreamError('upstream.host_key is required (the upstream host key is pinned)');
-      pinned = parsePinnedHostKey(upstream.hostKey);
+      if (upstream.hostKey) pinned = parsePinnedHostKey(upstream.hostKey);
+      else if (!upstream.insecureSkipHostKey) {
+        throw new UpstreamError('upstream.host_key is required (the upstream host key is pinned)');
+      }
     } catch (err) {
       reject(err);
       return;
@@ -97,8 +98,10 @@ export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {
         readyTimeout: opts.timeoutMs ?? 10_000,
         keepaliveInterval: 15_000,
         keepaliveCountMax: 4,
-        algorithms: { serverHostKey: hostKeyAlgorithms(pinned.type), cipher: CIPHERS },
+        algorithms: pinned ? { serverHostKey: hostKeyAlgorithms(pinned.type), cipher: CIPHERS } : { cipher: CIPHERS },
         hostVerifier: (key: Buffer) => {
+          // insecure_skip_host_key (tests only): any key is accepted.
+          if (!pinned) return true;
           if (key.equals(pinned.blob)) return true;
           mismatch =
             `upstream host key mismatch for ${upstream.host}:${upstream.port}: ` +
