@@ -161,8 +161,7 @@ class Walk implements WordEnv {
       this.reparse(inner, { shared: true, label: 'backticks' });
       return;
     }
-    const n = node.namedChildCount;
-    for (let i = 0; i < n; i++) this.visit(node.namedChild(i)!, 1, undefined);
+    for (const c of node.namedChildren) this.visit(c, 1, undefined);
   }
 
   run(text: string, label: string): void {
@@ -232,9 +231,10 @@ class Walk implements WordEnv {
         break;
       }
     }
-    const n = node.namedChildCount;
+    const kids = node.namedChildren;
+    const n = kids.length;
     for (let i = 0; i < n; i++) {
-      const c = node.namedChild(i)!;
+      const c = kids[i]!;
       if (STATEMENTS.has(c.type)) this.visit(c, depth + 1, pipe);
       else if (c.type === 'command_substitution' || c.type === 'process_substitution')
         this.visitSubstitution(c);
@@ -336,9 +336,10 @@ class Walk implements WordEnv {
     const assigns: SyntaxNode[] = [];
     const words: Word[] = [];
     const redirects = [...outerRedirects];
-    const n = node.namedChildCount;
+    const kids = node.namedChildren;
+    const n = kids.length;
     for (let i = 0; i < n; i++) {
-      const c = node.namedChild(i)!;
+      const c = kids[i]!;
       switch (c.type) {
         case 'variable_assignment':
           assigns.push(c);
@@ -354,7 +355,7 @@ class Walk implements WordEnv {
           // Re-join what tree-sitter split after a lone `$` (see evalWords).
           const group = [c];
           while (endsWithDanglingDollar(group[group.length - 1]!) && i + 1 < n) {
-            const next = node.namedChild(i + 1)!;
+            const next = kids[i + 1]!;
             if (next.startIndex !== group[group.length - 1]!.endIndex) break;
             group.push(next);
             i++;

@@ -1,4 +1,5 @@
 // $IFS tricks, variable indirection, tracked variables, ~ and $HOME.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are shell code, where ${…} is meant literally
 import { shellCases } from './testing/cases.js';
 
 shellCases('$IFS', [

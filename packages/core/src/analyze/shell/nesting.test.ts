@@ -1,4 +1,5 @@
 // Commands hidden inside other commands: shell strings, substitutions, heredocs, process substitution.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are shell code, where ${…} is meant literally
 import { shellCases } from './testing/cases.js';
 
 shellCases('bash -c and friends (re-parsed)', [

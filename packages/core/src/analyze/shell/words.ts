@@ -78,7 +78,20 @@ export function evalWord(node: SyntaxNode, env: WordEnv): Word[] {
  * Evaluates nodes that touch (no blank between them) as one word. tree-sitter-bash splits
  * `rm$IFS-rf$IFS/` into `rm$IFS-rf$` and `IFS/`; joined again, the `$` expands the name that follows.
  */
+const PLAIN_WORD = /^[A-Za-z0-9_./:@%+=-]*$/;
+
 export function evalWords(nodes: SyntaxNode[], env: WordEnv): Word[] {
+  if (nodes.length === 1) {
+    const t = nodes[0]!.type;
+    if (t === 'word' || t === 'number' || t === 'command_name') {
+      // Most words need no quote removal or expansion: skip the accumulator.
+      const text = nodes[0]!.text;
+      if (PLAIN_WORD.test(text))
+        return [
+          { text, literal: true, fromVar: false, glob: false, procSub: false, unknown: [], expanded: false },
+        ];
+    }
+  }
   const acc: Acc = {
     buf: '',
     literal: true,
@@ -108,6 +121,7 @@ export function evalWords(nodes: SyntaxNode[], env: WordEnv): Word[] {
 
 /** Does this node end in a lone `$` that tree-sitter cut off from the name after it? */
 export function endsWithDanglingDollar(node: SyntaxNode): boolean {
+  if (!node.text.endsWith('$')) return false;
   if (node.type === 'command_name') {
     const inner = node.namedChild(node.namedChildCount - 1);
     return inner !== null && endsWithDanglingDollar(inner);
@@ -156,9 +170,7 @@ function piece(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean, first:
       return;
     case 'string': {
       acc.quotedAny = true;
-      const n = node.childCount;
-      for (let i = 0; i < n; i++) {
-        const c = node.child(i)!;
+      for (const c of node.children) {
         if (c.isNamed) piece(c, env, acc, true, false);
         else if (c.type !== '"') acc.buf += c.type; // a lone `$` inside quotes is literal
       }
@@ -171,9 +183,10 @@ function piece(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean, first:
     }
     case 'command_name':
     case 'concatenation': {
-      const n = node.childCount;
+      const kids = node.children;
+      const n = kids.length;
       for (let i = 0; i < n; i++) {
-        const c = node.child(i)!;
+        const c = kids[i]!;
         if (!c.isNamed && c.type === '$') {
           if (i === n - 1) acc.dangling = true;
           else acc.buf += '$';
@@ -216,9 +229,8 @@ function unknownRaw(raw: string, acc: Acc): void {
 
 /** Finds `$(…)`, backticks and `<(…)` anywhere below a node the word evaluator does not model. */
 export function visitNested(node: SyntaxNode, env: WordEnv): void {
-  const n = node.namedChildCount;
-  for (let i = 0; i < n; i++) {
-    const c = node.namedChild(i)!;
+  if (node.namedChildCount === 0) return;
+  for (const c of node.namedChildren) {
     if (c.type === 'command_substitution' || c.type === 'process_substitution') env.visitSubstitution(c);
     else visitNested(c, env);
   }
@@ -356,7 +368,17 @@ function fields(acc: Acc): Word[] {
     texts = out;
     if (texts.length === 0 && acc.quotedAny) texts = [''];
   }
-  return texts.map((t) => ({ ...base, text: unsentinel(t), expanded }));
+  return texts.map(
+    (t): Word => ({
+      text: unsentinel(t),
+      literal: base.literal,
+      fromVar: base.fromVar,
+      glob: base.glob,
+      procSub: base.procSub,
+      unknown: base.unknown,
+      expanded,
+    }),
+  );
 }
 
 function unsentinel(s: string): string {
