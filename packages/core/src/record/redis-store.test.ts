@@ -42,6 +42,38 @@ function setField(fields: string[], name: string, value: string): string[] {
   return out;
 }
 
+/** Sessions record interleaved in small bursts, yielding to the event loop like real listeners do. */
+async function concurrentSessions(sessions: number, perSession: number): Promise<void> {
+  const c = cfg();
+  const store = await openStore(c, quiet);
+  const metas = Array.from({ length: sessions }, () => meta());
+  const recs = metas.map((m) => store.startSession(m));
+  for (let i = 0; i < perSession; i += 50) {
+    for (const r of recs) for (let j = i; j < i + 50; j++) r.record('output', { i: j, pad: 'x'.repeat(40) });
+    await new Promise((res) => setImmediate(res));
+  }
+  await Promise.all(recs.map((r) => r.end()));
+  expect(await store.flush(60_000)).toBe(true);
+  for (const m of metas) {
+    const frames = await store.readFrames(m.id);
+    expect(frames.length).toBe(perSession + 1);
+    for (let k = 0; k < perSession; k++) {
+      if (frames[k].seq !== k + 1 || JSON.parse(frames[k].data).i !== k) {
+        throw new Error(`session ${m.id}: frame ${k} out of place`);
+      }
+    }
+    expect(await store.verify(m.id)).toEqual({ ok: true, frames: perSession + 1 });
+  }
+  await store.close();
+  await dropPrefix(c.keyPrefix);
+}
+
+describe.skipIf(process.env.PORTCULLIS_SOAK !== '1')('soak', () => {
+  it('keeps order and completeness for 200 concurrent sessions × 10,000 frames', async () => {
+    await concurrentSessions(200, 10_000);
+  }, 900_000);
+});
+
 describe('redis store', () => {
   it('stores meta, index and frames under the spec keys, and reads them back', async () => {
     const c = cfg();
@@ -88,32 +120,8 @@ describe('redis store', () => {
     await store.close();
   });
 
-  it('keeps order and completeness for 200 concurrent sessions', async () => {
-    const soak = process.env.PORTCULLIS_SOAK === '1';
-    const perSession = soak ? 10_000 : 1000;
-    const c = cfg();
-    const store = await openStore(c, quiet);
-    const metas = Array.from({ length: 200 }, () => meta());
-    const recs = metas.map((m) => store.startSession(m));
-    // Interleave sessions in small bursts, yielding to the event loop like real listeners do.
-    for (let i = 0; i < perSession; i += 50) {
-      for (const r of recs)
-        for (let j = i; j < i + 50; j++) r.record('output', { i: j, pad: 'x'.repeat(40) });
-      await new Promise((res) => setImmediate(res));
-    }
-    await Promise.all(recs.map((r) => r.end()));
-    expect(store.backlog()).toBe(0);
-    for (const m of metas) {
-      const frames = await store.readFrames(m.id);
-      expect(frames.length).toBe(perSession + 1);
-      for (let k = 0; k < perSession; k++) {
-        if (frames[k].seq !== k + 1 || JSON.parse(frames[k].data).i !== k) {
-          throw new Error(`session ${m.id}: frame ${k} out of place`);
-        }
-      }
-      expect(await store.verify(m.id)).toEqual({ ok: true, frames: perSession + 1 });
-    }
-    await store.close();
+  it('keeps order and completeness for 200 concurrent sessions × 1,000 frames', async () => {
+    await concurrentSessions(200, 1000);
   }, 120_000);
 
   describe('verify detects tampering', () => {
