@@ -577,7 +577,8 @@ class Walk implements WordEnv {
       if (fileCommand || looksLikePath(a)) addPath(a);
     }
     for (const p of extraPaths) addPath(p);
-    const allNotes = [...this.origin, ...notes, ...dyn.map((d) => `dynamic: ${d}`)];
+    // Dynamic reasons first: a rule's reason quotes the first note.
+    const allNotes = [...dyn.map((d) => `dynamic: ${d}`), ...this.origin, ...notes];
     if (synthetic.length > 0) allNotes.push(`normalised flags added to args: ${synthetic.join(' ')}`);
     const unit: ShellUnit = {
       kind: 'shell',
@@ -594,7 +595,10 @@ class Walk implements WordEnv {
 
   private flag(unit: ShellUnit, reason: string): void {
     unit.dynamic = true;
-    (unit.notes ??= []).push(`dynamic: ${reason}`);
+    const notes = (unit.notes ??= []);
+    let i = 0;
+    while (i < notes.length && notes[i]!.startsWith('dynamic: ')) i++;
+    notes.splice(i, 0, `dynamic: ${reason}`);
   }
 
   private addUnitPath(unit: ShellUnit, p: string): void {

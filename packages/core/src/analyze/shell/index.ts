@@ -1,4 +1,19 @@
 // The shell analyzer: bash text (an exec command or a pty line) and SFTP/scp operations → ShellUnits.
+//
+// What a unit means (the facts `shell:` rules match):
+// - One unit per command that would run, in the order bash would start them (substitutions before
+//   the command using them); a wrapper and what it runs are both units (`sudo rm` → sudo, rm), and so
+//   are commands inside `bash -c`/`su -c`/ssh/eval/alias/trap strings, `$(…)`, backticks, `<(…)`,
+//   here-documents, function bodies and `find -exec`. Comments run nothing and give no unit.
+// - `command`: after quote removal and basename. "" when the name is unknowable ($x, $(…)), for a
+//   function definition, a state-changing assignment (`PATH=…`) or a redirection with no command.
+// - `args`: the words after quote removal; `args[0..argc)` are the originals, the rest synthetic
+//   normalised flags (flags.ts). `paths`: path-like operands and redirection targets, `~`/`$HOME`
+//   expanded, each also in normal form (paths.ts).
+// - `dynamic`: the real effect cannot be known from the text (dynamic.ts has the table); the reason
+//   is the first note. `find -delete` adds a synthetic `rm -r -f <start points>` unit.
+// - `parseError`: set when the text (or a string re-parsed inside it) is not valid bash, or a limit
+//   was hit; the units found before the problem are kept for explain, never for an allow.
 import type { Analysis, FileCommand, ShellUnit } from '../../types.js';
 import { analyzeScript, DEFAULT_LIMITS, type ShellLimits, ShellParseFailure } from './analyze.js';
 import { fileOpUnit } from './file-ops.js';
