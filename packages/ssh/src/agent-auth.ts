@@ -1,7 +1,8 @@
 // Agent authentication: password = JWT, keyboard-interactive answered with the JWT, or a
 // public key listed in identity.ssh_keys (signature verified). Returns an Identity or a reason.
 import { AuthError, type Gateway, type Identity } from '@portcullis/core';
-import { type AuthContext, utils } from 'ssh2';
+import type { AuthContext } from 'ssh2';
+import { utils } from './ssh2-runtime.js';
 
 export type AuthOutcome = { identity: Identity } | { rejected: string } | { pending: true };
 

@@ -11,6 +11,8 @@ export interface RelayOptions {
   onUpstreamOutput?: (chunk: Buffer) => void;
   /** The agent sent EOF (default: pass it upstream at once). */
   onAgentEnd?: () => void;
+  /** True when an upstream chunk is only the echo of the key the agent just typed: sent unheld. */
+  isEcho?: (chunk: Buffer) => boolean;
   /** Called once when the channel pair is done. */
   onDone?: () => void;
 }
@@ -58,7 +60,11 @@ export function relayChannel(session: Session, agent: ServerChannel, up: ClientC
   // Upstream → agent, pausing the upstream while the agent's window is full.
   up.on('data', (chunk: Buffer) => {
     opts.onUpstreamOutput?.(chunk);
-    if (!stdout.write(chunk)) {
+    const clean = stdout.pending === 0;
+    const ok = stdout.write(chunk);
+    // Echo of the agent's own keystroke, nothing held before it: no secret can straddle it.
+    if (clean && stdout.pending > 0 && opts.isEcho?.(chunk)) stdout.flush();
+    if (!ok) {
       up.pause();
       agent.once('drain', () => up.resume());
     }

@@ -1,7 +1,7 @@
 // The gateway's own host key: persistent, so agents can pin it. Generated on first start.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { utils } from 'ssh2';
+import { utils } from './ssh2-runtime.js';
 
 export interface HostKey {
   privateKey: string;

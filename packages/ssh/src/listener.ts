@@ -1,7 +1,8 @@
 // The SSH listener: an ssh2 Server facing agents. Per connection: authenticate, open the core
 // session (allow_groups), dial the upstream with the gateway's key, then route every channel.
 import type { ClientInfo, Gateway, Listener, Session, SshConnection } from '@portcullis/core';
-import { type AuthContext, type Client, type Connection, Server } from 'ssh2';
+import type { AuthContext, Client, Connection } from 'ssh2';
+import { Server } from './ssh2-runtime.js';
 import { AUTH_METHODS, identifyAgent } from './agent-auth.js';
 import { SERVER_CIPHERS, SERVER_FALLBACK_CIPHERS } from './algorithms.js';
 import { directStreamlocal, directTcpip, globalRequest, relayForwardedConnections } from './forwarding.js';

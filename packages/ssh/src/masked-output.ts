@@ -30,6 +30,18 @@ export class MaskedOutput {
     return ok;
   }
 
+  /** Bytes held back for a secret that may still be growing. */
+  get pending(): number {
+    return this.masker.pending;
+  }
+
+  /** Emits what is held now (the stream goes on). */
+  flush(): void {
+    if (this.ended) return;
+    this.disarm();
+    this.send(this.masker.flush());
+  }
+
   /** End of stream: everything held goes out. */
   end(): void {
     if (this.ended) return;

@@ -80,6 +80,7 @@ export function startPtyJudge(ctx: ChannelContext, agent: ServerChannel, up: Cli
   const relay = relayChannel(ctx.session, agent, up, {
     input: (chunk) => judge.input(chunk),
     onUpstreamOutput: (chunk) => judge.output(chunk),
+    isEcho: (chunk) => judge.isEcho(chunk),
     onAgentEnd: () => judge.agentEnded(),
     onDone: () => judge.dispose(),
   });
@@ -110,6 +111,7 @@ class LineJudge {
   private typed: Buffer[] = [];
   private lastOutputAt = 0;
   private lastSentAt = 0;
+  private lastKey: Buffer | undefined;
   private outputSinceSend = true;
   private readonly startedAt = Date.now();
   private acceptedAt = 0;
@@ -149,6 +151,17 @@ class LineJudge {
 
   resize(cols: number, rows: number): void {
     this.term.resize(cols, rows);
+  }
+
+  /** Is this upstream chunk exactly the echo of the last key sent (typed text at the end of the line, or a backspace)? */
+  isEcho(chunk: Buffer): boolean {
+    const key = this.lastKey;
+    if (!key || Date.now() - this.lastSentAt > 250 || chunk.length > 256) return false;
+    if (key.length === 1 && (key[0] === 0x7f || key[0] === 0x08)) {
+      const s = chunk.toString('latin1');
+      return s === '\b \b' || s === '\b\x1b[K';
+    }
+    return chunk.equals(key) && key.every((b) => b >= 0x20 && b < 0x7f);
   }
 
   input(chunk: Buffer): void {
@@ -345,6 +358,7 @@ class LineJudge {
   }
 
   private send(bytes: Buffer): void {
+    this.lastKey = bytes;
     this.lastSentAt = Date.now();
     this.outputSinceSend = false;
     this.relay.toUpstream(bytes);

@@ -3,7 +3,8 @@
 // resolved upstream too); reads and writes ride on the decision taken when their handle opened.
 import { posix } from 'node:path';
 import { denialMessage, type FileOp } from '@portcullis/core';
-import { type Attributes, type FileEntry, type SFTPWrapper, utils } from 'ssh2';
+import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
+import { utils } from './ssh2-runtime.js';
 import type { ChannelContext } from './channel-context.js';
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;

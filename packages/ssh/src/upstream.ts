@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SshUpstream } from '@portcullis/core';
-import { type Algorithms, Client } from 'ssh2';
+import type { Algorithms, Client as SshClient } from 'ssh2';
+import { Client } from './ssh2-runtime.js';
 import { CIPHERS } from './algorithms.js';
 
 export class UpstreamError extends Error {
@@ -44,7 +45,7 @@ export interface UpstreamOptions {
 }
 
 /** Connects and authenticates to the upstream; rejects with a clear UpstreamError. */
-export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {}): Promise<Client> {
+export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {}): Promise<SshClient> {
   return new Promise((resolve, reject) => {
     let privateKey: Buffer | string;
     try {
