@@ -74,6 +74,13 @@ function charTable(spec: string): Uint8Array {
 const inClass = (t: Uint8Array, c: number): boolean => c < 128 && t[c] === 1;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+const isAlnum = (c: number): boolean => isDigit(c) || isUpper(c) || (c >= 97 && c <= 122);
+const isWord = (c: number): boolean => isAlnum(c) || c === 95;
+/** Character code before `i`, or -1 at the start. */
+const prev = (text: string, i: number): number => (i > 0 ? text.charCodeAt(i - 1) : -1);
+/** True when text[i-2] is a digit and text[i-1] is one of `punct` ("1.4111…": part of a longer number). */
+const digitThen = (text: string, i: number, punct: string): boolean =>
+  i >= 2 && isDigit(text.charCodeAt(i - 2)) && punct.includes(text[i - 1]!);
 
 /**
  * The generic stream hold: walk back over characters a match can contain (at most maxLength),
@@ -96,7 +103,13 @@ function classHold(
 
 /** Could text[i..] be (a prefix of) one of `heads`? Case-insensitive heads are given lower-cased. */
 function headStart(heads: readonly string[], caseless = false): (text: string, i: number) => boolean {
+  const first = new Uint8Array(128);
+  for (const h of heads) {
+    first[h.charCodeAt(0)] = 1;
+    if (caseless) first[h.toUpperCase().charCodeAt(0)] = 1;
+  }
   return (text, i) => {
+    if (!inClass(first, text.charCodeAt(i))) return false; // the common answer, without a slice
     const rest = text.length - i;
     for (const h of heads) {
       const n = Math.min(rest, h.length);
@@ -108,23 +121,92 @@ function headStart(heads: readonly string[], caseless = false): (text: string, i
   };
 }
 
-/** The usual finder: run the pattern, validate, retry one character later on a rejected candidate. */
+/**
+ * The usual finder: run the pattern, check what precedes the candidate (a look-behind kept out of
+ * the regex, so V8 can scan for the first character quickly), validate, and retry one character
+ * later on a rejected candidate.
+ */
 function regexFind(
   pattern: RegExp,
   validate: DetectorSpec['validate'],
   name: Detector,
   priority: number,
+  boundary: (text: string, start: number) => boolean = () => true,
 ): DetectorSpec['find'] {
   return (text, from, out, hint) => {
     pattern.lastIndex = from;
     let m: RegExpExecArray | null;
     while ((m = pattern.exec(text)) !== null) {
       const start = m.index;
-      const end = validate(text, start, start + m[0].length, hint);
+      const end = boundary(text, start) ? validate(text, start, start + m[0].length, hint) : -1;
       if (end > start) {
         out.push({ detector: name, start, end, from: start, priority });
         pattern.lastIndex = end;
       } else pattern.lastIndex = start + 1;
+    }
+  };
+}
+
+/**
+ * Runs of `[0-9 ().-]` that start with three digits and hold nine digits or more. Every card, SSN
+ * and NANP number lies inside one, so their patterns run only there (with a few characters of
+ * margin for prefixes and look-arounds) instead of at every digit of a log line. Computed once
+ * per text and shared by the three detectors.
+ */
+const DIGIT_RUN = /\d\d\d[\d ().-]{6,}/g;
+interface DigitWindow {
+  lo: number;
+  hi: number;
+  digits: number;
+}
+let windowsText: string | undefined;
+let windowsFrom = -1;
+let windowsCache: DigitWindow[] = [];
+
+function digitWindows(text: string, from: number): DigitWindow[] {
+  if (text === windowsText && from === windowsFrom) return windowsCache;
+  const out: DigitWindow[] = [];
+  DIGIT_RUN.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = DIGIT_RUN.exec(text)) !== null) {
+    const end = m.index + m[0].length;
+    let digits = 0;
+    for (let i = m.index; i < end; i++) if (isDigit(text.charCodeAt(i))) digits++;
+    // a "1-(" or "(" prefix sits before the first three digits; look-aheads read two after
+    if (digits >= 9)
+      out.push({ lo: Math.max(from, m.index - 4), hi: Math.min(text.length, end + 3), digits });
+  }
+  windowsText = text;
+  windowsFrom = from;
+  windowsCache = out;
+  return out;
+}
+
+function clusterFind(
+  pattern: RegExp,
+  minDigits: number,
+  validate: DetectorSpec['validate'],
+  name: Detector,
+  priority: number,
+  boundary: (text: string, start: number) => boolean,
+): DetectorSpec['find'] {
+  return (text, from, out, hint) => {
+    let last = from; // windows may overlap by their margins: never report a start twice
+    for (const w of digitWindows(text, from)) {
+      if (w.digits < minDigits) continue;
+      const lo = Math.max(w.lo, last);
+      const win = text.slice(lo, w.hi);
+      pattern.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = pattern.exec(win)) !== null) {
+        const start = m.index + lo;
+        const end = boundary(text, start) ? validate(text, start, start + m[0].length, hint) : -1;
+        if (end > start) {
+          out.push({ detector: name, start, end, from: start, priority });
+          pattern.lastIndex = end - lo;
+          last = end;
+        } else pattern.lastIndex = m.index + 1;
+      }
     }
   };
 }
@@ -156,7 +238,13 @@ function digitGroups(text: string, start: number, end: number, seps: string[]): 
 
 // ── credit_card ────────────────────────────────────────────────────────────────────────────────
 // 13–19 digits, optionally in groups split by one kind of separator (4-4-4-4[-3], 4-6-5, 4-6-4).
-const CARD_RE = /(?<![\w+])(?<!\d[.,-])\d(?:[ -]?\d){12,18}(?!\w)(?![.,]\d)/g;
+// Not preceded by a word character, '+', or a digit and [.,-] (those are parts of longer numbers).
+// Every grouping starts with four digits.
+const CARD_RE = /\d{4}(?:[ -]?\d){9,15}(?!\w)(?![.,]\d)/g;
+const cardBoundary = (text: string, i: number): boolean => {
+  const c = prev(text, i);
+  return !isWord(c) && c !== 43 && !digitThen(text, i, '.,-');
+};
 
 function cardGroupingOk(lengths: number[]): boolean {
   if (lengths.length === 1) return true;
@@ -188,7 +276,11 @@ function validateCard(text: string, start: number, end: number): number {
 // ── us_ssn ─────────────────────────────────────────────────────────────────────────────────────
 // AAA-GG-SSSS always; bare 9 digits or space-separated only with an SSN context (column name or
 // "ssn"/"social security" in the 32 characters before).
-const SSN_RE = /(?<![\w-])(?<!\d[.,])\d{3}([- ]?)\d{2}\1\d{4}(?!\w)(?!-\d)/g;
+const SSN_RE = /\d{3}([- ]?)\d{2}\1\d{4}(?!\w)(?!-\d)/g;
+const ssnBoundary = (text: string, i: number): boolean => {
+  const c = prev(text, i);
+  return !isWord(c) && c !== 45 && !digitThen(text, i, '.,');
+};
 const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/i;
 
 function validateSsn(text: string, start: number, end: number, hint?: ScanHint): number {
@@ -204,9 +296,12 @@ function validateSsn(text: string, start: number, end: number, hint?: ScanHint):
 // E.164: "+" country code (assigned) and 8–15 digits in all (+1: exactly 11, NANP rules).
 // NANP: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, NXX NXX XXXX, optional leading 1; area and
 // exchange start with 2–9 and are not N11. Bare 10-digit runs are not phones (order numbers).
-const E164_RE = /(?<![\w+])\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?!\w)/g;
-const NANP_RE =
-  /(?<![\w+])(?<!\d[.-])(?:1[ .-]?)?(?:\(\d{3}\) ?\d{3}[ .-]|\d{3}([ .-])\d{3}\1)\d{4}(?!\w)(?![.-]\d)/g;
+const E164_RE = /\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?!\w)/g;
+const NANP_RE = /(?:1[ .-]?)?(?:\(\d{3}\) ?\d{3}[ .-]|\d{3}([ .-])\d{3}\1)\d{4}(?!\w)(?![.-]\d)/g;
+const phoneBoundary = (text: string, i: number): boolean => {
+  const c = prev(text, i);
+  return !isWord(c) && c !== 43 && !digitThen(text, i, '.-');
+};
 
 function nanpOk(national: string): boolean {
   const a = national.charCodeAt(0);
@@ -244,12 +339,13 @@ function validateNanp(text: string, start: number, end: number): number {
   return nanpOk(digits) ? end : -1;
 }
 
-const findE164 = regexFind(E164_RE, validateE164, 'phone', 9);
-const findNanp = regexFind(NANP_RE, validateNanp, 'phone', 9);
+const findE164 = regexFind(E164_RE, validateE164, 'phone', 9, phoneBoundary);
+const findNanp = clusterFind(NANP_RE, 10, validateNanp, 'phone', 9, phoneBoundary);
 
 // ── iban ───────────────────────────────────────────────────────────────────────────────────────
 // Country code with its registered length, mod-97 == 1; printed in groups of four or unspaced.
-const IBAN_RE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g;
+const IBAN_RE = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g;
+const alnumBoundary = (text: string, i: number): boolean => !isAlnum(prev(text, i));
 
 function validateIban(text: string, start: number, end: number): number {
   const len = IBAN_LENGTHS[text.slice(start, start + 2)];
@@ -306,7 +402,7 @@ function findEmail(text: string, from: number, out: Match[]): void {
 }
 
 // ── aws_access_key / aws_secret_key ────────────────────────────────────────────────────────────
-const AWS_KEY_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
+const AWS_KEY_RE = /(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 function validateAwsKey(text: string, start: number, end: number): number {
   return /^(.)\1*$/.test(text.slice(start + 4, end)) ? -1 : end;
 }
@@ -315,10 +411,43 @@ function validateAwsKey(text: string, start: number, end: number): number {
 // entropy, and an AWS context in the 120 characters before: a key id or "secret access key".
 const AWS_SECRET_RE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secret access key|(?:AKIA|ASIA)[A-Z0-9]{16}/i;
+/** Every context above contains one of these; a secret starts at most this far after one. */
+const AWS_SECRET_STEM = /[sS][eE][cC][rR][eE][tT]|AKIA|ASIA/g;
+const AWS_SECRET_REACH = 150;
 function validateAwsSecret(text: string, start: number, end: number): number {
   const s = text.slice(start, end);
   if (!/[A-Z]/.test(s) || !/[a-z]/.test(s) || !/[0-9/+]/.test(s) || entropy(s) < 4) return -1;
   return AWS_SECRET_CONTEXT.test(text.slice(Math.max(0, start - 120), start)) ? end : -1;
+}
+
+// Looks for the context first (rare), then for 40-character runs just after it.
+function findAwsSecret(text: string, from: number, out: Match[]): void {
+  let pos = from;
+  AWS_SECRET_STEM.lastIndex = Math.max(0, from - AWS_SECRET_REACH);
+  let stem: RegExpExecArray | null;
+  while ((stem = AWS_SECRET_STEM.exec(text)) !== null) {
+    const limit = stem.index + AWS_SECRET_REACH;
+    if (limit < pos) continue;
+    // scan only the window after the stem (one character either side for the look-arounds)
+    const base = Math.max(pos, stem.index) - 1;
+    const window = text.slice(Math.max(0, base), limit + 42);
+    const shift = Math.max(0, base);
+    AWS_SECRET_RE.lastIndex = Math.max(pos, stem.index) - shift;
+    let m: RegExpExecArray | null;
+    while ((m = AWS_SECRET_RE.exec(window)) !== null && m.index + shift <= limit) {
+      const start = m.index + shift;
+      const end = validateAwsSecret(text, start, start + 40);
+      if (end > 0) out.push({ detector: 'aws_secret_key', start, end, from: start, priority: 3 });
+    }
+    pos = Math.max(pos, limit + 1);
+  }
+}
+
+/** Holds a trailing base64 run only when an AWS context is near enough for it to count. */
+const holdAwsSecretRun = classHold(charTable('A~Za~z0~9/+='), 44, (text, i) => text.charCodeAt(i) !== 61);
+function holdAwsSecret(text: string, lo: number): number {
+  AWS_SECRET_STEM.lastIndex = Math.max(0, text.length - 44 - AWS_SECRET_REACH);
+  return AWS_SECRET_STEM.test(text) ? holdAwsSecretRun(text, lo) : text.length;
 }
 
 // ── jwt ────────────────────────────────────────────────────────────────────────────────────────
@@ -347,16 +476,23 @@ function validateJwt(text: string, start: number, end: number): number {
   return -1;
 }
 
+// Searching for "yJ" ('y' is rarer than 'e' in text) and stepping back one is cheaper than "eyJ".
+function nextJwt(text: string, from: number): number {
+  let j = text.indexOf('yJ', from + 1);
+  while (j > 0 && text.charCodeAt(j - 1) !== 101) j = text.indexOf('yJ', j + 1);
+  return j > 0 ? j - 1 : -1;
+}
+
 function findJwt(text: string, from: number, out: Match[]): void {
-  let i = text.indexOf('eyJ', from);
+  let i = nextJwt(text, from);
   while (i >= 0) {
     JWT_RE.lastIndex = i;
     const m = JWT_RE.exec(text);
     if (m && validateJwt(text, i, i + m[0].length) > 0) {
       const end = i + m[0].length;
       out.push({ detector: 'jwt', start: i, end, from: i, priority: 1 });
-      i = text.indexOf('eyJ', end);
-    } else i = text.indexOf('eyJ', i + 1);
+      i = nextJwt(text, end);
+    } else i = nextJwt(text, i + 1);
   }
 }
 
@@ -364,7 +500,7 @@ function findJwt(text: string, from: number, out: Match[]): void {
 // Well-known token formats, and `api_key=…`/`token: …` assignments whose value (16+ characters,
 // letters and digits, entropy ≥ 3 bits/char) is masked while the key name stays.
 const API_KNOWN_RE = new RegExp(
-  '(?<![A-Za-z0-9_-])(?:' +
+  '(?:' +
     [
       'gh[pousr]_[A-Za-z0-9]{36,251}',
       'github_pat_[A-Za-z0-9_]{22,244}',
@@ -404,8 +540,10 @@ const API_HEADS = [
   'SG.',
 ];
 const API_KEYWORD_HEADS = ['api', 'access', 'auth', 'refresh', 'client', 'secret', 'token', 'bearer'];
+// Every key name below holds a stem (key, token, secret, bearer) at most 8 characters after its start.
+const API_STEM_OFFSET = 8;
 const API_ASSIGN_RE =
-  /(?<![A-Za-z0-9])(?:(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?|bearer[ \t]{1,8})([A-Za-z0-9_\-./+=]{16,256})(?![A-Za-z0-9_\-./+=])/gi;
+  /(?<![A-Za-z0-9])(?:(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?|bearer[ \t]{1,8})([A-Za-z0-9_\-./+=]{16,256})(?![A-Za-z0-9_\-./+=])/iy;
 
 function highEntropyToken(s: string, min: number): boolean {
   return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
@@ -421,21 +559,59 @@ function validateApiKnown(text: string, start: number, end: number): number {
   return highEntropyToken(body, 3) ? end : -1;
 }
 
-const findApiKnown = regexFind(API_KNOWN_RE, validateApiKnown, 'api_key', 4);
+const apiBoundary = (text: string, i: number): boolean => {
+  const c = prev(text, i);
+  return !isWord(c) && c !== 45;
+};
 const apiHeadStart = headStart(API_HEADS);
 const apiKeywordStart = headStart(API_KEYWORD_HEADS, true);
 
+/** Known prefixes and key-name stems, found in one pass; the full patterns run only where one is. */
+const API_TRIGGER =
+  /(?:gh[pousr]|github_pat|[sr]k_(?:live|test)|npm)_|(?:xox[abposr]|sk|glpat)-|SG\.|AIza|[kK][eE][yY]|[tT][oO][kK][eE][nN]|[sS][eE][cC][rR][eE][tT]|[bB][eE][aA][rR][eE][rR]/g;
+const API_KNOWN_Y = new RegExp(API_KNOWN_RE.source, 'y');
+
 function findApiKey(text: string, from: number, out: Match[]): void {
-  findApiKnown(text, from, out);
-  API_ASSIGN_RE.lastIndex = from;
-  let m: RegExpExecArray | null;
-  while ((m = API_ASSIGN_RE.exec(text)) !== null) {
-    const end = m.index + m[0].length;
-    const value = m[1]!;
-    if (highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
-      out.push({ detector: 'api_key', start: end - value.length, end, from: m.index, priority: 4 });
-      API_ASSIGN_RE.lastIndex = end;
-    } else API_ASSIGN_RE.lastIndex = m.index + 1;
+  let known = from; // where the next well-known token may start
+  let assign = from; // where the next key-name assignment may start
+  API_TRIGGER.lastIndex = from;
+  let t: RegExpExecArray | null;
+  while ((t = API_TRIGGER.exec(text)) !== null) {
+    const at = t.index;
+    const last = t[0].charCodeAt(t[0].length - 1);
+    if (last === 95 || last === 45 || last === 46 || t[0] === 'AIza') {
+      if (at >= known) {
+        API_KNOWN_Y.lastIndex = at;
+        const m = API_KNOWN_Y.exec(text);
+        const end = m && apiBoundary(text, at) ? validateApiKnown(text, at, at + m[0].length) : -1;
+        if (end > at) {
+          out.push({ detector: 'api_key', start: at, end, from: at, priority: 4 });
+          known = end;
+        }
+      }
+    } else {
+      // a key name starts at most API_STEM_OFFSET before its stem; retry after a rejected value
+      for (;;) {
+        let m: RegExpExecArray | null = null;
+        for (let i = Math.max(assign, at - API_STEM_OFFSET); i <= at && !m; i++) {
+          API_ASSIGN_RE.lastIndex = i;
+          m = API_ASSIGN_RE.exec(text);
+        }
+        if (!m) {
+          assign = Math.max(assign, at + 1);
+          break;
+        }
+        const end = m.index + m[0].length;
+        const value = m[1]!;
+        if (highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
+          out.push({ detector: 'api_key', start: end - value.length, end, from: m.index, priority: 4 });
+          assign = end;
+          break;
+        }
+        assign = m.index + 1;
+      }
+    }
+    API_TRIGGER.lastIndex = at + 1; // triggers may overlap ("tokenpm_…")
   }
 }
 
@@ -503,9 +679,10 @@ function spec(
     Partial<Pick<DetectorSpec, 'find' | 'holdFrom'>> & {
       inner?: string;
       canStart?: (text: string, i: number) => boolean;
+      boundary?: (text: string, start: number) => boolean;
     },
 ): DetectorSpec {
-  const find = s.find ?? regexFind(s.pattern, s.validate, s.name, s.priority);
+  const find = s.find ?? regexFind(s.pattern, s.validate, s.name, s.priority, s.boundary);
   const holdFrom = s.holdFrom ?? classHold(charTable(s.inner ?? ''), s.maxLength, s.canStart ?? (() => true));
   return {
     name: s.name,
@@ -547,6 +724,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 24,
     pattern: AWS_KEY_RE,
     validate: validateAwsKey,
+    boundary: alnumBoundary,
     gate: (s) => s.tokenRun >= 20 && s.upper >= 4,
     inner: 'A~Za~z0~9',
     canStart: headStart(['AKIA', 'ASIA', 'ABIA', 'ACCA']),
@@ -558,8 +736,8 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: AWS_SECRET_RE,
     validate: validateAwsSecret,
     gate: (s) => s.tokenRun >= 40,
-    inner: 'A~Za~z0~9/+=',
-    canStart: (text, i) => text.charCodeAt(i) !== 61, // anything but '='
+    find: findAwsSecret,
+    holdFrom: holdAwsSecret,
   }),
   api_key: spec({
     name: 'api_key',
@@ -578,6 +756,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 70,
     pattern: IBAN_RE,
     validate: validateIban,
+    boundary: alnumBoundary,
     gate: (s) => s.length >= 15 && s.upper >= 2 && s.digits >= 4,
     inner: 'A~Za~z0~9 ',
     canStart: (text, i) => {
@@ -596,6 +775,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 28,
     pattern: CARD_RE,
     validate: validateCard,
+    find: clusterFind(CARD_RE, 13, validateCard, 'credit_card', 6, cardBoundary),
     gate: (s) => s.digitRun >= 13,
     inner: '0~9 ,.-',
     canStart: DIGIT_START,
@@ -606,6 +786,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 14,
     pattern: SSN_RE,
     validate: validateSsn,
+    find: clusterFind(SSN_RE, 9, validateSsn, 'us_ssn', 7, ssnBoundary),
     gate: (s) => s.digitRun >= 9,
     inner: '0~9 ,.-',
     canStart: DIGIT_START,
