@@ -2,7 +2,12 @@
 // echo server's round trips with recording on vs off. Run with bench/record/run.sh.
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { openStore, type RecordStore, type SessionMeta, storeConfigFromUrl } from '../../packages/core/src/record/index.js';
+import {
+  openStore,
+  type RecordStore,
+  type SessionMeta,
+  storeConfigFromUrl,
+} from '../../packages/core/src/record/index.js';
 
 const REDIS = process.env.PORTCULLIS_BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
 const SESSIONS = Number(process.env.SESSIONS ?? 100);
@@ -74,13 +79,32 @@ async function hotLoop(store: RecordStore): Promise<{ bytesNs: number; jsonNs: n
   return { bytesNs: per(bytes), jsonNs: per(json), baseNs: per(base) };
 }
 
-async function echo(store: RecordStore | undefined): Promise<{ rtps: number; p50: number; p99: number }> {
+type Echo = { rtps: number; p50: number; p99: number };
+
+/**
+ * An echo server as a stand-in for a listener. `bytes`: 1 KiB messages, recorded as input + output frames
+ * (a terminal session's worst case). `statements`: 100-byte messages, recorded as the gateway records a
+ * SQL statement (query + decision + result JSON frames).
+ */
+async function echo(store: RecordStore | undefined, mode: 'bytes' | 'statements'): Promise<Echo> {
+  const size = mode === 'bytes' ? 1024 : 100;
   const server = createServer((sock: Socket) => {
     const rec = store?.startSession(meta(Math.floor(Math.random() * 1e9)));
     sock.on('data', (chunk) => {
-      rec?.record('input', chunk);
-      sock.write(chunk);
-      rec?.record('output', chunk);
+      if (mode === 'bytes') {
+        rec?.record('input', chunk);
+        sock.write(chunk);
+        rec?.record('output', chunk);
+      } else {
+        rec?.record('query', {
+          kind: 'sql',
+          text: 'select * from pgbench_accounts where aid = $1',
+          protocol: 'extended',
+        });
+        rec?.record('decision', { action: 'allow', rules: ['reads'], reason: 'matched reads', ms: 0.02 });
+        sock.write(chunk);
+        rec?.record('result', { tag: 'SELECT 1', rows: 1 });
+      }
     });
     sock.on('close', () => void rec?.end());
     sock.on('error', () => undefined);
@@ -88,7 +112,7 @@ async function echo(store: RecordStore | undefined): Promise<{ rtps: number; p50
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
-  const payload = Buffer.alloc(1024, 'z');
+  const payload = Buffer.alloc(size, 'z');
   const lat: number[] = [];
   const deadline = performance.now() + SECONDS * 1000;
   await Promise.all(
@@ -111,7 +135,11 @@ async function echo(store: RecordStore | undefined): Promise<{ rtps: number; p50
   );
   server.close();
   lat.sort((a, b) => a - b);
-  return { rtps: lat.length / SECONDS, p50: lat[Math.floor(lat.length / 2)], p99: lat[Math.floor(lat.length * 0.99)] };
+  return {
+    rtps: lat.length / SECONDS,
+    p50: lat[Math.floor(lat.length / 2)],
+    p99: lat[Math.floor(lat.length * 0.99)],
+  };
 }
 
 async function main() {
@@ -128,14 +156,19 @@ async function main() {
       `record() cost: 1 KiB bytes ${hl.bytesNs.toFixed(0)} ns/call, small JSON ${hl.jsonNs.toFixed(0)} ns/call (empty loop ${hl.baseNs.toFixed(1)} ns)`,
     );
     await store.flush(60_000);
-    const off = await echo(undefined);
-    const on = await echo(store);
-    await store.flush(60_000);
-    const fmt = (e: { rtps: number; p50: number; p99: number }) =>
+    const fmt = (e: Echo) =>
       `${Math.round(e.rtps)} round trips/s, p50 ${e.p50.toFixed(3)} ms, p99 ${e.p99.toFixed(3)} ms`;
-    console.log(`echo (50 clients, 1 KiB, ${SECONDS}s) recording off: ${fmt(off)}`);
-    console.log(`echo (50 clients, 1 KiB, ${SECONDS}s) recording on:  ${fmt(on)}`);
-    console.log(`echo throughput cost of recording: ${((1 - on.rtps / off.rtps) * 100).toFixed(1)}%`);
+    for (const mode of ['statements', 'bytes'] as const) {
+      const off = await echo(undefined, mode);
+      const on = await echo(store, mode);
+      await store.flush(60_000);
+      const what = mode === 'bytes' ? '1 KiB, input+output frames' : '100 B, query+decision+result frames';
+      console.log(`echo ${mode} (50 clients, ${what}, ${SECONDS}s) recording off: ${fmt(off)}`);
+      console.log(`echo ${mode} (50 clients, ${what}, ${SECONDS}s) recording on:  ${fmt(on)}`);
+      console.log(
+        `echo ${mode}: throughput cost of recording ${((1 - on.rtps / off.rtps) * 100).toFixed(1)}%`,
+      );
+    }
   } finally {
     await store.close();
     const { Redis } = await import('ioredis');

@@ -20,5 +20,5 @@ export {
   terminalOutput,
   toAsciicast,
 } from './render.js';
-export type { RecordStore, SessionFilter, SessionRecorder } from './store.js';
+export type { RecordStore, SessionFilter, SessionRecorder, SessionSummary } from './store.js';
 export { SESSION_ID } from './store.js';

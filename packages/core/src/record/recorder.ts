@@ -1,7 +1,7 @@
 // One session's recorder: numbers and times frames, chains their hashes, and queues them for the store.
 import type { Frame, FrameKind, SessionMeta } from '../types.js';
 import { chainStart, frameHash, isFrameKind } from './chain.js';
-import type { SessionRecorder, WriteOp } from './store.js';
+import type { SessionRecorder, SessionSummary, WriteOp } from './store.js';
 
 export interface RecorderHost {
   push(op: WriteOp): void;
@@ -96,11 +96,12 @@ export class Recorder implements SessionRecorder {
     this.resolveFailed(reason);
   }
 
-  end(status: 'closed' | 'failed' = 'closed', reason?: string): Promise<void> {
+  end(status: 'closed' | 'failed' = 'closed', reason?: string, summary?: SessionSummary): Promise<void> {
     if (this.ending) return this.ending;
     if (this.lastKind !== 'close')
       this.append('close', 'json', safeJson(reason ? { status, reason } : { status }));
     const fields: Partial<SessionMeta> = {
+      ...summary,
       ended_at: Date.now(),
       status: this.isFailed && status === 'closed' ? 'failed' : status,
       frames: this.seq,

@@ -140,6 +140,36 @@ describe('redis outage', () => {
     await store.close();
   }, 60_000);
 
+  it('a store opened while Redis is down becomes healthy when it comes up, and re-sends lost meta', async () => {
+    await server.kill();
+    const store = await openStore(storeConfig(server.url), { spoolDir: spool.dir, log: () => undefined });
+    expect(store.healthy()).toBe(false);
+    await server.start();
+    expect(await until(() => store.healthy(), 5000)).toBe(true);
+    const m = meta();
+    const rec = store.startSession(m);
+    rec.record('open', {});
+    expect(await store.flush(5000)).toBe(true);
+    // The server loses everything (a restart without persistence): the running session's meta comes back
+    // with its next frames, and verify tells the truth about the frames that were lost.
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(server.url, { protocol: 2 });
+    await admin.flushall();
+    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    admin.disconnect();
+    await tick(300);
+    rec.record('query', { kind: 'sql', text: 'select 1' });
+    await rec.end();
+    expect(await store.flush(5000)).toBe(true);
+    expect(await store.getSession(m.id)).toMatchObject({
+      id: m.id,
+      connection: 'orders-db',
+      status: 'closed',
+    });
+    expect(await store.verify(m.id)).toMatchObject({ ok: false, seq: 1, problem: 'missing' });
+    await store.close();
+  }, 30_000);
+
   describe('a gateway that exits or dies with frames unstored', () => {
     const prefix = randomPrefix();
     const dir = tempDir('leftover-spool');

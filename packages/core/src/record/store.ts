@@ -41,9 +41,20 @@ export interface SessionRecorder {
    */
   record(kind: FrameKind, data: unknown): number;
   /** Records a close frame (unless the last frame was one), stores ended_at/status/frames/last_hash, and waits for the store (bounded by failureTimeoutMs). */
-  end(status?: 'closed' | 'failed', reason?: string): Promise<void>;
+  end(status?: 'closed' | 'failed', reason?: string, summary?: SessionSummary): Promise<void>;
   /** Resolves with a reason when on_failure is close and this session's frames could not be stored in time. */
   readonly failed: Promise<string>;
+}
+
+/** What the session counted, stored in the meta at end so a list can show it without reading frames. */
+export interface SessionSummary {
+  commands?: number;
+  denied?: number;
+  reviewed?: number;
+  /** Values masked, all detectors together. */
+  masked?: number;
+  /** Values masked per detector / column rule. */
+  masked_by?: Record<string, number>;
 }
 
 /** One unit of work for a backend, in recording order. Serialised as-is into the spool. */
