@@ -49,10 +49,6 @@ enum C {
   LPAREN = 40,
 }
 
-const isDigit = (c: number) => c >= C.D0 && c <= C.D9;
-const isIdentStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === C.UNDERSCORE;
-const isIdentChar = (c: number) => isIdentStart(c) || isDigit(c) || c === C.DOLLAR;
-
 /** Integer digits that Postgres's scanner keeps as ICONST (fits a signed 32-bit int). */
 function fitsInt32(text: string, start: number, end: number): boolean {
   while (start < end - 1 && text.charCodeAt(start) === C.D0) start++;
@@ -68,74 +64,166 @@ function isFloatKeyword(text: string, start: number): boolean {
   return true;
 }
 
-export const SHAPE_STRING = '\x01S';
-export const SHAPE_INT = '\x01I';
-export const SHAPE_NUMERIC = '\x01F';
+// In a shape string a folded literal is \x01 and its class letter; a text with a control character
+// never gets a shape, so a shape string cannot be mistaken for a text.
+const MARK = 1;
+const CLASS_STRING = 83; // S
+const CLASS_INT = 73; // I
+const CLASS_NUMERIC = 70; // F
+
+/** Where the literals of the last scanned text are, and the hash of its shape; reused between calls. */
+export class ShapeScan {
+  /** [start, end, class] per folded literal. */
+  spans = new Int32Array(3 * 32);
+  count = 0;
+  hash = 0;
+
+  add(start: number, end: number, cls: number): void {
+    const at = this.count * 3;
+    if (at + 3 > this.spans.length) {
+      const bigger = new Int32Array(this.spans.length * 2);
+      bigger.set(this.spans);
+      this.spans = bigger;
+    }
+    this.spans[at] = start;
+    this.spans[at + 1] = end;
+    this.spans[at + 2] = cls;
+    this.count++;
+  }
+}
+
+/** The shape string of the last scanned text: the text with \x01+class for each literal (the text itself when none). */
+export function shapeString(text: string, scan: ShapeScan): string {
+  if (scan.count === 0) return text;
+  let out = '';
+  let t = 0;
+  for (let k = 0; k < scan.count; k++) {
+    out += text.slice(t, scan.spans[k * 3]);
+    out += String.fromCharCode(MARK, scan.spans[k * 3 + 2]);
+    t = scan.spans[k * 3 + 1];
+  }
+  return out + text.slice(t);
+}
+
+/** Whether the last scanned text has this shape, compared in place (nothing is built). */
+export function hasShape(text: string, scan: ShapeScan, shape: string): boolean {
+  let t = 0;
+  let p = 0;
+  const spans = scan.spans;
+  for (let k = 0; k < scan.count; k++) {
+    const start = spans[k * 3];
+    const len = start - t;
+    if (p + len + 2 > shape.length) return false;
+    for (let j = 0; j < len; j++) if (text.charCodeAt(t + j) !== shape.charCodeAt(p + j)) return false;
+    p += len;
+    if (shape.charCodeAt(p) !== MARK || shape.charCodeAt(p + 1) !== spans[k * 3 + 2]) return false;
+    p += 2;
+    t = spans[k * 3 + 1];
+  }
+  const rest = text.length - t;
+  if (shape.length - p !== rest) return false;
+  for (let j = 0; j < rest; j++) if (text.charCodeAt(t + j) !== shape.charCodeAt(p + j)) return false;
+  return true;
+}
+
+const scratch = new ShapeScan();
 
 /**
  * The shape of a statement text: the text with its plain literals replaced by placeholders
  * (the same string when there is none), or null when the text must be parsed as it is.
  */
 export function sqlShape(text: string): string | null {
+  return scanShape(text, scratch) ? shapeString(text, scratch) : null;
+}
+
+// Character classes of ASCII (a non-ASCII character is 0: never part of a token the lexer folds).
+const SPACE = 1;
+const IDENT_START = 2;
+const IDENT_CHAR = 4;
+const DIGIT = 8;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === C.UNDERSCORE;
+  const digit = c >= C.D0 && c <= C.D9;
+  CHAR_CLASS[c] =
+    (c === C.SPACE || c === C.TAB || c === C.LF || c === C.CR ? SPACE : 0) |
+    (letter ? IDENT_START | IDENT_CHAR : 0) |
+    (digit ? DIGIT | IDENT_CHAR : 0) |
+    (c === C.DOLLAR ? IDENT_CHAR : 0);
+}
+const classOf = (c: number) => (c < 128 ? CHAR_CLASS[c] : 0);
+const FNV_PRIME = 16777619;
+
+/** Scans a text: true with its literals in `scan` (and the shape's hash), or false when it must be parsed as it is. */
+export function scanShape(text: string, scan: ShapeScan): boolean {
   const n = text.length;
-  let out = '';
-  let last = 0; // start of the text not yet copied into out
-  let folded = false;
+  scan.count = 0;
+  // FNV-1a over the shape, computed as the text goes by: every character outside literals, and each literal's class
+  let h = 0x811c9dc5 | 0;
   // 1: the last token was the keyword FLOAT; 2: the last two were FLOAT and '('
   let afterFloat = 0;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === C.SPACE || c === C.LF || c === C.TAB || c === C.CR) {
+    const k = classOf(c);
+    if (k & SPACE) {
+      h = Math.imul(h ^ c, FNV_PRIME);
       i++;
-    } else if (isIdentStart(c)) {
+    } else if (k & IDENT_START) {
       const start = i;
+      h = Math.imul(h ^ c, FNV_PRIME);
       i++;
-      while (i < n && isIdentChar(text.charCodeAt(i))) i++;
+      let next = 0;
+      while (i < n) {
+        next = text.charCodeAt(i);
+        if (!(classOf(next) & IDENT_CHAR)) break;
+        h = Math.imul(h ^ next, FNV_PRIME);
+        i++;
+      }
       afterFloat = i - start === 5 && isFloatKeyword(text, start) ? 1 : 0;
       if (i < n) {
-        const next = text.charCodeAt(i);
         // E'…', B'…', X'…', N'…', date'…': a prefixed or typed string
-        if (next === C.QUOTE) return null;
+        if (next === C.QUOTE) return false;
         // U&'…' and U&"…": unicode escapes
-        if (next === C.AMP && i - start === 1 && (c === C.UPPER_U || c === C.LOWER_U)) return null;
-        if (next >= 128) return null;
+        if (next === C.AMP && i - start === 1 && (c === C.UPPER_U || c === C.LOWER_U)) return false;
+        if (next >= 128) return false;
       }
-    } else if (isDigit(c) || (c === C.DOT && i + 1 < n && isDigit(text.charCodeAt(i + 1)))) {
+    } else if (k & DIGIT || (c === C.DOT && i + 1 < n && classOf(text.charCodeAt(i + 1)) & DIGIT)) {
       const start = i;
       let integer = true;
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
+      while (i < n && classOf(text.charCodeAt(i)) & DIGIT) i++;
       if (i < n && text.charCodeAt(i) === C.DOT) {
-        if (i + 1 < n && text.charCodeAt(i + 1) === C.DOT) return null; // 1..2 (PL/pgSQL ranges)
+        if (i + 1 < n && text.charCodeAt(i + 1) === C.DOT) return false; // 1..2 (PL/pgSQL ranges)
         integer = false;
         i++;
-        while (i < n && isDigit(text.charCodeAt(i))) i++;
+        while (i < n && classOf(text.charCodeAt(i)) & DIGIT) i++;
       }
       if (i < n && (text.charCodeAt(i) === C.LOWER_E || text.charCodeAt(i) === C.UPPER_E)) {
         let j = i + 1;
         const sign = j < n ? text.charCodeAt(j) : 0;
         if (sign === C.PLUS || sign === C.MINUS) j++;
-        if (j >= n || !isDigit(text.charCodeAt(j))) return null; // 1e, 1e+ : trailing junk
-        while (j < n && isDigit(text.charCodeAt(j))) j++;
+        if (j >= n || !(classOf(text.charCodeAt(j)) & DIGIT)) return false; // 1e, 1e+ : trailing junk
+        while (j < n && classOf(text.charCodeAt(j)) & DIGIT) j++;
         integer = false;
         i = j;
       }
       if (i < n) {
         const next = text.charCodeAt(i);
-        if (isIdentChar(next) || next === C.DOT || next === C.QUOTE || next >= 128) return null;
+        if (classOf(next) & IDENT_CHAR || next === C.DOT || next === C.QUOTE || next >= 128) return false;
       }
-      if (!(integer && afterFloat === 2)) {
-        out += text.slice(last, start);
-        out += integer && fitsInt32(text, start, i) ? SHAPE_INT : SHAPE_NUMERIC;
-        last = i;
-        folded = true;
+      if (integer && afterFloat === 2) {
+        for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
+      } else {
+        const cls = integer && fitsInt32(text, start, i) ? CLASS_INT : CLASS_NUMERIC;
+        scan.add(start, i, cls);
+        h = Math.imul(Math.imul(h ^ MARK, FNV_PRIME) ^ cls, FNV_PRIME);
       }
       afterFloat = 0;
     } else if (c === C.QUOTE) {
       const start = i;
       i++;
       for (;;) {
-        if (i >= n) return null;
+        if (i >= n) return false;
         const s = text.charCodeAt(i);
         if (s === C.QUOTE) {
           if (i + 1 < n && text.charCodeAt(i + 1) === C.QUOTE) {
@@ -145,48 +233,51 @@ export function sqlShape(text: string): string | null {
           i++;
           break;
         }
-        if (s === C.BACKSLASH) return null;
-        if (s < C.SPACE && s !== C.TAB && s !== C.LF && s !== C.CR) return null;
+        if (s === C.BACKSLASH) return false;
+        if (s < C.SPACE && s !== C.TAB && s !== C.LF && s !== C.CR) return false;
         i++;
       }
-      out += text.slice(last, start);
-      out += SHAPE_STRING;
-      last = i;
-      folded = true;
+      scan.add(start, i, CLASS_STRING);
+      h = Math.imul(Math.imul(h ^ MARK, FNV_PRIME) ^ CLASS_STRING, FNV_PRIME);
       afterFloat = 0;
     } else if (c === C.DQUOTE) {
       afterFloat = 0;
-      if (i > 0 && text.charCodeAt(i - 1) === C.AMP) return null;
+      if (i > 0 && text.charCodeAt(i - 1) === C.AMP) return false;
+      h = Math.imul(h ^ c, FNV_PRIME);
       i++;
       for (;;) {
-        if (i >= n) return null;
+        if (i >= n) return false;
         const s = text.charCodeAt(i);
+        h = Math.imul(h ^ s, FNV_PRIME);
         if (s === C.DQUOTE) {
           if (i + 1 < n && text.charCodeAt(i + 1) === C.DQUOTE) {
+            h = Math.imul(h ^ s, FNV_PRIME);
             i += 2;
             continue;
           }
           i++;
           break;
         }
-        if (s < C.SPACE && s !== C.TAB && s !== C.LF && s !== C.CR) return null;
+        if (s < C.SPACE && s !== C.TAB && s !== C.LF && s !== C.CR) return false;
         i++;
       }
     } else if (c === C.MINUS && i + 1 < n && text.charCodeAt(i + 1) === C.MINUS) {
+      const start = i;
       i += 2;
-      for (;;) {
-        if (i >= n) break;
+      while (i < n) {
         const s = text.charCodeAt(i);
         if (s === C.LF || s === C.CR) break;
-        if (s < C.SPACE && s !== C.TAB) return null;
+        if (s < C.SPACE && s !== C.TAB) return false;
         i++;
       }
+      for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
     } else if (c === C.SLASH && i + 1 < n && text.charCodeAt(i + 1) === C.STAR) {
       // Postgres block comments nest
+      const start = i;
       let depth = 1;
       i += 2;
       while (depth > 0) {
-        if (i >= n) return null;
+        if (i >= n) return false;
         const s = text.charCodeAt(i);
         if (s === C.SLASH && i + 1 < n && text.charCodeAt(i + 1) === C.STAR) {
           depth++;
@@ -195,27 +286,31 @@ export function sqlShape(text: string): string | null {
           depth--;
           i += 2;
         } else {
-          if (s < C.SPACE && s !== C.TAB && s !== C.LF && s !== C.CR) return null;
+          if (s < C.SPACE && s !== C.TAB && s !== C.LF && s !== C.CR) return false;
           i++;
         }
       }
+      for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
     } else if (c === C.DOLLAR) {
       // $1 is a parameter; anything else is a dollar quote
       afterFloat = 0;
+      const start = i;
       i++;
-      if (i >= n || !isDigit(text.charCodeAt(i))) return null;
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
+      if (i >= n || !(classOf(text.charCodeAt(i)) & DIGIT)) return false;
+      while (i < n && classOf(text.charCodeAt(i)) & DIGIT) i++;
       if (i < n) {
         const next = text.charCodeAt(i);
-        if (isIdentChar(next) || next === C.DOT || next === C.QUOTE || next >= 128) return null;
+        if (classOf(next) & IDENT_CHAR || next === C.DOT || next === C.QUOTE || next >= 128) return false;
       }
+      for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
     } else if (c < C.SPACE || c >= 127 || c === C.BACKSLASH) {
-      return null;
+      return false;
     } else {
       afterFloat = afterFloat === 1 && c === C.LPAREN ? 2 : 0;
+      h = Math.imul(h ^ c, FNV_PRIME);
       i++; // operators and punctuation
     }
   }
-  if (!folded) return text;
-  return last < n ? out + text.slice(last) : out;
+  scan.hash = h & 0x3fffffff;
+  return true;
 }

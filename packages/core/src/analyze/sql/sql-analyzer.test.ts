@@ -18,7 +18,8 @@ describe('SqlAnalyzer', () => {
   });
 
   it('serves statements that differ only in literals from one frozen cached analysis', () => {
-    const a = analyzer.analyze("SELECT * FROM accounts WHERE id = 1 AND kind = 'x'");
+    analyzer.analyze("SELECT * FROM accounts WHERE id = 1 AND kind = 'x'"); // first sighting: not cached
+    const a = analyzer.analyze("SELECT * FROM accounts WHERE id = 2 AND kind = 'y'"); // second: cached
     const b = analyzer.analyze("SELECT * FROM accounts WHERE id = 987 AND kind = 'something else'");
     expect(b).toBe(a);
     expect(Object.isFrozen(a)).toBe(true);
@@ -29,6 +30,7 @@ describe('SqlAnalyzer', () => {
 
   it('never serves a DO body written as a plain string from the shape of another', () => {
     expect(first(analyzer.analyze("DO 'BEGIN PERFORM 1; END'")).category).toBe('call');
+    expect(first(analyzer.analyze("DO 'BEGIN PERFORM 3; END'")).category).toBe('call');
     expect(first(analyzer.analyze("DO 'BEGIN DELETE FROM users; END'")).category).toBe('write');
     expect(first(analyzer.analyze("DO 'BEGIN PERFORM 2; END'")).category).toBe('call');
   });
@@ -58,6 +60,8 @@ describe('SqlAnalyzer', () => {
   it('changes the session state only on commit, and binds commit to the caller’s state', () => {
     const a = new SqlSessionState();
     const b = new SqlSessionState();
+    const c = new SqlSessionState();
+    analyzer.analyze('PREPARE q AS DELETE FROM users WHERE id = 3', c).commit?.();
     const prepA = analyzer.analyze('PREPARE q AS DELETE FROM users WHERE id = 1', a);
     expect(prepA.commit).toBeTypeOf('function');
     expect(a.size).toBe(0); // not committed (e.g. the decision was deny)
@@ -66,6 +70,7 @@ describe('SqlAnalyzer', () => {
     analyzer.analyze('PREPARE q AS DELETE FROM users WHERE id = 2', b).commit?.();
     expect(b.names()).toEqual(['q']);
     expect(a.size).toBe(0);
+    expect(c.names()).toEqual(['q']);
     analyzer.analyze('DEALLOCATE q', b).commit?.();
     expect(b.size).toBe(0);
   });
@@ -83,15 +88,20 @@ describe('SqlAnalyzer', () => {
 
   it('keeps its caches bounded', async () => {
     const small = await SqlAnalyzer.create({ cacheSize: 10 });
-    for (let i = 0; i < 200; i++) small.analyze(`SELECT c${i} FROM t WHERE a = ${i}`);
-    for (let i = 0; i < 200; i++) small.analyze(`DO 'BEGIN PERFORM ${i}; END'`);
+    for (let i = 0; i < 400; i++) small.analyze(`SELECT c${i >> 1} FROM t WHERE a = ${i}`);
+    for (let i = 0; i < 400; i++) small.analyze(`DO 'BEGIN PERFORM ${i >> 1}; END'`);
+    expect(small.cached.shapes).toBeGreaterThan(0);
+    expect(small.cached.exact).toBeGreaterThan(0);
     expect(small.cached.shapes).toBeLessThanOrEqual(10);
     expect(small.cached.exact).toBeLessThanOrEqual(10);
   });
 
-  it('does not cache texts beyond maxCachedLength, and still analyses them', async () => {
+  it('caches nothing seen once, nor texts beyond maxCachedLength (and still analyses them)', async () => {
     const small = await SqlAnalyzer.create({ maxCachedLength: 50 });
+    for (let i = 0; i < 100; i++) small.analyze(`SELECT c${i} FROM t WHERE a = ${i}`);
+    expect(small.cached).toEqual({ shapes: 0, exact: 0 });
     const long = `SELECT ${'a, '.repeat(100)}b FROM t; DELETE FROM users`;
+    small.analyze(long);
     const r = small.analyze(long);
     expect(r.units.map((u) => (u as SqlUnit).statement)).toEqual(['SelectStmt', 'DeleteStmt']);
     expect(small.cached).toEqual({ shapes: 0, exact: 0 });

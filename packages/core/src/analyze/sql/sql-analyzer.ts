@@ -1,10 +1,10 @@
 // The SQL analyzer: text → Analysis (units, or a parse error), with a shape cache in front of the
 // parser so that statements differing only in their literal values are parsed once.
 import type { Analysis } from '../../types.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache, Doorkeeper, ShapeCache, textHash } from './bounded-cache.js';
 import { loadPgParser } from './pg-parser.js';
 import type { SqlSessionState, SqlStateEffect } from './session-state.js';
-import { sqlShape } from './shape.js';
+import { ShapeScan, scanShape, shapeString } from './shape.js';
 import { SqlAnalysisError, StatementWalker } from './statement-walker.js';
 
 export interface SqlAnalyzerOptions {
@@ -23,15 +23,20 @@ const NO_COMMIT = () => {};
 
 export class SqlAnalyzer {
   /** Keyed by shape: analyses that read no literal value and no session state. */
-  private readonly shapes: BoundedCache<CacheEntry>;
+  private readonly shapes: ShapeCache<CacheEntry>;
   /** Keyed by exact text: analyses that read a literal (DO bodies, set_config) or whose text has no shape. */
   private readonly exact: BoundedCache<CacheEntry>;
+  /** Only what is seen twice gets cached (one table for shape hashes and text hashes). */
+  private readonly doorkeeper: Doorkeeper;
   private readonly maxCachedLength: number;
+  /** Scratch for the lexer: analyze() is synchronous and never re-entered. */
+  private readonly scan = new ShapeScan();
 
   private constructor(opts: SqlAnalyzerOptions) {
     const size = Math.max(0, Math.floor(opts.cacheSize ?? 10_000));
-    this.shapes = new BoundedCache(size);
+    this.shapes = new ShapeCache(size);
     this.exact = new BoundedCache(size);
+    this.doorkeeper = new Doorkeeper(size);
     this.maxCachedLength = size > 0 ? (opts.maxCachedLength ?? 8192) : -1;
   }
 
@@ -50,14 +55,17 @@ export class SqlAnalyzer {
     if (typeof text !== 'string') return Object.freeze({ units: [], parseError: 'SQL text is not a string' });
     if (text.length > this.maxCachedLength) return this.serve(this.compute(text, state).entry, state);
 
-    const shape = sqlShape(text);
-    const hit = (shape !== null ? this.shapes.get(shape) : undefined) ?? this.exact.get(text);
+    const scan = this.scan;
+    const shaped = scanShape(text, scan);
+    const hit = (shaped ? this.shapes.get(text, scan) : undefined) ?? this.exact.get(text);
     if (hit !== undefined) return this.serve(hit, state);
+    const hash = shaped ? scan.hash : 0;
 
     const { entry, literalDependent, stateDependent } = this.compute(text, state);
     if (!stateDependent) {
-      if (shape !== null && !literalDependent) this.shapes.set(shape, entry);
-      else this.exact.set(text, entry);
+      if (shaped && !literalDependent) {
+        if (this.doorkeeper.admit(hash)) this.shapes.set(hash, shapeString(text, scan), entry);
+      } else if (this.doorkeeper.admit(textHash(text))) this.exact.set(text, entry);
     }
     return this.serve(entry, state);
   }
