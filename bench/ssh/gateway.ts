@@ -1,10 +1,18 @@
 // Bench fixture: a real sshd and Portcullis (one SSH listener, default-allow policy with a few
-// rules, masking on, recording to a file store) in front of it. Prints one JSON line, then waits.
+// rules, masking on, recording to a file store with on_failure: continue — every output byte is
+// recorded and the store falls behind at these rates) in front of it. Prints one JSON line, then waits.
 // Usage: node gateway.mjs WORKDIR
 import { join } from 'node:path';
-import { Gateway, generateDevKeys, mintToken, parseConfig, type SshConnection, silentLogger } from '../../packages/core/src/index.js';
-import { startSshListener } from '../../packages/ssh/src/index.js';
 import { startSshd } from '../../e2e/support/sshd.js';
+import {
+  Gateway,
+  generateDevKeys,
+  mintToken,
+  parseConfig,
+  type SshConnection,
+  silentLogger,
+} from '../../packages/core/src/index.js';
+import { startSshListener } from '../../packages/ssh/src/index.js';
 
 const dir = process.argv[2] as string;
 const sshd = await startSshd();
@@ -14,7 +22,7 @@ const yaml = `
 version: 1
 identity:
   issuers: [{ issuer: https://portcullis.dev.local/, audience: portcullis, jwks_file: ${keys.jwks} }]
-store: { url: "${store}", key_prefix: "bench-ssh" }
+store: { url: "${store}", key_prefix: "bench-ssh", on_failure: continue }
 connections:
   - name: vm
     protocol: ssh

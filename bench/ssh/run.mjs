@@ -46,11 +46,42 @@ const askpass = join(work, 'askpass.sh');
 writeFileSync(askpass, `#!/bin/sh\necho '${info.token}'\n`);
 chmodSync(askpass, 0o755);
 
-const base = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', ...(cipher ? ['-c', cipher] : [])];
+const base = [
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'LogLevel=ERROR',
+  ...(cipher ? ['-c', cipher] : []),
+];
 const paths = {
-  direct: { args: [...base, '-o', `IdentityFile=${info.clientKey}`, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-p', String(info.sshdPort), `${info.user}@127.0.0.1`], env: process.env },
+  direct: {
+    args: [
+      ...base,
+      '-o',
+      `IdentityFile=${info.clientKey}`,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-p',
+      String(info.sshdPort),
+      `${info.user}@127.0.0.1`,
+    ],
+    env: process.env,
+  },
   portcullis: {
-    args: [...base, '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password', '-p', String(info.gatewayPort), 'agent@127.0.0.1'],
+    args: [
+      ...base,
+      '-o',
+      'PubkeyAuthentication=no',
+      '-o',
+      'PreferredAuthentications=password',
+      '-p',
+      String(info.gatewayPort),
+      'agent@127.0.0.1',
+    ],
     env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
   },
 };
@@ -121,20 +152,49 @@ for (let r = 0; r < rounds; r++) {
     results[path].mbs.push(await throughput(path));
     results[path].setup.push(await setup(path));
     results[path].echo.push(await echo(path));
-    console.error(`round ${r + 1} ${path}: ${results[path].mbs.at(-1).toFixed(1)} MB/s, ${results[path].setup.at(-1).toFixed(0)} ms/conn, echo p50 ${results[path].echo.at(-1).p50.toFixed(2)} ms`);
+    console.error(
+      `round ${r + 1} ${path}: ${results[path].mbs.at(-1).toFixed(1)} MB/s, ${results[path].setup.at(-1).toFixed(0)} ms/conn, echo p50 ${results[path].echo.at(-1).p50.toFixed(2)} ms`,
+    );
   }
 }
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const d = results.direct;
 const p = results.portcullis;
-const row = (name, dv, pv, unit, ratio) => `| ${name} | ${dv.toFixed(2)} ${unit} | ${pv.toFixed(2)} ${unit} | ${ratio} |`;
-console.log(`\nssh bench: ${sizeMb} MB over exec, ${conns} sequential connections, ${keys} keystrokes, ${rounds} rounds alternating${cipher ? `, client cipher ${cipher}` : ''}\n`);
+const row = (name, dv, pv, unit, ratio) =>
+  `| ${name} | ${dv.toFixed(2)} ${unit} | ${pv.toFixed(2)} ${unit} | ${ratio} |`;
+console.log(
+  `\nssh bench: ${sizeMb} MB over exec, ${conns} sequential connections, ${keys} keystrokes, ${rounds} rounds alternating${cipher ? `, client cipher ${cipher}` : ''}\n`,
+);
 console.log('| measure | direct sshd | through Portcullis | ratio |');
 console.log('|---|---|---|---|');
-console.log(row('exec throughput (head -c /dev/zero)', med(d.mbs), med(p.mbs), 'MB/s', `${(med(p.mbs) / med(d.mbs)).toFixed(2)}× direct`));
-console.log(row('`ssh host true` (per connection)', med(d.setup), med(p.setup), 'ms', `${(med(p.setup) / med(d.setup)).toFixed(2)}× direct`));
+console.log(
+  row(
+    'exec throughput (head -c /dev/zero)',
+    med(d.mbs),
+    med(p.mbs),
+    'MB/s',
+    `${(med(p.mbs) / med(d.mbs)).toFixed(2)}× direct`,
+  ),
+);
+console.log(
+  row(
+    '`ssh host true` (per connection)',
+    med(d.setup),
+    med(p.setup),
+    'ms',
+    `${(med(p.setup) / med(d.setup)).toFixed(2)}× direct`,
+  ),
+);
 const de = med(d.echo.map((e) => e.p50));
 const pe = med(p.echo.map((e) => e.p50));
 console.log(row('pty keystroke echo, p50', de, pe, 'ms', `+${(pe - de).toFixed(2)} ms`));
-console.log(row('pty keystroke echo, p90', med(d.echo.map((e) => e.p90)), med(p.echo.map((e) => e.p90)), 'ms', `+${(med(p.echo.map((e) => e.p90)) - med(d.echo.map((e) => e.p90))).toFixed(2)} ms`));
+console.log(
+  row(
+    'pty keystroke echo, p90',
+    med(d.echo.map((e) => e.p90)),
+    med(p.echo.map((e) => e.p90)),
+    'ms',
+    `+${(med(p.echo.map((e) => e.p90)) - med(d.echo.map((e) => e.p90))).toFixed(2)} ms`,
+  ),
+);
 process.exit(0);

@@ -31,13 +31,33 @@ export function askpass(dir: string): string {
 
 export function commonOptions(t: Target, extra: string[] = []): string[] {
   const auth = t.identityFile
-    ? ['-o', `IdentityFile=${t.identityFile}`, '-o', 'IdentitiesOnly=yes', '-o', 'PreferredAuthentications=publickey', '-o', 'BatchMode=yes']
-    : ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=1'];
+    ? [
+        '-o',
+        `IdentityFile=${t.identityFile}`,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'PreferredAuthentications=publickey',
+        '-o',
+        'BatchMode=yes',
+      ]
+    : [
+        '-o',
+        'PubkeyAuthentication=no',
+        '-o',
+        'PreferredAuthentications=password',
+        '-o',
+        'NumberOfPasswordPrompts=1',
+      ];
   return [
-    '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR',
-    '-o', 'ConnectTimeout=10',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'ConnectTimeout=10',
     ...auth,
     ...extra,
   ];
@@ -55,13 +75,22 @@ export function clientEnv(t: Target, askpassFile?: string): NodeJS.ProcessEnv {
   return env;
 }
 
-export function spawnSsh(t: Target, args: string[], askpassFile?: string, extra: string[] = []): ChildProcessWithoutNullStreams {
+export function spawnSsh(
+  t: Target,
+  args: string[],
+  askpassFile?: string,
+  extra: string[] = [],
+): ChildProcessWithoutNullStreams {
   return spawn('ssh', [...commonOptions(t, extra), '-p', String(t.port), `${t.user}@${t.host}`, ...args], {
     env: clientEnv(t, askpassFile),
   });
 }
 
-export function collect(child: ChildProcessWithoutNullStreams, input?: Buffer | string, timeoutMs = 30_000): Promise<RunResult> {
+export function collect(
+  child: ChildProcessWithoutNullStreams,
+  input?: Buffer | string,
+  timeoutMs = 30_000,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -75,18 +104,34 @@ export function collect(child: ChildProcessWithoutNullStreams, input?: Buffer | 
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const stdoutBytes = Buffer.concat(out);
-      resolve({ code, signal, stdout: stdoutBytes.toString(), stderr: Buffer.concat(err).toString(), stdoutBytes });
+      resolve({
+        code,
+        signal,
+        stdout: stdoutBytes.toString(),
+        stderr: Buffer.concat(err).toString(),
+        stdoutBytes,
+      });
     });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
 }
 
-export function ssh(t: Target, command: string[], opts: { askpass?: string; input?: string | Buffer; extra?: string[]; timeoutMs?: number } = {}): Promise<RunResult> {
+export function ssh(
+  t: Target,
+  command: string[],
+  opts: { askpass?: string; input?: string | Buffer; extra?: string[]; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return collect(spawnSsh(t, command, opts.askpass, opts.extra), opts.input, opts.timeoutMs);
 }
 
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 60_000): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  timeoutMs = 60_000,
+): Promise<RunResult> {
   return collect(spawn(cmd, args, { env }), input, timeoutMs);
 }
 
@@ -127,7 +172,9 @@ export class PtyDriver {
       if (typeof what === 'string' ? hay.includes(what) : what.test(hay)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`timed out waiting for ${what}; output so far:\n${JSON.stringify(this.output.slice(-2000))}\nstderr: ${this.stderr}`);
+    throw new Error(
+      `timed out waiting for ${what}; output so far:\n${JSON.stringify(this.output.slice(-2000))}\nstderr: ${this.stderr}`,
+    );
   }
 
   async close(): Promise<number | null> {

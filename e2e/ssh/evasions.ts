@@ -18,7 +18,7 @@ export const EVASIONS: Evasion[] = [
   { family: 'command substitution', cmd: 'touch MARK; echo $(rm -rf VICTIM)' },
   { family: 'backticks', cmd: 'touch MARK; echo `rm -rf VICTIM`' },
   { family: 'bash -c', cmd: 'touch MARK; bash -c "rm -rf VICTIM"' },
-  { family: 'sh -c nested', cmd: "touch MARK; sh -c 'bash -c \"rm -rf VICTIM\"'" },
+  { family: 'sh -c nested', cmd: 'touch MARK; sh -c \'bash -c "rm -rf VICTIM"\'' },
   { family: 'eval', cmd: 'touch MARK; eval "rm -rf VICTIM"' },
   { family: 'variable as command', cmd: 'touch MARK; X=rm; $X -rf VICTIM' },
   { family: 'base64 to shell', cmd: 'touch MARK; echo B64 | base64 -d | sh' },

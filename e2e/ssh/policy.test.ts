@@ -117,21 +117,31 @@ describe('exec', () => {
     expect(existsSync(`${work}/m2`)).toBe(false);
   });
 
-  it.each(EVASIONS.map((e, i) => [e.family, e, i] as const))('evasion through exec never runs: %s', async (_f, e, i) => {
-    const victim = `${work}/victim-${i}`;
-    const mark = `${work}/mark-${i}`;
-    writeFileSync(victim, 'keep');
-    writeFileSync(`${work}/.env`, 'SECRET=1');
-    const b64 = Buffer.from(`rm -rf ${victim}`).toString('base64');
-    const cmd = e.cmd.replaceAll('VICTIM', victim).replaceAll('MARK', mark).replaceAll('SECRET', `${work}/.env`).replaceAll('B64', b64);
-    const r = await x(cmd, `rm -rf ${victim}\n`);
-    expect(r.code, `${cmd}\n${r.stderr}`).toBe(126);
-    expect(existsSync(mark), cmd).toBe(false);
-    expect(existsSync(victim), cmd).toBe(true);
-  });
+  it.each(EVASIONS.map((e, i) => [e.family, e, i] as const))(
+    'evasion through exec never runs: %s',
+    async (_f, e, i) => {
+      const victim = `${work}/victim-${i}`;
+      const mark = `${work}/mark-${i}`;
+      writeFileSync(victim, 'keep');
+      writeFileSync(`${work}/.env`, 'SECRET=1');
+      const b64 = Buffer.from(`rm -rf ${victim}`).toString('base64');
+      const cmd = e.cmd
+        .replaceAll('VICTIM', victim)
+        .replaceAll('MARK', mark)
+        .replaceAll('SECRET', `${work}/.env`)
+        .replaceAll('B64', b64);
+      const r = await x(cmd, `rm -rf ${victim}\n`);
+      expect(r.code, `${cmd}\n${r.stderr}`).toBe(126);
+      expect(existsSync(mark), cmd).toBe(false);
+      expect(existsSync(victim), cmd).toBe(true);
+    },
+  );
 
   it('judges each stdin line of a shell without a pty', async () => {
-    const r = await ssh(target, ['-T'], { askpass: ask, input: `touch ${work}/t1\nrm -rf ${work}/t1\ntouch ${work}/t2\n` });
+    const r = await ssh(target, ['-T'], {
+      askpass: ask,
+      input: `touch ${work}/t1\nrm -rf ${work}/t1\ntouch ${work}/t2\n`,
+    });
     expect(r.stderr).toContain('denied by rule no-destructive');
     expect(existsSync(`${work}/t1`)).toBe(true);
     expect(existsSync(`${work}/t2`)).toBe(true);
@@ -187,7 +197,14 @@ describe('files and side doors', () => {
     for (const legacy of [[], ['-O']]) {
       const r = await run(
         'scp',
-        [...commonOptions(target), ...legacy, '-P', String(target.port), `agent@127.0.0.1:~/.ssh/${homeSecret}`, `${work}/leak`],
+        [
+          ...commonOptions(target),
+          ...legacy,
+          '-P',
+          String(target.port),
+          `agent@127.0.0.1:~/.ssh/${homeSecret}`,
+          `${work}/leak`,
+        ],
         env,
       );
       expect(r.code, r.stderr).not.toBe(0);
@@ -200,10 +217,14 @@ describe('files and side doors', () => {
     const fwd = spawnSsh(target, ['-N'], ask, ['-L', `${port}:127.0.0.1:5432`]);
     try {
       await new Promise((r) => setTimeout(r, 1500));
-      const r = await run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', 'select 1', 'postgres'], {
-        ...process.env,
-        PGCONNECT_TIMEOUT: '3',
-      });
+      const r = await run(
+        'psql',
+        ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', 'select 1', 'postgres'],
+        {
+          ...process.env,
+          PGCONNECT_TIMEOUT: '3',
+        },
+      );
       expect(r.code).not.toBe(0);
     } finally {
       fwd.kill();
@@ -225,7 +246,8 @@ describe('recording', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const frames = await allFrames();
     const kinds = new Set(frames.map((f) => f.kind));
-    for (const k of ['open', 'auth', 'command', 'decision', 'input', 'output', 'resize', 'result', 'close']) expect(kinds, k).toContain(k);
+    for (const k of ['open', 'auth', 'command', 'decision', 'input', 'output', 'resize', 'result', 'close'])
+      expect(kinds, k).toContain(k);
     const output = frames
       .filter((f) => f.kind === 'output')
       .map((f) => Buffer.from(f.data, 'base64').toString())
@@ -248,7 +270,22 @@ describe('transfers', () => {
     const dst = `${work}/big-sftp.bin`;
     const batch = `${work}/batch`;
     writeFileSync(batch, `get ${src} ${dst}\n`);
-    const r = await run('sftp', [...commonOptions(target), '-o', 'BatchMode=no', '-P', String(target.port), '-b', batch, 'agent@127.0.0.1'], clientEnv(target, ask), undefined, 120_000);
+    const r = await run(
+      'sftp',
+      [
+        ...commonOptions(target),
+        '-o',
+        'BatchMode=no',
+        '-P',
+        String(target.port),
+        '-b',
+        batch,
+        'agent@127.0.0.1',
+      ],
+      clientEnv(target, ask),
+      undefined,
+      120_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(createHash('sha256').update(readFileSync(dst)).digest('hex')).toBe(sum);
   }, 180_000);

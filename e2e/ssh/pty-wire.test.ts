@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshConnection } from '@portcullis/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshListener, type SshListener } from '../../packages/ssh/src/index.js';
+import { type SshListener, startSshListener } from '../../packages/ssh/src/index.js';
 import { fakeGateway } from '../../packages/ssh/src/testing/fake-gateway.js';
 import { type Sshd, startSshd } from '../support/sshd.js';
 import { askpass, PtyDriver, type Target } from './client.js';
@@ -27,7 +27,13 @@ beforeAll(async () => {
     listen: '127.0.0.1:0',
     policy: 'p',
     hostKeyFile: join(dir, 'keys', 'host_ed25519'),
-    upstream: { host: sshd.host, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKeyFile, hostKey: sshd.hostKey },
+    upstream: {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      privateKeyFile: sshd.clientKeyFile,
+      hostKey: sshd.hostKey,
+    },
   };
   const fake = fakeGateway(connection, { deny: [/rm -rf/, /secret/] });
   listener = await startSshListener(fake.gateway, connection);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshConnection } from '@portcullis/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshListener, type SshListener } from '../../packages/ssh/src/index.js';
+import { type SshListener, startSshListener } from '../../packages/ssh/src/index.js';
 import { fakeGateway } from '../../packages/ssh/src/testing/fake-gateway.js';
 import { type Sshd, sshKeygen, startSshd } from '../support/sshd.js';
 import { askpass, clientEnv, commonOptions, run, spawnSsh, ssh, type Target } from './client.js';
@@ -29,11 +29,20 @@ beforeAll(async () => {
     listen: '127.0.0.1:0',
     policy: 'p',
     hostKeyFile: join(dir, 'keys', 'host_ed25519'),
-    upstream: { host: sshd.host, port: sshd.port, user: sshd.user, privateKeyFile: sshd.clientKeyFile, hostKey: sshd.hostKey },
+    upstream: {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      privateKeyFile: sshd.clientKeyFile,
+      hostKey: sshd.hostKey,
+    },
   };
   agentKey = join(dir, 'agent_key');
   const pub = sshKeygen(agentKey);
-  fake = fakeGateway(connection, { deny: [/rm -rf/, /secret/], sshKey: Buffer.from(pub.split(' ')[1], 'base64') });
+  fake = fakeGateway(connection, {
+    deny: [/rm -rf/, /secret/],
+    sshKey: Buffer.from(pub.split(' ')[1], 'base64'),
+  });
   listener = await startSshListener(fake.gateway, connection);
   target = { host: '127.0.0.1', port: listener.address.port, user: 'agent', token: 'good-token' };
 });
@@ -76,14 +85,22 @@ describe('ssh wire: channels, files, side doors', () => {
 
   it('authenticates by public key and relays exit signals like sshd does', async () => {
     const viaGateway = await ssh(keyTarget, ['kill -TERM $$']);
-    const direct = await ssh({ host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyFile }, ['kill -TERM $$']);
+    const direct = await ssh(
+      { host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.clientKeyFile },
+      ['kill -TERM $$'],
+    );
     expect(viaGateway.code).toBe(direct.code);
     expect(viaGateway.stderr).toBe(direct.stderr);
   });
 
   it('multiplexes channels over one connection (ControlMaster); closing one leaves the others', async () => {
     const cp = join(dir, 'cm.sock');
-    const master = spawnSsh(keyTarget, ['-N'], undefined, ['-o', 'ControlMaster=yes', '-o', `ControlPath=${cp}`]);
+    const master = spawnSsh(keyTarget, ['-N'], undefined, [
+      '-o',
+      'ControlMaster=yes',
+      '-o',
+      `ControlPath=${cp}`,
+    ]);
     const mux = ['-o', 'ControlMaster=no', '-o', `ControlPath=${cp}`];
     try {
       for (let i = 0; i < 100 && !existsSync(cp); i++) await new Promise((r) => setTimeout(r, 50));
@@ -114,8 +131,20 @@ describe('ssh wire: channels, files, side doors', () => {
     writeFileSync(src, randomBytes(300_000));
     writeFileSync(join(dir, 'secret.txt'), 'top secret');
     const batch = join(dir, 'batch');
-    writeFileSync(batch, [`put ${src} ${dir}/copied.bin`, `get ${dir}/copied.bin ${dir}/back.bin`, `-get ${dir}/secret.txt ${dir}/leak.txt`, `ls ${dir}`].join('\n'));
-    const r = await run('sftp', [...commonOptions(keyTarget), '-P', String(keyTarget.port), '-b', batch, `agent@127.0.0.1`], clientEnv(keyTarget));
+    writeFileSync(
+      batch,
+      [
+        `put ${src} ${dir}/copied.bin`,
+        `get ${dir}/copied.bin ${dir}/back.bin`,
+        `-get ${dir}/secret.txt ${dir}/leak.txt`,
+        `ls ${dir}`,
+      ].join('\n'),
+    );
+    const r = await run(
+      'sftp',
+      [...commonOptions(keyTarget), '-P', String(keyTarget.port), '-b', batch, `agent@127.0.0.1`],
+      clientEnv(keyTarget),
+    );
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, 'back.bin')).equals(readFileSync(src))).toBe(true);
     expect(existsSync(join(dir, 'leak.txt'))).toBe(false);
@@ -126,10 +155,18 @@ describe('ssh wire: channels, files, side doors', () => {
     writeFileSync(join(dir, 'plain.txt'), 'plain');
     const env = clientEnv(keyTarget);
     const opts = [...commonOptions(keyTarget), '-O', '-P', String(keyTarget.port)];
-    const ok = await run('scp', [...opts, `agent@127.0.0.1:${dir}/plain.txt`, join(dir, 'plain-copy.txt')], env);
+    const ok = await run(
+      'scp',
+      [...opts, `agent@127.0.0.1:${dir}/plain.txt`, join(dir, 'plain-copy.txt')],
+      env,
+    );
     expect(ok.code).toBe(0);
     expect(readFileSync(join(dir, 'plain-copy.txt'), 'utf8')).toBe('plain');
-    const bad = await run('scp', [...opts, `agent@127.0.0.1:${dir}/secret.txt`, join(dir, 'scp-leak.txt')], env);
+    const bad = await run(
+      'scp',
+      [...opts, `agent@127.0.0.1:${dir}/secret.txt`, join(dir, 'scp-leak.txt')],
+      env,
+    );
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('portcullis: denied');
     expect(existsSync(join(dir, 'scp-leak.txt'))).toBe(false);
@@ -137,12 +174,26 @@ describe('ssh wire: channels, files, side doors', () => {
 
   it('refuses local port forwarding to the Postgres port', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const fwd = spawnSsh(keyTarget, ['-N'], undefined, ['-o', 'ExitOnForwardFailure=yes', '-L', `${port}:127.0.0.1:5432`]);
+    const fwd = spawnSsh(keyTarget, ['-N'], undefined, [
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-L',
+      `${port}:127.0.0.1:5432`,
+    ]);
     try {
       await new Promise((r) => setTimeout(r, 1000));
-      const r = await run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'x' >&3 && timeout 2 cat <&3 | head -c 10 | wc -c`], process.env);
+      const r = await run(
+        'bash',
+        [
+          '-c',
+          `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'x' >&3 && timeout 2 cat <&3 | head -c 10 | wc -c`,
+        ],
+        process.env,
+      );
       expect(r.stdout.trim()).toBe('0');
-      expect(fake.commands.some((c) => c.kind === 'forward' && c.type === 'direct-tcpip' && c.port === 5432)).toBe(true);
+      expect(
+        fake.commands.some((c) => c.kind === 'forward' && c.type === 'direct-tcpip' && c.port === 5432),
+      ).toBe(true);
     } finally {
       fwd.kill();
     }
@@ -158,7 +209,13 @@ describe('ssh wire: channels, files, side doors', () => {
         listen: '127.0.0.1:0',
         policy: 'p',
         hostKeyFile: join(dir, 'keys', 'host_ed25519'),
-        upstream: { host: s2.host, port: s2.port, user: s2.user, privateKeyFile: s2.clientKeyFile, hostKey: sshd.hostKey },
+        upstream: {
+          host: s2.host,
+          port: s2.port,
+          user: s2.user,
+          privateKeyFile: s2.clientKeyFile,
+          hostKey: sshd.hostKey,
+        },
       };
       const l2 = await startSshListener(fakeGateway(connection).gateway, connection);
       try {

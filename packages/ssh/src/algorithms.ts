@@ -16,4 +16,8 @@ export const CIPHERS: CipherAlgorithm[] = [
 /** Agent side (the gateway is the server: the client's order wins among these). */
 export const SERVER_CIPHERS: CipherAlgorithm[] = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'];
 /** Offered too when a client has no AES-GCM (checked at startup: ssh2 must support them). */
-export const SERVER_FALLBACK_CIPHERS: CipherAlgorithm[] = ['chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes256-ctr'];
+export const SERVER_FALLBACK_CIPHERS: CipherAlgorithm[] = [
+  'chacha20-poly1305@openssh.com',
+  'aes128-ctr',
+  'aes256-ctr',
+];

@@ -28,7 +28,12 @@ export interface Relay {
   abort(message?: string): void;
 }
 
-export function relayChannel(session: Session, agent: ServerChannel, up: ClientChannel, opts: RelayOptions = {}): Relay {
+export function relayChannel(
+  session: Session,
+  agent: ServerChannel,
+  up: ClientChannel,
+  opts: RelayOptions = {},
+): Relay {
   const stdout = new MaskedOutput(session, (b) => agent.write(b));
   const stderr = new MaskedOutput(session, (b) => agent.stderr.write(b));
   let exit: { code: number } | { signal: string; dump: boolean; desc: string } | undefined;
@@ -86,7 +91,10 @@ export function relayChannel(session: Session, agent: ServerChannel, up: ClientC
     finish();
   });
   up.on('exit', (code: number | null, signal?: string, dump?: boolean, desc?: string) => {
-    exit = code !== null && code !== undefined ? { code } : { signal: signal ?? 'KILL', dump: !!dump, desc: desc ?? '' };
+    exit =
+      code !== null && code !== undefined
+        ? { code }
+        : { signal: signal ?? 'KILL', dump: !!dump, desc: desc ?? '' };
   });
   up.on('close', () => {
     // ssh2 ends both readable sides on close; their 'end' events come once the data is consumed.

@@ -2,8 +2,8 @@
 // notice + exit 126, nothing runs upstream. scp -t/-f is judged by its paths too.
 import { type Decision, denialMessage, type FileCommand } from '@portcullis/core';
 import type { ClientChannel, ServerChannel } from 'ssh2';
-import { relayChannel } from './channel-relay.js';
 import type { ChannelContext } from './channel-context.js';
+import { relayChannel } from './channel-relay.js';
 import { startPtyJudge } from './pty-shell.js';
 
 /** Exit status a denied exec returns (the shell's "found but cannot execute"). */
@@ -21,7 +21,11 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   if (ctx.pty) {
     const interactive = ctx.policy.interactive();
     if (interactive.action !== 'allow') {
-      ctx.session.record('error', { message: 'pty exec refused', rules: interactive.rules, reason: interactive.reason });
+      ctx.session.record('error', {
+        message: 'pty exec refused',
+        rules: interactive.rules,
+        reason: interactive.reason,
+      });
       refuse(agent, `${denialMessage(interactive)} (run without -t)`);
       return;
     }
@@ -76,7 +80,9 @@ function refuse(agent: ServerChannel, message: string, status = DENIED_EXIT_STAT
 
 export function ptyOptions(ctx: ChannelContext) {
   const p = ctx.pty;
-  return p ? { rows: p.rows, cols: p.cols, height: p.height, width: p.width, term: p.term, modes: p.modes } : undefined;
+  return p
+    ? { rows: p.rows, cols: p.cols, height: p.height, width: p.width, term: p.term, modes: p.modes }
+    : undefined;
 }
 
 /** `scp [-options] -t|-f [--] path…` (what an scp client runs remotely) → its file operation. */

@@ -33,18 +33,31 @@ export async function directTcpip(
   reject: RejectConnection,
   info: TcpipRequestInfo,
 ): Promise<void> {
-  const decision = await owner.session.judge({ kind: 'forward', type: 'direct-tcpip', host: info.destIP, port: info.destPort });
+  const decision = await owner.session.judge({
+    kind: 'forward',
+    type: 'direct-tcpip',
+    host: info.destIP,
+    port: info.destPort,
+  });
   if (decision.action !== 'allow') {
     owner.session.record('error', { message: denialMessage(decision) });
     return reject();
   }
-  owner.upstream.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, up: ClientChannel) => {
-    if (err) {
-      owner.session.record('error', { message: `direct-tcpip to ${info.destIP}:${info.destPort} failed upstream: ${err.message}` });
-      return reject();
-    }
-    pipeBoth(accept(), up);
-  });
+  owner.upstream.forwardOut(
+    info.srcIP,
+    info.srcPort,
+    info.destIP,
+    info.destPort,
+    (err, up: ClientChannel) => {
+      if (err) {
+        owner.session.record('error', {
+          message: `direct-tcpip to ${info.destIP}:${info.destPort} failed upstream: ${err.message}`,
+        });
+        return reject();
+      }
+      pipeBoth(accept(), up);
+    },
+  );
 }
 
 /** `ssh -W`/-L to a unix socket. */
@@ -77,12 +90,23 @@ export async function globalRequest(
     return;
   }
   if (name !== 'tcpip-forward' || !('bindAddr' in info)) {
-    const decision = await owner.session.judge({ kind: 'forward', type: 'streamlocal', host: 'socketPath' in info ? info.socketPath : name });
-    owner.session.record('error', { message: `${name} refused${decision.action === 'allow' ? ' (not relayed by the gateway)' : `: ${denialMessage(decision)}`}` });
+    const decision = await owner.session.judge({
+      kind: 'forward',
+      type: 'streamlocal',
+      host: 'socketPath' in info ? info.socketPath : name,
+    });
+    owner.session.record('error', {
+      message: `${name} refused${decision.action === 'allow' ? ' (not relayed by the gateway)' : `: ${denialMessage(decision)}`}`,
+    });
     reject?.();
     return;
   }
-  const decision = await owner.session.judge({ kind: 'forward', type: 'tcpip-forward', host: info.bindAddr, port: info.bindPort });
+  const decision = await owner.session.judge({
+    kind: 'forward',
+    type: 'tcpip-forward',
+    host: info.bindAddr,
+    port: info.bindPort,
+  });
   if (decision.action !== 'allow') {
     owner.session.record('error', { message: denialMessage(decision) });
     reject?.();
@@ -90,7 +114,9 @@ export async function globalRequest(
   }
   owner.upstream.forwardIn(info.bindAddr, info.bindPort, (err, port) => {
     if (err) {
-      owner.session.record('error', { message: `tcpip-forward ${info.bindAddr}:${info.bindPort} failed upstream: ${err.message}` });
+      owner.session.record('error', {
+        message: `tcpip-forward ${info.bindAddr}:${info.bindPort} failed upstream: ${err.message}`,
+      });
       return reject?.();
     }
     accept?.(port);

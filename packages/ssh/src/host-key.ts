@@ -29,7 +29,9 @@ export function loadOrCreateHostKey(file: string): HostKey {
   const parsed = utils.parseKey(text);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || !key || !key.isPrivateKey()) {
-    throw new Error(`host_key_file ${file} is not a private SSH key${key instanceof Error ? `: ${key.message}` : ''}`);
+    throw new Error(
+      `host_key_file ${file} is not a private SSH key${key instanceof Error ? `: ${key.message}` : ''}`,
+    );
   }
   return { privateKey: text, publicKey: `${key.type} ${key.getPublicSSH().toString('base64')}` };
 }

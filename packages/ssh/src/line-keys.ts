@@ -22,7 +22,9 @@ export interface Key {
 
 const ESC = 0x1b;
 // Meta (ESC + char) bindings that only edit, move or insert visible text in readline.
-const SAFE_META = new Set(Array.from('bfdBFDulctyr<>.?_*=/~$@!^\\ 0123456789-', (c) => c.charCodeAt(0)).concat([0x7f, 0x08]));
+const SAFE_META = new Set(
+  Array.from('bfdBFDulctyr<>.?_*=/~$@!^\\ 0123456789-', (c) => c.charCodeAt(0)).concat([0x7f, 0x08]),
+);
 // CSI final bytes of cursor/editing keys; '~' keys are checked by number.
 const SAFE_CSI_FINAL = new Set(Array.from('ABCDHFPQRSZIO', (c) => c.charCodeAt(0)));
 const SAFE_TILDE = new Set([1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21, 23, 24]);
@@ -68,7 +70,10 @@ type Step = { key?: Key; next: number } | 'incomplete';
 
 function classifyAt(d: Buffer, i: number): Step {
   const b = d[i];
-  const one = (kind: KeyKind, note?: string): Step => ({ key: { bytes: d.subarray(i, i + 1), kind, note }, next: i + 1 });
+  const one = (kind: KeyKind, note?: string): Step => ({
+    key: { bytes: d.subarray(i, i + 1), kind, note },
+    next: i + 1,
+  });
   if (b === 0x0d || b === 0x0a || b === 0x0f) return one('accept');
   if (b === 0x03 || b === 0x1a || b === 0x1c) return one('interrupt');
   if (b === 0x16 || b === 0x11) {
@@ -77,13 +82,23 @@ function classifyAt(d: Buffer, i: number): Step {
     if (i + 1 >= d.length) return 'incomplete';
     const n = d[i + 1];
     const kind: KeyKind = n < 0x20 || n === 0x7f ? 'refuse' : 'edit';
-    return { key: { bytes: d.subarray(i, i + 2), kind, note: kind === 'refuse' ? 'quoted insert of a control character' : undefined }, next: i + 2 };
+    return {
+      key: {
+        bytes: d.subarray(i, i + 2),
+        kind,
+        note: kind === 'refuse' ? 'quoted insert of a control character' : undefined,
+      },
+      next: i + 2,
+    };
   }
   if (b === 0x18) {
     if (i + 1 >= d.length) return 'incomplete';
     const n = d[i + 1];
     if (n === 0x05 || n === 0x1b) {
-      return { key: { bytes: d.subarray(i, i + 2), kind: 'refuse', note: 'edit-and-execute (Ctrl-X Ctrl-E)' }, next: i + 2 };
+      return {
+        key: { bytes: d.subarray(i, i + 2), kind: 'refuse', note: 'edit-and-execute (Ctrl-X Ctrl-E)' },
+        next: i + 2,
+      };
     }
     return { key: { bytes: d.subarray(i, i + 2), kind: 'unknown', note: 'Ctrl-X sequence' }, next: i + 2 };
   }
@@ -109,7 +124,10 @@ function classifyEscape(d: Buffer, i: number): Step {
     let j = i + 2;
     while (j < d.length && d[j] >= 0x30 && d[j] <= 0x3f) j++; // parameters
     while (j < d.length && d[j] >= 0x20 && d[j] <= 0x2f) j++; // intermediates
-    if (j >= d.length) return d.length - i > 32 ? { key: { bytes: d.subarray(i), kind: 'unknown', note: 'overlong CSI' }, next: d.length } : 'incomplete';
+    if (j >= d.length)
+      return d.length - i > 32
+        ? { key: { bytes: d.subarray(i), kind: 'unknown', note: 'overlong CSI' }, next: d.length }
+        : 'incomplete';
     const final = d[j];
     const bytes = d.subarray(i, j + 1);
     const params = d.subarray(i + 2, j).toString('latin1');
@@ -123,7 +141,10 @@ function classifyEscape(d: Buffer, i: number): Step {
     } else if ((final === 0x4d || final === 0x6d) && params.startsWith('<')) {
       return { key: { bytes, kind: 'edit' }, next: j + 1 }; // SGR mouse report
     }
-    return { key: { bytes, kind: 'unknown', note: `escape sequence ${JSON.stringify(bytes.toString('latin1'))}` }, next: j + 1 };
+    return {
+      key: { bytes, kind: 'unknown', note: `escape sequence ${JSON.stringify(bytes.toString('latin1'))}` },
+      next: j + 1,
+    };
   }
   if (n === 0x4f /* O */) {
     if (i + 2 >= d.length) return 'incomplete';
@@ -135,9 +156,19 @@ function classifyEscape(d: Buffer, i: number): Step {
     return { key: { bytes, kind: 'accept' }, next: i + 2 };
   }
   if (n === 0x05 || n === 0x16) {
-    return { key: { bytes, kind: 'refuse', note: 'meta editing key that runs or inserts what the screen cannot show' }, next: i + 2 };
+    return {
+      key: {
+        bytes,
+        kind: 'refuse',
+        note: 'meta editing key that runs or inserts what the screen cannot show',
+      },
+      next: i + 2,
+    };
   }
   if (n === ESC) return { key: { bytes: d.subarray(i, i + 1), kind: 'edit' }, next: i + 1 };
   if (SAFE_META.has(n)) return { key: { bytes, kind: 'edit' }, next: i + 2 };
-  return { key: { bytes, kind: 'unknown', note: `meta key ${JSON.stringify(bytes.toString('latin1'))}` }, next: i + 2 };
+  return {
+    key: { bytes, kind: 'unknown', note: `meta key ${JSON.stringify(bytes.toString('latin1'))}` },
+    next: i + 2,
+  };
 }

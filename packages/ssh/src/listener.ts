@@ -2,13 +2,13 @@
 // session (allow_groups), dial the upstream with the gateway's key, then route every channel.
 import type { ClientInfo, Gateway, Listener, Session, SshConnection } from '@portcullis/core';
 import type { AuthContext, Client, Connection } from 'ssh2';
-import { Server } from './ssh2-runtime.js';
 import { AUTH_METHODS, identifyAgent } from './agent-auth.js';
 import { SERVER_CIPHERS, SERVER_FALLBACK_CIPHERS } from './algorithms.js';
 import { directStreamlocal, directTcpip, globalRequest, relayForwardedConnections } from './forwarding.js';
 import { loadOrCreateHostKey } from './host-key.js';
 import { PolicyView } from './policy-view.js';
 import { type ChannelOwner, handleSessionChannel } from './session-channel.js';
+import { Server } from './ssh2-runtime.js';
 import { connectUpstream } from './upstream.js';
 
 export interface SshListener extends Listener {
@@ -34,7 +34,9 @@ export async function startSshListener(gateway: Gateway, connection: SshConnecti
     live.add(conn);
     client.once('close', () => live.delete(conn));
   });
-  server.on('error', (err: Error) => gateway.log.error('ssh listener error', { connection: connection.name, error: err.message }));
+  server.on('error', (err: Error) =>
+    gateway.log.error('ssh listener error', { connection: connection.name, error: err.message }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -43,7 +45,10 @@ export async function startSshListener(gateway: Gateway, connection: SshConnecti
     });
   });
   const addr = server.address() as { address: string; port: number };
-  gateway.log.info('ssh listener started', { connection: connection.name, address: `${addr.address}:${addr.port}` });
+  gateway.log.info('ssh listener started', {
+    connection: connection.name,
+    address: `${addr.address}:${addr.port}`,
+  });
   return {
     name: connection.name,
     protocol: 'ssh',
@@ -121,7 +126,12 @@ class AgentConnection implements ChannelOwner {
     const outcome = await identifyAgent(this.gateway, ctx);
     if ('pending' in outcome) return ctx.accept(); // PK_OK: the client signs next
     if ('rejected' in outcome) {
-      this.log.info('ssh auth rejected', { connection: this.connection.name, method: ctx.method, user: ctx.username, reason: outcome.rejected });
+      this.log.info('ssh auth rejected', {
+        connection: this.connection.name,
+        method: ctx.method,
+        user: ctx.username,
+        reason: outcome.rejected,
+      });
       return ctx.reject(AUTH_METHODS);
     }
     let session: Session;
@@ -132,7 +142,11 @@ class AgentConnection implements ChannelOwner {
         client: { ...this.client, user: ctx.username },
       });
     } catch (err) {
-      this.log.info('ssh session refused', { connection: this.connection.name, subject: outcome.identity.subject, reason: (err as Error).message });
+      this.log.info('ssh session refused', {
+        connection: this.connection.name,
+        subject: outcome.identity.subject,
+        reason: (err as Error).message,
+      });
       return ctx.reject([]);
     }
     if (this.closed) {
@@ -144,12 +158,18 @@ class AgentConnection implements ChannelOwner {
     session.shutdown.then((reason) => this.end(`session closed: ${reason}`)).catch(() => {});
     // Dial before accepting: channel opens that arrive right after auth success need it.
     try {
-      this.upstream = await connectUpstream(this.connection.upstream, { timeoutMs: this.gateway.config.limits.handshakeTimeoutMs });
+      this.upstream = await connectUpstream(this.connection.upstream, {
+        timeoutMs: this.gateway.config.limits.handshakeTimeoutMs,
+      });
       this.upstream.on('close', () => this.end('upstream connection closed'));
       relayForwardedConnections(this);
     } catch (err) {
       this.upstreamError = (err as Error).message;
-      this.log.error('ssh upstream failed', { connection: this.connection.name, session: session.id, error: this.upstreamError });
+      this.log.error('ssh upstream failed', {
+        connection: this.connection.name,
+        session: session.id,
+        error: this.upstreamError,
+      });
       session.record('error', { message: this.upstreamError, code: 'upstream' });
     }
     ctx.accept();
@@ -183,7 +203,10 @@ class AgentConnection implements ChannelOwner {
     }
     agent.on('session', (accept) => handleSessionChannel(this, accept()));
     agent.on('tcpip', (accept, reject, info) => void directTcpip(this, accept, reject, info));
-    agent.on('openssh.streamlocal', (accept, reject, info) => void directStreamlocal(this, accept, reject, info));
+    agent.on(
+      'openssh.streamlocal',
+      (accept, reject, info) => void directStreamlocal(this, accept, reject, info),
+    );
     agent.on('request', (accept, reject, name, info) => void globalRequest(this, accept, reject, name, info));
   }
 

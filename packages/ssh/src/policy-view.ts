@@ -3,11 +3,31 @@
 import type { Decision, Gateway } from '@portcullis/core';
 
 /** Never forwarded, whatever the policy says: they change what a judged command runs. */
-const NEVER_ENV = [/^LD_/, /^BASH_ENV$/, /^ENV$/, /^PATH$/, /^BASH_FUNC_/, /^SHELLOPTS$/, /^BASHOPTS$/, /^PS4$/, /^IFS$/, /^PROMPT_COMMAND$/, /^DYLD_/, /^PYTHON/, /^PERL5/, /^NODE_OPTIONS$/, /^RUBYOPT$/, /^GIT_/];
+const NEVER_ENV = [
+  /^LD_/,
+  /^BASH_ENV$/,
+  /^ENV$/,
+  /^PATH$/,
+  /^BASH_FUNC_/,
+  /^SHELLOPTS$/,
+  /^BASHOPTS$/,
+  /^PS4$/,
+  /^IFS$/,
+  /^PROMPT_COMMAND$/,
+  /^DYLD_/,
+  /^PYTHON/,
+  /^PERL5/,
+  /^NODE_OPTIONS$/,
+  /^RUBYOPT$/,
+  /^GIT_/,
+];
 const DEFAULT_ENV_ALLOW = ['LANG', 'LC_*'];
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 

@@ -20,7 +20,9 @@ export class PromptShape {
     const b = norm(prompt);
     if (b.length < TAIL) return false;
     const head = Math.min(HEAD, a.length - TAIL);
-    return b.slice(0, head) === a.slice(0, head) && b.slice(-TAIL) === a.slice(-TAIL) && b.length >= head + TAIL;
+    return (
+      b.slice(0, head) === a.slice(0, head) && b.slice(-TAIL) === a.slice(-TAIL) && b.length >= head + TAIL
+    );
   }
 
   /** The shortest prefix of `line` that looks like the shell prompt, if any. */

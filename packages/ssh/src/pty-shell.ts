@@ -36,7 +36,11 @@ export async function startShell(ctx: ChannelContext, agent: ServerChannel): Pro
   }
   const interactive = ctx.policy.interactive();
   if (interactive.action !== 'allow') {
-    ctx.session.record('error', { message: 'interactive shell refused', rules: interactive.rules, reason: interactive.reason });
+    ctx.session.record('error', {
+      message: 'interactive shell refused',
+      rules: interactive.rules,
+      reason: interactive.reason,
+    });
     agent.write(`${denialMessage(interactive)}\r\n`);
     agent.exit(126);
     agent.end();
@@ -48,10 +52,16 @@ export async function startShell(ctx: ChannelContext, agent: ServerChannel): Pro
   agent.resume();
 }
 
-async function openShell(ctx: ChannelContext, agent: ServerChannel, pty: boolean): Promise<ClientChannel | undefined> {
+async function openShell(
+  ctx: ChannelContext,
+  agent: ServerChannel,
+  pty: boolean,
+): Promise<ClientChannel | undefined> {
   try {
     return await new Promise<ClientChannel>((resolve, reject) => {
-      ctx.upstream.shell(pty ? (ptyOptions(ctx) ?? false) : false, { env: ctx.env }, (err, ch) => (err ? reject(err) : resolve(ch)));
+      ctx.upstream.shell(pty ? (ptyOptions(ctx) ?? false) : false, { env: ctx.env }, (err, ch) =>
+        err ? reject(err) : resolve(ch),
+      );
     });
   } catch (err) {
     ctx.session.record('error', { message: `upstream shell failed: ${(err as Error).message}` });
@@ -71,7 +81,12 @@ export interface PtyJudgeOptions {
   command?: string;
 }
 
-export function startPtyJudge(ctx: ChannelContext, agent: ServerChannel, up: ClientChannel, opts: PtyJudgeOptions): void {
+export function startPtyJudge(
+  ctx: ChannelContext,
+  agent: ServerChannel,
+  up: ClientChannel,
+  opts: PtyJudgeOptions,
+): void {
   const pty = ctx.pty;
   const cols = pty?.cols ?? 80;
   const rows = pty?.rows ?? 24;
@@ -131,8 +146,14 @@ class LineJudge {
     term.onBufferChange((alternate) => {
       // An editor opened straight from the line editor (vi-mode `v`, a key binding) would run its
       // result on exit without any Enter the gateway can hold: end the channel instead.
-      if (alternate && this.lineStarted && this.acceptedAt < this.lastSentAt && this.shape?.matches(this.linePrompt)) {
-        const msg = 'portcullis: an editor was opened from the command line (edit-and-execute); the session is closed';
+      if (
+        alternate &&
+        this.lineStarted &&
+        this.acceptedAt < this.lastSentAt &&
+        this.shape?.matches(this.linePrompt)
+      ) {
+        const msg =
+          'portcullis: an editor was opened from the command line (edit-and-execute); the session is closed';
         this.ctx.session.record('error', { message: msg });
         this.relay.abort(msg);
       }
@@ -256,13 +277,22 @@ class LineJudge {
       this.accept(key); // an empty line runs nothing
       return;
     }
-    const command: ShellCommand = { kind: 'shell', text: line.text, source: 'interactive', context: line.context };
+    const command: ShellCommand = {
+      kind: 'shell',
+      text: line.text,
+      source: 'interactive',
+      context: line.context,
+    };
     this.pendingAbort = new AbortController();
     let decision: Decision;
     try {
       decision = await this.ctx.session.judge(command, {
         signal: this.pendingAbort.signal,
-        onPending: (a) => this.notice(`portcullis: waiting for approval ${a.id} (approvers: ${a.approvers.join(', ') || 'any'})`, false),
+        onPending: (a) =>
+          this.notice(
+            `portcullis: waiting for approval ${a.id} (approvers: ${a.approvers.join(', ') || 'any'})`,
+            false,
+          ),
       });
     } finally {
       this.pendingAbort = undefined;

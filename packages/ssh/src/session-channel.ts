@@ -57,7 +57,8 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     }
   });
   ssh.on('window-change', (accept, _reject, info: WindowChangeInfo) => {
-    if (ctx.pty) ctx.pty = { ...ctx.pty, cols: info.cols, rows: info.rows, width: info.width, height: info.height };
+    if (ctx.pty)
+      ctx.pty = { ...ctx.pty, cols: info.cols, rows: info.rows, width: info.width, height: info.height };
     owner.session.record('resize', { cols: info.cols, rows: info.rows });
     for (const h of resizeHandlers) h(info);
     accept?.();
@@ -107,7 +108,9 @@ async function sideDoor(
 ): Promise<void> {
   const decision = await owner.session.judge({ kind: 'forward', type });
   if (decision.action === 'allow') {
-    owner.session.record('error', { message: `${type} forwarding is allowed by policy but not relayed by the gateway` });
+    owner.session.record('error', {
+      message: `${type} forwarding is allowed by policy but not relayed by the gateway`,
+    });
   } else {
     owner.log.info('side door refused', { session: owner.session.id, type, reason: denialMessage(decision) });
   }

@@ -4,8 +4,8 @@
 import { posix } from 'node:path';
 import { denialMessage, type FileOp } from '@portcullis/core';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
-import { utils } from './ssh2-runtime.js';
 import type { ChannelContext } from './channel-context.js';
+import { utils } from './ssh2-runtime.js';
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 const WRITE_FLAGS = OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC;
@@ -160,10 +160,18 @@ class SftpProxy {
       this.up.close(handle, (err) => this.done(id, err));
     });
     agent.on('STAT', (id: number, path: string) => {
-      this.guarded(id, 'stat', [path], (p) => this.up.stat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))));
+      this.guarded(id, 'stat', [path], (p) =>
+        this.up.stat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))),
+      );
     });
     agent.on('LSTAT', (id: number, path: string) => {
-      this.guarded(id, 'stat', [path], (p) => this.up.lstat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))), false);
+      this.guarded(
+        id,
+        'stat',
+        [path],
+        (p) => this.up.lstat(p[0], (err, s) => (err ? this.fail(id, err) : agent.attrs(id, s))),
+        false,
+      );
     });
     agent.on('SETSTAT', (id: number, path: string, attrs: Attributes) => {
       this.guarded(id, 'setstat', [path], (p) => this.up.setstat(p[0], attrs, (err) => this.done(id, err)));
@@ -178,26 +186,54 @@ class SftpProxy {
       this.guarded(id, 'mkdir', [path], (p) => this.up.mkdir(p[0], attrs, (err) => this.done(id, err)));
     });
     agent.on('RENAME', (id: number, from: string, to: string) => {
-      this.guarded(id, 'rename', [from, to], (p) => this.up.rename(p[0], p[1], (err) => this.done(id, err)), false);
+      this.guarded(
+        id,
+        'rename',
+        [from, to],
+        (p) => this.up.rename(p[0], p[1], (err) => this.done(id, err)),
+        false,
+      );
     });
     agent.on('SYMLINK', (id: number, linkPath: string, targetPath: string) => {
       // The target is judged as written (relative to the link's directory), so a link cannot open a side door.
-      const target = posix.isAbsolute(targetPath) ? targetPath : posix.join(posix.dirname(this.abs(linkPath)), targetPath);
-      this.guarded(id, 'symlink', [linkPath, target], (p) => this.up.symlink(targetPath, p[0], (err) => this.done(id, err)), false);
+      const target = posix.isAbsolute(targetPath)
+        ? targetPath
+        : posix.join(posix.dirname(this.abs(linkPath)), targetPath);
+      this.guarded(
+        id,
+        'symlink',
+        [linkPath, target],
+        (p) => this.up.symlink(targetPath, p[0], (err) => this.done(id, err)),
+        false,
+      );
     });
     agent.on('READLINK', (id: number, path: string) => {
-      this.guarded(id, 'readlink', [path], (p) =>
-        this.up.readlink(p[0], (err, target) =>
-          err ? this.fail(id, err) : agent.name(id, [{ filename: target, longname: target, attrs: {} as Attributes }]),
-        ),
-      false);
+      this.guarded(
+        id,
+        'readlink',
+        [path],
+        (p) =>
+          this.up.readlink(p[0], (err, target) =>
+            err
+              ? this.fail(id, err)
+              : agent.name(id, [{ filename: target, longname: target, attrs: {} as Attributes }]),
+          ),
+        false,
+      );
     });
     agent.on('REALPATH', (id: number, path: string) => {
-      this.guarded(id, 'realpath', [path], (p) =>
-        this.up.realpath(p[0], (err, abs) =>
-          err ? this.fail(id, err) : agent.name(id, [{ filename: abs, longname: abs, attrs: {} as Attributes }]),
-        ),
-      false);
+      this.guarded(
+        id,
+        'realpath',
+        [path],
+        (p) =>
+          this.up.realpath(p[0], (err, abs) =>
+            err
+              ? this.fail(id, err)
+              : agent.name(id, [{ filename: abs, longname: abs, attrs: {} as Attributes }]),
+          ),
+        false,
+      );
     });
     agent.on('EXTENDED', (id: number) => {
       agent.status(id, STATUS_CODE.OP_UNSUPPORTED, 'extension not supported by the gateway');
@@ -212,7 +248,13 @@ class SftpProxy {
    * Judges an operation on its paths (absolute; plus where an existing path really leads, per the
    * upstream's realpath) and runs it only when allowed. Denied → PERMISSION_DENIED with the reason.
    */
-  private guarded(id: number, op: FileOp, paths: string[], run: (abs: string[]) => void, followLinks = true): void {
+  private guarded(
+    id: number,
+    op: FileOp,
+    paths: string[],
+    run: (abs: string[]) => void,
+    followLinks = true,
+  ): void {
     void (async () => {
       const abs = paths.map((p) => this.abs(p));
       const judged = new Set(abs);
@@ -225,7 +267,10 @@ class SftpProxy {
         const real = (followLinks ? await this.realpath(p) : undefined) ?? (await viaDir());
         if (real) judged.add(real);
       }
-      const decision = await this.ctx.session.judge({ kind: 'file', op, paths: [...judged], via: 'sftp' }, { signal: this.ctx.signal });
+      const decision = await this.ctx.session.judge(
+        { kind: 'file', op, paths: [...judged], via: 'sftp' },
+        { signal: this.ctx.signal },
+      );
       if (decision.action !== 'allow') {
         this.agentSide.status(id, STATUS_CODE.PERMISSION_DENIED, denialMessage(decision));
         return;
@@ -268,8 +313,16 @@ class SftpProxy {
 }
 
 // ssh2's readdir drops "." and ".." unless asked for the full listing (its types omit the option).
-type ReaddirFull = (handle: Buffer, opts: { full: boolean }, cb: (err: SftpError | undefined, list?: FileEntry[]) => void) => void;
-function readdirFull(up: SFTPWrapper, handle: Buffer, cb: (err: SftpError | undefined, list?: FileEntry[]) => void): void {
+type ReaddirFull = (
+  handle: Buffer,
+  opts: { full: boolean },
+  cb: (err: SftpError | undefined, list?: FileEntry[]) => void,
+) => void;
+function readdirFull(
+  up: SFTPWrapper,
+  handle: Buffer,
+  cb: (err: SftpError | undefined, list?: FileEntry[]) => void,
+): void {
   (up.readdir as unknown as ReaddirFull).call(up, handle, { full: true }, cb);
 }
 

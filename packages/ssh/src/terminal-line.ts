@@ -20,7 +20,12 @@ export class TerminalView {
   private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(cols: number, rows: number) {
-    this.term = new Terminal({ cols: clamp(cols, 80), rows: clamp(rows, 24), scrollback: 200, allowProposedApi: true });
+    this.term = new Terminal({
+      cols: clamp(cols, 80),
+      rows: clamp(rows, 24),
+      scrollback: 200,
+      allowProposedApi: true,
+    });
   }
 
   /** Feeds bytes the terminal would receive. */

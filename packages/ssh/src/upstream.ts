@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SshUpstream } from '@portcullis/core';
 import type { Algorithms, Client as SshClient } from 'ssh2';
-import { Client } from './ssh2-runtime.js';
 import { CIPHERS } from './algorithms.js';
+import { Client } from './ssh2-runtime.js';
 
 export class UpstreamError extends Error {
   constructor(message: string) {
@@ -89,7 +89,11 @@ export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {
           ),
         );
       })
-      .once('close', () => fail(new UpstreamError(mismatch ?? `upstream ${upstream.host}:${upstream.port} closed the connection`)));
+      .once('close', () =>
+        fail(
+          new UpstreamError(mismatch ?? `upstream ${upstream.host}:${upstream.port} closed the connection`),
+        ),
+      );
     try {
       client.connect({
         host: upstream.host,
@@ -99,7 +103,9 @@ export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {
         readyTimeout: opts.timeoutMs ?? 10_000,
         keepaliveInterval: 15_000,
         keepaliveCountMax: 4,
-        algorithms: pinned ? { serverHostKey: hostKeyAlgorithms(pinned.type), cipher: CIPHERS } : { cipher: CIPHERS },
+        algorithms: pinned
+          ? { serverHostKey: hostKeyAlgorithms(pinned.type), cipher: CIPHERS }
+          : { cipher: CIPHERS },
         hostVerifier: (key: Buffer) => {
           // insecure_skip_host_key (tests only): any key is accepted.
           if (!pinned) return true;

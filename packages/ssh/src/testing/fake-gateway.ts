@@ -1,6 +1,15 @@
 // A stand-in for core's Gateway for wire-level unit tests of this package only (the e2e suite
 // uses the real Gateway). Judges by a list of regexes, masks nothing but a fixed token, records frames.
-import type { Command, Decision, Gateway, Identity, Masker, Session, SshConnection, StreamMasker } from '@portcullis/core';
+import type {
+  Command,
+  Decision,
+  Gateway,
+  Identity,
+  Masker,
+  Session,
+  SshConnection,
+  StreamMasker,
+} from '@portcullis/core';
 
 export interface FakeFrame {
   kind: string;
@@ -22,7 +31,8 @@ const SECRET = 'AKIAABCDEFGHIJKLMNOP';
 function streamMasker(): StreamMasker {
   let tail = Buffer.alloc(0);
   const keep = SECRET.length - 1;
-  const mask = (b: Buffer) => Buffer.from(b.toString('latin1').split(SECRET).join('[MASKED:aws_access_key]'), 'latin1');
+  const mask = (b: Buffer) =>
+    Buffer.from(b.toString('latin1').split(SECRET).join('[MASKED:aws_access_key]'), 'latin1');
   return {
     write(chunk) {
       const all = Buffer.concat([tail, Buffer.from(chunk)]);
@@ -58,7 +68,11 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
     }
     const text = c.kind === 'shell' ? c.text : c.kind === 'file' ? c.paths.join(' ') : '';
     if (c.kind === 'shell' && c.context === 'unknown' && (opts.interactiveUnknown ?? 'deny') === 'deny') {
-      return { action: 'deny', rules: ['interactive_unknown'], reason: 'a line typed away from the shell prompt is not allowed by this policy' };
+      return {
+        action: 'deny',
+        rules: ['interactive_unknown'],
+        reason: 'a line typed away from the shell prompt is not allowed by this policy',
+      };
     }
     for (const re of opts.deny ?? []) {
       if (re.test(text)) return { action: 'deny', rules: ['fake-rule'], reason: `matches ${re}` };
@@ -95,14 +109,19 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
     policyFor: () => ({
       builtin: (key: string, what: string): Decision => {
         const a = key === 'interactive' ? (opts.interactive ?? 'allow') : 'deny';
-        return { action: a, rules: [key], reason: a === 'deny' ? `${what} is not allowed by this policy` : 'ok' };
+        return {
+          action: a,
+          rules: [key],
+          reason: a === 'deny' ? `${what} is not allowed by this policy` : 'ok',
+        };
       },
     }),
     async authenticateToken(token: string): Promise<Identity> {
       if (token !== 'good-token') throw Object.assign(new Error('bad token'), { reason: 'bad token' });
       return session.identity;
     },
-    authenticateSshKey: (_algo: string, data: Buffer) => (opts.sshKey?.equals(data) ? session.identity : undefined),
+    authenticateSshKey: (_algo: string, data: Buffer) =>
+      opts.sshKey?.equals(data) ? session.identity : undefined,
     async open() {
       return session;
     },
