@@ -235,9 +235,9 @@ class Walk implements WordEnv {
     const n = kids.length;
     for (let i = 0; i < n; i++) {
       const c = kids[i]!;
-      if (STATEMENTS.has(c.type)) this.visit(c, depth + 1, pipe);
-      else if (c.type === 'command_substitution' || c.type === 'process_substitution')
-        this.visitSubstitution(c);
+      const type = c.type;
+      if (STATEMENTS.has(type)) this.visit(c, depth + 1, pipe);
+      else if (type === 'command_substitution' || type === 'process_substitution') this.visitSubstitution(c);
       else visitNested(c, this);
     }
   }
@@ -340,7 +340,8 @@ class Walk implements WordEnv {
     const n = kids.length;
     for (let i = 0; i < n; i++) {
       const c = kids[i]!;
-      switch (c.type) {
+      const type = c.type;
+      switch (type) {
         case 'variable_assignment':
           assigns.push(c);
           break;
@@ -360,7 +361,7 @@ class Walk implements WordEnv {
             group.push(next);
             i++;
           }
-          for (const w of evalWords(group, this)) words.push(w);
+          for (const w of evalWords(group, this, group.length === 1 ? type : undefined)) words.push(w);
         }
       }
     }

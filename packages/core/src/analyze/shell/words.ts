@@ -80,9 +80,10 @@ export function evalWord(node: SyntaxNode, env: WordEnv): Word[] {
  */
 const PLAIN_WORD = /^[A-Za-z0-9_./:@%+=-]*$/;
 
-export function evalWords(nodes: SyntaxNode[], env: WordEnv): Word[] {
+export function evalWords(nodes: SyntaxNode[], env: WordEnv, firstType?: string): Word[] {
   if (nodes.length === 1) {
-    const t = nodes[0]!.type;
+    // Node getters cross into WASM; callers that already read the type pass it in.
+    const t = firstType ?? nodes[0]!.type;
     if (t === 'word' || t === 'number' || t === 'command_name') {
       // Most words need no quote removal or expansion: skip the accumulator.
       const text = nodes[0]!.text;
