@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detector } from '../config/types.js';
 import { cardBrand, ibanMod97, luhnValid, ssnValid } from './checksums.js';
 import { DETECTORS } from './detectors.js';
 import { createMasker } from './masker.js';
+import { findAll, render, resolve } from './scan.js';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from './testing/samples.js';
 
 const masker = (detectors: Detector[] = ALL_DETECTORS) =>
@@ -97,6 +99,32 @@ describe('overlaps', () => {
     expect(masker().value('4111 1111 1111 1111')).toBe('[MASKED:credit_card]');
     expect(masker().value('+1 415 555 2671 and 4111111111111111')).toBe(
       '[MASKED:phone] and [MASKED:credit_card]',
+    );
+  });
+});
+
+describe('property: the pre-scan gates never hide a match', () => {
+  const specs = ALL_DETECTORS.map((d) => DETECTORS[d]);
+  const reference = (text: string): string =>
+    render(text, 0, text.length, resolve(findAll(text, 0, specs)), (m) => `[MASKED:${m.detector}]`);
+  const fragments = [...Object.values(POSITIVE).flat(), ...IN_CONTEXT.map(([, i]) => i), ...Object.values(NEGATIVE).flat()];
+  it('value() equals running every detector ungated', () => {
+    const m = masker();
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.constantFrom(...fragments),
+            fc.string({ unit: fc.constantFrom(...' -.@+()_:=/0123456789aAeyJkKIxob'.split('')), maxLength: 20 }),
+          ),
+          { maxLength: 4 },
+        ),
+        (parts) => {
+          const text = parts.join('');
+          expect(m.value(text)).toBe(reference(text));
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

@@ -713,7 +713,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 10_100,
     pattern: JWT_PATTERN,
     validate: validateJwt,
-    gate: (s) => s.tokenRun >= 20,
+    gate: (s) => s.tokenRun >= 12, // eyJ + 5 + . + 2 + . is the shortest the pattern takes
     find: findJwt,
     inner: 'A~Za~z0~9_.-',
     canStart: headStart(['eyJ']),
@@ -745,7 +745,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 340,
     pattern: API_KNOWN_RE,
     validate: validateApiKnown,
-    gate: (s) => s.tokenRun >= 16,
+    gate: (s) => s.tokenRun >= 15, // xoxb- + 10
     find: findApiKey,
     inner: 'A~Za~z0~9_.-/+="\': \t',
     canStart: (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),

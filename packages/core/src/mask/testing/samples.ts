@@ -113,7 +113,7 @@ export const POSITIVE: Record<Detector, string[]> = {
   aws_access_key: ['AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A', 'AKIA2OGYBAH6QWERTY12'],
   aws_secret_key: [],
   private_key: [PEM_RSA, PEM_OPENSSH, PEM_ENCRYPTED, PEM_EC, PEM_PKCS8],
-  jwt: [JWT_RS256, JWT_IO, JWT_NONE],
+  jwt: [JWT_RS256, JWT_IO, JWT_NONE, 'eyJhbGciOiIifQ.e30.'],
   api_key: [
     'ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d',
     'gho_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d',
@@ -129,6 +129,7 @@ export const POSITIVE: Record<Detector, string[]> = {
     'glpat-fxIq2HZt-PlJhx2jIclH',
     'npm_fM2oeq3hDavJA76rNicHTp8hkqdlm7tOtHWn',
     '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',
+    'xoxb-12345abcde',
   ],
 };
 
