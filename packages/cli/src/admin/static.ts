@@ -19,16 +19,25 @@ const TYPES: Record<string, string> = {
 const cache = new Map<string, Buffer>();
 
 /** Returns false when there is no such UI file (the caller answers 404). */
-export async function serveUi(urlPath: string, res: http.ServerResponse, uiDir = DEFAULT_UI_DIR): Promise<boolean> {
+export async function serveUi(
+  urlPath: string,
+  res: http.ServerResponse,
+  uiDir = DEFAULT_UI_DIR,
+): Promise<boolean> {
+  const root = path.resolve(uiDir);
+  // Any path without an extension is a page of the single-page app.
   const rel = urlPath === '/' || !path.extname(urlPath) ? 'index.html' : urlPath.replace(/^\/+/, '');
-  const file = path.resolve(uiDir, rel);
-  if (!file.startsWith(uiDir + path.sep)) return false;
+  const file = path.resolve(root, rel);
+  if (!file.startsWith(root + path.sep)) return false;
   let body = cache.get(file);
   if (!body) {
     try {
       body = await readFile(file);
     } catch {
-      return false;
+      if (rel !== 'index.html') return false;
+      res.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
+      res.end('The web UI is not built: run `make build` (or node packages/cli/scripts/build-ui.mjs).\n');
+      return true;
     }
     cache.set(file, body);
   }

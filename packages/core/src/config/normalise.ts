@@ -69,7 +69,7 @@ export function normalise(raw: Raw, baseDir: string, file?: string): Config {
     ...(file ? { file } : {}),
     identity: identity(raw.identity ?? {}, baseDir),
     store: store(raw.store ?? {}, baseDir),
-    admin: admin(raw.admin ?? {}),
+    admin: admin(raw.admin ?? {}, raw.identity?.issuers?.[0]?.issuer),
     approvals,
     telemetry: telemetry(raw.telemetry ?? {}),
     limits: limits(raw.limits ?? {}),
@@ -115,8 +115,13 @@ function store(raw: Raw, baseDir: string): StoreConfig {
   };
 }
 
-function admin(raw: Raw): AdminConfig {
-  return { ...(raw.listen !== undefined ? { listen: raw.listen } : {}), auditors: raw.auditors ?? [] };
+function admin(raw: Raw, firstIssuer: string | undefined): AdminConfig {
+  const out: AdminConfig = { ...(raw.listen !== undefined ? { listen: raw.listen } : {}), auditors: raw.auditors ?? [] };
+  const issuer = raw.oidc?.issuer ?? firstIssuer;
+  if (raw.oidc?.client_id !== undefined && issuer !== undefined) {
+    out.oidc = { issuer, clientId: raw.oidc.client_id, scope: raw.oidc.scope ?? 'openid profile' };
+  }
+  return out;
 }
 
 function telemetry(raw: Raw): TelemetryConfig {

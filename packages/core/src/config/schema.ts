@@ -153,6 +153,17 @@ const store = obj('Where sessions are recorded.', {
 const admin = obj('The admin API, metrics and web UI.', {
   listen: str('host:port of the admin API, health, metrics and web UI.', { format: 'listen' }),
   auditors: strList('Groups that may list and replay sessions. Default: none.'),
+  oidc: obj(
+    'Optional "Sign in with …" button in the web UI (OIDC authorization code + PKCE; a public client).',
+    {
+      issuer: str('The issuer to sign in with (one of identity.issuers). Default: the first issuer.', {
+        format: 'url',
+      }),
+      client_id: str('The OAuth client id registered at the issuer for the web UI.', { minLength: 1 }),
+      scope: str('Scopes asked for. Default: "openid profile".', { minLength: 1 }),
+    },
+    ['client_id'],
+  ),
 });
 
 const approvals = obj('Human review of commands.', {

@@ -38,6 +38,14 @@ export interface StoreConfig {
 export interface AdminConfig {
   listen?: string; // host:port
   auditors: string[];
+  /** "Sign in with …" in the web UI: authorization code + PKCE against this issuer. */
+  oidc?: AdminOidcConfig;
+}
+
+export interface AdminOidcConfig {
+  issuer: string; // default: the first identity issuer
+  clientId: string;
+  scope: string; // default "openid profile"
 }
 
 export interface ApprovalsConfig {

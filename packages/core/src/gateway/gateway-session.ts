@@ -1,8 +1,8 @@
 // One agent connection. judge() is the only way a command reaches an upstream: analyse, evaluate,
 // record, and — for a review — wait for approvers.
 import { randomUUID } from 'node:crypto';
-import type { Approval } from '../approvals/index.js';
 import { SqlSessionState } from '../analyze/sql/index.js';
+import type { Approval } from '../approvals/index.js';
 import type { ConnectionConfig } from '../config/types.js';
 import { createMasker } from '../mask/index.js';
 import type { CompiledPolicy, Judgement } from '../policy/index.js';
@@ -31,6 +31,8 @@ export class GatewaySession implements Session {
   private sessionMasker?: Masker;
   private markClosed!: () => void;
   private isClosed = false;
+  /** Counted for the session list's badges; stored in the meta at close. */
+  private readonly tally = { commands: 0, denied: 0, reviewed: 0 };
 
   constructor(
     private readonly gateway: Gateway,
@@ -86,7 +88,11 @@ export class GatewaySession implements Session {
       // An analyzer fault must never let a command through.
       this.gateway.log.error('judge failed', { session: this.id, error: (err as Error).message });
       j = {
-        decision: { action: 'deny', rules: ['on_parse_error'], reason: `internal analysis error: ${(err as Error).message}` },
+        decision: {
+          action: 'deny',
+          rules: ['on_parse_error'],
+          reason: `internal analysis error: ${(err as Error).message}`,
+        },
         reviewRules: [],
       };
     }
@@ -96,7 +102,12 @@ export class GatewaySession implements Session {
     this.recorder.record('decision', { ...decision, ms: round(performance.now() - started) });
     this.gateway.metrics.inc('portcullis_judge_seconds_sum', {}, (performance.now() - started) / 1000);
 
-    if (decision.action === 'review') decision = await this.review(command, text, j, opts);
+    this.tally.commands++;
+    if (decision.action === 'review') {
+      this.tally.reviewed++;
+      decision = await this.review(command, text, j, opts);
+    }
+    if (decision.action === 'deny') this.tally.denied++;
     if (decision.action === 'allow') j.analysis?.commit?.();
     this.gateway.metrics.inc('portcullis_commands_total', {
       protocol: this.connection.protocol,
@@ -129,7 +140,12 @@ export class GatewaySession implements Session {
         {
           signal: opts.signal,
           onPending: (a) => {
-            this.recorder.record('approval', { step: 'requested', id: a.id, approvers: a.approvers, expires_at: a.expiresAt });
+            this.recorder.record('approval', {
+              step: 'requested',
+              id: a.id,
+              approvers: a.approvers,
+              expires_at: a.expiresAt,
+            });
             opts.onPending?.({ id: a.id, expiresAt: a.expiresAt, approvers: a.approvers });
           },
         },
@@ -140,20 +156,35 @@ export class GatewaySession implements Session {
     const votes = approval.votes.map((v) => v.by);
     const lastReason = approval.votes.at(-1)?.reason;
     this.recorder.record('approval', { step: approval.status, id: approval.id, votes: approval.votes });
-    const base = { rules: j.decision.rules, approval: { id: approval.id, status: approval.status, by: votes, reason: lastReason } };
+    const base = {
+      rules: j.decision.rules,
+      approval: { id: approval.id, status: approval.status, by: votes, reason: lastReason },
+    };
     let decision: Decision;
     switch (approval.status) {
       case 'approved':
-        decision = { action: 'allow', ...base, reason: `approved by ${votes.join(', ')}${lastReason ? `: ${lastReason}` : ''}` };
+        decision = {
+          action: 'allow',
+          ...base,
+          reason: `approved by ${votes.join(', ')}${lastReason ? `: ${lastReason}` : ''}`,
+        };
         break;
       case 'denied':
-        decision = { action: 'deny', ...base, reason: `approval ${approval.id} denied by ${votes.at(-1)}${lastReason ? `: ${lastReason}` : ''}` };
+        decision = {
+          action: 'deny',
+          ...base,
+          reason: `approval ${approval.id} denied by ${votes.at(-1)}${lastReason ? `: ${lastReason}` : ''}`,
+        };
         break;
       case 'cancelled':
         decision = { action: 'deny', ...base, reason: `approval ${approval.id} cancelled` };
         break;
       default:
-        decision = { action: 'deny', ...base, reason: `approval ${approval.id} expired after ${Math.round(timeoutMs / 1000)}s with no decision` };
+        decision = {
+          action: 'deny',
+          ...base,
+          reason: `approval ${approval.id} expired after ${Math.round(timeoutMs / 1000)}s with no decision`,
+        };
     }
     this.recorder.record('decision', decision);
     return decision;
@@ -176,10 +207,12 @@ export class GatewaySession implements Session {
   async close(reason = 'client disconnected'): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.recorder.record('close', { reason, masked: this.sessionMasker?.counts ?? {} });
+    const maskedBy = { ...(this.sessionMasker?.counts ?? {}) };
+    this.recorder.record('close', { reason, masked: maskedBy });
     this.gateway.metrics.inc('portcullis_sessions_active', { protocol: this.connection.protocol }, -1);
+    const masked = Object.values(maskedBy).reduce((a, b) => a + b, 0);
     try {
-      await this.recorder.end('closed');
+      await this.recorder.end('closed', undefined, { ...this.tally, masked, masked_by: maskedBy });
     } finally {
       this.markClosed();
     }

@@ -61,7 +61,11 @@ class ApiError extends Error {
 async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(path, {
     ...init,
-    headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    headers: {
+      authorization: `Bearer ${token()}`,
+      'content-type': 'application/json',
+      ...(init.headers ?? {}),
+    },
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, body.reason ?? body.error ?? `HTTP ${res.status}`);
@@ -78,13 +82,18 @@ function h(tag: string, attrs: Record<string, unknown> = {}, ...children: Child[
     else if (k === 'class') el.className = String(v);
     else el.setAttribute(k, String(v));
   }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 const app = () => document.getElementById('app')!;
 function show(...nodes: Child[]) {
   stopPage();
-  app().replaceChildren(...nodes.filter((n): n is Node | string => n !== null && n !== undefined && n !== false).map((n) => (n instanceof Node ? n : String(n))));
+  app().replaceChildren(
+    ...nodes
+      .filter((n): n is Node | string => n !== null && n !== undefined && n !== false)
+      .map((n) => (n instanceof Node ? n : String(n))),
+  );
 }
 const time = (ms: number) => new Date(ms).toLocaleString();
 const badge = (cls: string, text: string) => h('span', { class: `badge ${cls}` }, text);
@@ -125,16 +134,32 @@ function frameBytes(f: Frame): Uint8Array | undefined {
 let me: Me | undefined;
 
 function signIn(message?: string) {
-  const ta = h('textarea', { id: 'token', placeholder: 'eyJhbGciOi…', 'aria-label': 'token' }) as HTMLTextAreaElement;
+  const ta = h('textarea', {
+    id: 'token',
+    placeholder: 'eyJhbGciOi…',
+    'aria-label': 'token',
+  }) as HTMLTextAreaElement;
   show(
     h(
       'section',
       { class: 'signin' },
       h('h1', {}, 'Sign in'),
-      h('p', { class: 'muted' }, 'Paste a token from your identity provider (auditors see sessions; approvers resolve approvals).'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Paste a token from your identity provider (auditors see sessions; approvers resolve approvals).',
+      ),
       message ? h('p', { class: 'error', id: 'signin-error' }, message) : null,
       ta,
-      h('p', {}, h('button', { class: 'primary', id: 'signin-button', onclick: () => void useToken(ta.value.trim()) }, 'Sign in')),
+      h(
+        'p',
+        {},
+        h(
+          'button',
+          { class: 'primary', id: 'signin-button', onclick: () => void useToken(ta.value.trim()) },
+          'Sign in',
+        ),
+      ),
     ),
   );
 }
@@ -157,7 +182,21 @@ function renderWho() {
   if (!me) return;
   who.append(
     `${me.subject} (${me.groups.join(', ')}) `,
-    h('a', { href: '#', id: 'signout', onclick: (e: Event) => { e.preventDefault(); sessionStorage.removeItem(TOKEN_KEY); me = undefined; renderWho(); signIn(); } }, 'sign out'),
+    h(
+      'a',
+      {
+        href: '#',
+        id: 'signout',
+        onclick: (e: Event) => {
+          e.preventDefault();
+          sessionStorage.removeItem(TOKEN_KEY);
+          me = undefined;
+          renderWho();
+          signIn();
+        },
+      },
+      'sign out',
+    ),
   );
 }
 
@@ -165,7 +204,10 @@ function renderWho() {
 async function sessionsPage(params: URLSearchParams) {
   const fields = ['connection', 'subject', 'protocol', 'status'] as const;
   const inputs = Object.fromEntries(
-    fields.map((f) => [f, h('input', { placeholder: f, value: params.get(f) ?? '', name: f }) as HTMLInputElement]),
+    fields.map((f) => [
+      f,
+      h('input', { placeholder: f, value: params.get(f) ?? '', name: f }) as HTMLInputElement,
+    ]),
   );
   const apply = () => {
     const q = new URLSearchParams();
@@ -175,8 +217,28 @@ async function sessionsPage(params: URLSearchParams) {
   const body = h('tbody');
   show(
     h('h1', {}, 'Sessions'),
-    h('div', { class: 'filters', onkeydown: (e: KeyboardEvent) => e.key === 'Enter' && apply() }, ...fields.map((f) => inputs[f]), h('button', { onclick: apply }, 'Filter')),
-    h('table', { id: 'sessions' }, h('thead', {}, h('tr', {}, ...['Started', 'Connection', 'Protocol', 'Subject', 'Client', 'Status', ''].map((t) => h('th', {}, t)))), body),
+    h(
+      'div',
+      { class: 'filters', onkeydown: (e: KeyboardEvent) => e.key === 'Enter' && apply() },
+      ...fields.map((f) => inputs[f]),
+      h('button', { onclick: apply }, 'Filter'),
+    ),
+    h(
+      'table',
+      { id: 'sessions' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Started', 'Connection', 'Protocol', 'Subject', 'Client', 'Status', ''].map((t) =>
+            h('th', {}, t),
+          ),
+        ),
+      ),
+      body,
+    ),
   );
   const q = new URLSearchParams();
   for (const f of fields) if (params.get(f)) q.set(f, params.get(f)!);
@@ -185,14 +247,24 @@ async function sessionsPage(params: URLSearchParams) {
   if (list.length === 0) body.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No sessions.')));
   for (const s of list) {
     const counts = h('td');
-    for (const [k, cls] of [['denied', 'deny'], ['reviewed', 'review'], ['masked', 'masked']] as const) {
+    for (const [k, cls] of [
+      ['denied', 'deny'],
+      ['reviewed', 'review'],
+      ['masked', 'masked'],
+    ] as const) {
       const n = Number(s[k] ?? 0);
       if (n > 0) counts.append(badge(cls, `${n} ${k}`));
     }
     body.append(
       h(
         'tr',
-        { class: 'clickable', 'data-session': s.id, onclick: () => { location.hash = `#/sessions/${s.id}`; } },
+        {
+          class: 'clickable',
+          'data-session': s.id,
+          onclick: () => {
+            location.hash = `#/sessions/${s.id}`;
+          },
+        },
         h('td', {}, time(Number(s.started_at))),
         h('td', {}, s.connection),
         h('td', {}, s.protocol),
@@ -210,7 +282,9 @@ async function sessionPage(id: string) {
   type Verify = { ok: boolean; frames?: number; seq?: number; problem?: string; detail?: string };
   const [meta, verify] = await Promise.all([
     api<Meta>(`/api/sessions/${encodeURIComponent(id)}`),
-    api<Verify>(`/api/sessions/${encodeURIComponent(id)}/verify`).catch((e: Error): Verify => ({ ok: false, problem: e.message })),
+    api<Verify>(`/api/sessions/${encodeURIComponent(id)}/verify`).catch(
+      (e: Error): Verify => ({ ok: false, problem: e.message }),
+    ),
   ]);
   const frames: Frame[] = [];
   for (let from = 1; frames.length < 100_000; ) {
@@ -221,12 +295,27 @@ async function sessionPage(id: string) {
   }
   const verifyText = verify.ok
     ? h('span', { class: 'verify-ok', id: 'verify' }, `✓ intact (${verify.frames} frames)`)
-    : h('span', { class: 'verify-bad', id: 'verify' }, `✗ tampered at frame ${verify.seq ?? '?'}: ${verify.problem ?? ''} ${verify.detail ?? ''}`);
+    : h(
+        'span',
+        { class: 'verify-bad', id: 'verify' },
+        `✗ tampered at frame ${verify.seq ?? '?'}: ${verify.problem ?? ''} ${verify.detail ?? ''}`,
+      );
   const header = h(
     'div',
     {},
     h('h1', {}, `${meta.protocol} session on ${meta.connection}`),
-    h('p', {}, `${meta.subject} from `, h('code', {}, meta.client), ` · started ${time(Number(meta.started_at))}`, meta.ended_at ? ` · ended ${time(Number(meta.ended_at))}` : '', ' · ', meta.status === 'active' ? badge('allow', 'live') : meta.status, ' · ', verifyText),
+    h(
+      'p',
+      {},
+      `${meta.subject} from `,
+      h('code', {}, meta.client),
+      ` · started ${time(Number(meta.started_at))}`,
+      meta.ended_at ? ` · ended ${time(Number(meta.ended_at))}` : '',
+      ' · ',
+      meta.status === 'active' ? badge('allow', 'live') : meta.status,
+      ' · ',
+      verifyText,
+    ),
   );
   const view = meta.protocol === 'ssh' ? terminalView(frames) : timelineView(frames);
   show(header, view.node);
@@ -310,22 +399,62 @@ function timelineView(frames: Frame[]) {
   const row = (e: CommandEntry) => {
     const r = e.result ?? {};
     const masked = (r.masked ?? {}) as Record<string, number>;
-    const maskedText = Object.entries(masked).map(([k, n]) => `${n} ${k}`).join(', ');
+    const maskedText = Object.entries(masked)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
     const preview = r.preview ?? r.rows_preview ?? r.body;
     return h(
       'tr',
       { 'data-action': e.action ?? '' },
       h('td', { class: 'mono' }, `+${(e.t / 1000).toFixed(3)}s`),
-      h('td', {}, h('pre', {}, e.text), preview ? h('details', {}, h('summary', { class: 'muted' }, 'result preview (masked)'), h('pre', {}, typeof preview === 'string' ? preview : JSON.stringify(preview, null, 1))) : null),
-      h('td', {}, decisionBadge(e), e.rules?.length ? h('div', { class: 'muted' }, `rule ${e.rules.join(', ')}`) : null, e.reason ? h('div', { class: 'muted' }, e.reason) : null),
+      h(
+        'td',
+        {},
+        h('pre', {}, e.text),
+        preview
+          ? h(
+              'details',
+              {},
+              h('summary', { class: 'muted' }, 'result preview (masked)'),
+              h('pre', {}, typeof preview === 'string' ? preview : JSON.stringify(preview, null, 1)),
+            )
+          : null,
+      ),
+      h(
+        'td',
+        {},
+        decisionBadge(e),
+        e.rules?.length ? h('div', { class: 'muted' }, `rule ${e.rules.join(', ')}`) : null,
+        e.reason ? h('div', { class: 'muted' }, e.reason) : null,
+      ),
       h('td', {}, e.tEnd !== undefined ? `${e.tEnd - e.t} ms` : ''),
-      h('td', {}, String(r.rowCount ?? r.rows ?? r.status ?? ''), e.error ? h('div', { class: 'error' }, e.error) : null),
+      h(
+        'td',
+        {},
+        String(r.rowCount ?? r.rows ?? r.status ?? ''),
+        e.error ? h('div', { class: 'error' }, e.error) : null,
+      ),
       h('td', {}, maskedText ? badge('masked', maskedText) : ''),
     );
   };
   const render = () => body.replaceChildren(...entries.map(row));
   render();
-  const node = h('table', { id: 'timeline' }, h('thead', {}, h('tr', {}, ...['At', 'Statement / request', 'Decision', 'Duration', 'Rows / status', 'Masked'].map((t) => h('th', {}, t)))), body);
+  const node = h(
+    'table',
+    { id: 'timeline' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['At', 'Statement / request', 'Decision', 'Duration', 'Rows / status', 'Masked'].map((t) =>
+          h('th', {}, t),
+        ),
+      ),
+    ),
+    body,
+  );
   return {
     node,
     add: (f: Frame) => {
@@ -353,17 +482,38 @@ function terminalView(frames: Frame[]) {
   frames.forEach(addOutput);
   const entries = commandEntries(frames);
   const termEl = h('div', { id: 'terminal' });
-  const term = new Terminal({ cols: size.cols, rows: size.rows, disableStdin: true, convertEol: false, scrollback: 5000 });
+  const term = new Terminal({
+    cols: size.cols,
+    rows: size.rows,
+    disableStdin: true,
+    convertEol: false,
+    scrollback: 5000,
+  });
   onLeave(() => term.dispose());
   let pos = 0; // ms into the recording
   let next = 0; // index of the next output event to write
   let playing = false;
   let speed = 1;
-  const duration = () => Math.max(frames.length ? frames[frames.length - 1].t : 0, output.length ? output[output.length - 1].t : 0);
-  const seek = h('input', { type: 'range', min: 0, max: duration(), value: 0, id: 'seek', 'aria-label': 'seek' }) as HTMLInputElement;
+  const duration = () =>
+    Math.max(
+      frames.length ? frames[frames.length - 1].t : 0,
+      output.length ? output[output.length - 1].t : 0,
+    );
+  const seek = h('input', {
+    type: 'range',
+    min: 0,
+    max: duration(),
+    value: 0,
+    id: 'seek',
+    'aria-label': 'seek',
+  }) as HTMLInputElement;
   const clock = h('span', { class: 'mono', id: 'clock' }, '0.0s');
   const playBtn = h('button', { id: 'play' }, '▶ play');
-  const speedSel = h('select', { id: 'speed', 'aria-label': 'speed' }, ...[0.5, 1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 1 }, `${s}×`))) as HTMLSelectElement;
+  const speedSel = h(
+    'select',
+    { id: 'speed', 'aria-label': 'speed' },
+    ...[0.5, 1, 2, 4, 8].map((s) => h('option', { value: s, selected: s === 1 }, `${s}×`)),
+  ) as HTMLSelectElement;
 
   const writeUntil = (target: number) => {
     while (next < output.length && output[next].t <= target) {
@@ -403,20 +553,42 @@ function terminalView(frames: Frame[]) {
     playBtn.textContent = playing ? '❚❚ pause' : '▶ play';
   });
   seek.addEventListener('input', () => goTo(Number(seek.value)));
-  speedSel.addEventListener('change', () => { speed = Number(speedSel.value); });
+  speedSel.addEventListener('change', () => {
+    speed = Number(speedSel.value);
+  });
 
   const list = h('ul', { class: 'commands', id: 'commands' });
   const renderList = () =>
     list.replaceChildren(
       ...entries.map((e) =>
-        h('li', { class: 'clickable', 'data-t': e.t, onclick: () => goTo(e.t) }, h('span', { class: 'mono muted' }, `${(e.t / 1000).toFixed(1)}s `), decisionBadge(e), h('code', {}, e.text), e.action === 'deny' && e.reason ? h('div', { class: 'muted' }, e.reason) : null),
+        h(
+          'li',
+          { class: 'clickable', 'data-t': e.t, onclick: () => goTo(e.t) },
+          h('span', { class: 'mono muted' }, `${(e.t / 1000).toFixed(1)}s `),
+          decisionBadge(e),
+          h('code', {}, e.text),
+          e.action === 'deny' && e.reason ? h('div', { class: 'muted' }, e.reason) : null,
+        ),
       ),
     );
   renderList();
   const node = h(
     'div',
     { class: 'split' },
-    h('div', { class: 'panel' }, h('div', { class: 'player-controls' }, playBtn, seek, clock, speedSel, h('button', { id: 'to-end', onclick: () => goTo(duration()) }, 'end')), termEl),
+    h(
+      'div',
+      { class: 'panel' },
+      h(
+        'div',
+        { class: 'player-controls' },
+        playBtn,
+        seek,
+        clock,
+        speedSel,
+        h('button', { id: 'to-end', onclick: () => goTo(duration()) }, 'end'),
+      ),
+      termEl,
+    ),
     h('div', { class: 'panel' }, h('h2', {}, 'Commands'), list),
   );
   queueMicrotask(() => {
@@ -454,7 +626,10 @@ async function approvalsPage() {
     const msg = h('span', { class: 'error' });
     const vote = (verdict: 'approve' | 'deny') => async () => {
       try {
-        await api(`/api/approvals/${a.id}/${verdict}`, { method: 'POST', body: JSON.stringify({ reason: reason.value }) });
+        await api(`/api/approvals/${a.id}/${verdict}`, {
+          method: 'POST',
+          body: JSON.stringify({ reason: reason.value }),
+        });
         await render();
       } catch (err) {
         msg.textContent = (err as Error).message;
@@ -465,12 +640,40 @@ async function approvalsPage() {
     return h(
       'div',
       { class: 'panel approval', 'data-approval': a.id, 'data-status': a.status },
-      h('div', {}, h('strong', {}, a.subject), ` on ${a.connection} · rule `, h('code', {}, a.rule), ' · ', pending ? badge('review', `${left}s left`) : badge(a.status === 'approved' ? 'allow' : 'deny', a.status)),
+      h(
+        'div',
+        {},
+        h('strong', {}, a.subject),
+        ` on ${a.connection} · rule `,
+        h('code', {}, a.rule),
+        ' · ',
+        pending
+          ? badge('review', `${left}s left`)
+          : badge(a.status === 'approved' ? 'allow' : 'deny', a.status),
+      ),
       h('pre', {}, a.command),
-      h('div', { class: 'muted' }, a.reason, ` · approvers: ${a.approvers.join(', ')} (${a.minApprovals} needed)`),
-      a.votes.length ? h('div', { class: 'muted' }, a.votes.map((v) => `${v.by}: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`).join('; ')) : null,
+      h(
+        'div',
+        { class: 'muted' },
+        a.reason,
+        ` · approvers: ${a.approvers.join(', ')} (${a.minApprovals} needed)`,
+      ),
+      a.votes.length
+        ? h(
+            'div',
+            { class: 'muted' },
+            a.votes.map((v) => `${v.by}: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`).join('; '),
+          )
+        : null,
       pending
-        ? h('div', { class: 'actions' }, reason, h('button', { class: 'primary', 'data-vote': 'approve', onclick: vote('approve') }, 'Approve'), h('button', { class: 'danger', 'data-vote': 'deny', onclick: vote('deny') }, 'Deny'), msg)
+        ? h(
+            'div',
+            { class: 'actions' },
+            reason,
+            h('button', { class: 'primary', 'data-vote': 'approve', onclick: vote('approve') }, 'Approve'),
+            h('button', { class: 'danger', 'data-vote': 'deny', onclick: vote('deny') }, 'Deny'),
+            msg,
+          )
         : null,
     );
   };
@@ -487,7 +690,8 @@ async function route() {
     renderWho();
     const [path, query] = location.hash.replace(/^#/, '').split('?');
     const params = new URLSearchParams(query ?? '');
-    for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', location.hash.startsWith(a.getAttribute('href')!));
+    for (const a of document.querySelectorAll('header nav a'))
+      a.classList.toggle('active', location.hash.startsWith(a.getAttribute('href')!));
     const m = /^\/sessions\/([\w.:-]+)$/.exec(path);
     if (m) await sessionPage(m[1]);
     else if (path === '/approvals') await approvalsPage();
