@@ -396,7 +396,8 @@ class Walk implements WordEnv {
     }
     if (!persists && looksLikePath(value.text)) this.prefixPaths.push(value.text);
     const why = stateVariable(name);
-    if (!why) return undefined;
+    // As a one-command prefix, IFS and HOME change only that command's own view (`IFS= read -r l`).
+    if (!why || (!persists && (name === 'IFS' || name === 'HOME'))) return undefined;
     const reason = `${name}= ${why}`;
     if (COMMAND_VARIABLES.has(name)) this.commandValue(name, value);
     if (persists) this.unit('', [literalWord(`${name}=${value.text}`)], [], [reason], []);
@@ -666,7 +667,8 @@ class Walk implements WordEnv {
         return;
       case 'trap': {
         const first = args[0];
-        if (!first || args.length < 2 || ['-p', '-l', '-', '--'].includes(first.text)) return;
+        // `trap '' INT` ignores a signal and `trap - INT` resets it: neither installs a command.
+        if (!first || args.length < 2 || ['-p', '-l', '-', '--', ''].includes(first.text)) return;
         this.flag(unit, 'trap installs a command that runs later');
         if (first.literal) this.reparse(first.text, { shared: true, label: 'trap' });
         return;
