@@ -128,6 +128,10 @@ export function analyzeScript(shared: Shared, text: string): void {
 
 class Walk implements WordEnv {
   private pending: string[] = [];
+  /** The text being walked (as parsed), to look at what lies between two nodes. */
+  private source = '';
+  /** Only text with a `$` or a backslash-newline can hold a split word (saves WASM calls). */
+  private mayJoin = false;
   /** Paths in `NAME=/path cmd` prefix assignments of the command being read. */
   private prefixPaths: string[] = [];
 
@@ -165,7 +169,9 @@ class Walk implements WordEnv {
   }
 
   run(text: string, label: string): void {
-    const tree = this.s.parser.parse(markBraceWords(text));
+    this.source = markBraceWords(text);
+    this.mayJoin = /\$|\\\r?\n/.test(this.source);
+    const tree = this.s.parser.parse(this.source);
     if (!tree) throw new ShellParseFailure(`${label}could not be parsed`);
     try {
       const root = tree.rootNode;
@@ -353,11 +359,15 @@ class Walk implements WordEnv {
         case 'comment':
           break;
         default: {
-          // Re-join what tree-sitter split after a lone `$` (see evalWords).
+          // Re-join one word that tree-sitter split: after a lone `$` (see evalWords), or at a
+          // backslash-newline inside the word (`r\<newline>m` is `rm` to bash).
           const group = [c];
-          while (endsWithDanglingDollar(group[group.length - 1]!) && i + 1 < n) {
+          while (this.mayJoin && i + 1 < n) {
+            const last = group[group.length - 1]!;
             const next = kids[i + 1]!;
-            if (next.startIndex !== group[group.length - 1]!.endIndex) break;
+            const gap = this.source.slice(last.endIndex, next.startIndex);
+            const joined = (gap === '' && endsWithDanglingDollar(last)) || gap === '\\\n' || gap === '\\\r\n';
+            if (!joined || next.type.endsWith('redirect')) break;
             group.push(next);
             i++;
           }

@@ -27,6 +27,10 @@ shellCases('quote removal and basename', [
   { cmd: "echo '$(rm -rf /)'", exact: ['echo'], absent: ['rm'] },
   { cmd: 'echo "\\$(rm -rf /)"', exact: ['echo'], absent: ['rm'] },
   { cmd: "echo $'it\\'s'", exact: ['echo'], args: { echo: ["it's"] } },
+  { cmd: 'r\\\nm -rf /', exact: ['rm'], args: { rm: ['-rf'] } },
+  { cmd: 'rm -r\\\nf /', exact: ['rm'], args: { rm: ['-rf', '-fr'] } },
+  { cmd: '/bin/\\\nrm x', exact: ['rm'] },
+  { cmd: 'echo hi # \\\nrm x', exact: ['echo', 'rm'] },
   { cmd: 'echo "a\\"b"', args: { echo: ['a"b'] } },
 ]);
 
