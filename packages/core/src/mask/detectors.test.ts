@@ -107,7 +107,11 @@ describe('property: the pre-scan gates never hide a match', () => {
   const specs = ALL_DETECTORS.map((d) => DETECTORS[d]);
   const reference = (text: string): string =>
     render(text, 0, text.length, resolve(findAll(text, 0, specs)), (m) => `[MASKED:${m.detector}]`);
-  const fragments = [...Object.values(POSITIVE).flat(), ...IN_CONTEXT.map(([, i]) => i), ...Object.values(NEGATIVE).flat()];
+  const fragments = [
+    ...Object.values(POSITIVE).flat(),
+    ...IN_CONTEXT.map(([, i]) => i),
+    ...Object.values(NEGATIVE).flat(),
+  ];
   it('value() equals running every detector ungated', () => {
     const m = masker();
     fc.assert(
@@ -115,7 +119,10 @@ describe('property: the pre-scan gates never hide a match', () => {
         fc.array(
           fc.oneof(
             fc.constantFrom(...fragments),
-            fc.string({ unit: fc.constantFrom(...' -.@+()_:=/0123456789aAeyJkKIxob'.split('')), maxLength: 20 }),
+            fc.string({
+              unit: fc.constantFrom(...' -.@+()_:=/0123456789aAeyJkKIxob'.split('')),
+              maxLength: 20,
+            }),
           ),
           { maxLength: 4 },
         ),

@@ -109,13 +109,16 @@ function headStart(heads: readonly string[], caseless = false): (text: string, i
     if (caseless) first[h.toUpperCase().charCodeAt(0)] = 1;
   }
   return (text, i) => {
-    if (!inClass(first, text.charCodeAt(i))) return false; // the common answer, without a slice
+    if (!inClass(first, text.charCodeAt(i))) return false; // the common answer
     const rest = text.length - i;
-    for (const h of heads) {
+    outer: for (const h of heads) {
       const n = Math.min(rest, h.length);
-      let s = text.slice(i, i + n);
-      if (caseless) s = s.toLowerCase();
-      if (h.startsWith(s)) return true;
+      for (let k = 0; k < n; k++) {
+        let c = text.charCodeAt(i + k);
+        if (caseless && c >= 65 && c <= 90) c += 32;
+        if (c !== h.charCodeAt(k)) continue outer;
+      }
+      return true;
     }
     return false;
   };
@@ -257,6 +260,8 @@ function cardGroupingOk(lengths: number[]): boolean {
 }
 
 function validateCard(text: string, start: number, end: number): number {
+  const first = text.charCodeAt(start);
+  if (first < 50 || first > 54) return -1; // every issuer range starts with 2–6: skip the work
   const seps: string[] = [];
   const groups = digitGroups(text, start, end, seps);
   if (seps.some((s) => s !== seps[0])) return -1;
@@ -296,7 +301,9 @@ function validateSsn(text: string, start: number, end: number, hint?: ScanHint):
 // E.164: "+" country code (assigned) and 8–15 digits in all (+1: exactly 11, NANP rules).
 // NANP: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, NXX NXX XXXX, optional leading 1; area and
 // exchange start with 2–9 and are not N11. Bare 10-digit runs are not phones (order numbers).
-const E164_RE = /\+\d{1,3}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,5})){1,6}(?!\w)/g;
+// One token at a time (a digit, a separator before a digit or '(', or a "(ddd)" group): the
+// alternatives start differently, so a long digit run cannot make the engine backtrack much.
+const E164_RE = /\+\d(?:\d|[ .-](?=[\d(])|\(\d{1,4}\)){6,48}(?!\w)/g;
 const NANP_RE = /(?:1[ .-]?)?(?:\(\d{3}\) ?\d{3}[ .-]|\d{3}([ .-])\d{3}\1)\d{4}(?!\w)(?![.-]\d)/g;
 const phoneBoundary = (text: string, i: number): boolean => {
   const c = prev(text, i);
@@ -461,8 +468,11 @@ const JWT_PATTERN = new RegExp(JWT_RE.source, 'g');
 
 function validateJwt(text: string, start: number, end: number): number {
   const dot = text.indexOf('.', start);
+  const json = Buffer.from(text.slice(start, dot), 'base64url').toString('utf8');
+  // cheap shape checks first: a failed JSON.parse throws, and throwing is slow
+  if (!json.endsWith('}') || !json.includes('"alg"')) return -1;
   try {
-    const header: unknown = JSON.parse(Buffer.from(text.slice(start, dot), 'base64url').toString('utf8'));
+    const header: unknown = JSON.parse(json);
     if (
       header !== null &&
       typeof header === 'object' &&
@@ -481,6 +491,31 @@ function nextJwt(text: string, from: number): number {
   let j = text.indexOf('yJ', from + 1);
   while (j > 0 && text.charCodeAt(j - 1) !== 101) j = text.indexOf('yJ', j + 1);
   return j > 0 ? j - 1 : -1;
+}
+
+const JWT_INNER = charTable('A~Za~z0~9_.-');
+const eyjStart = headStart(['eyJ']);
+
+/**
+ * Stream: the earliest "eyJ" from which the tail can still be a JWT: walking back, stop once more
+ * than two dots or a part longer than the pattern allows lie after (one pass, no rescans).
+ */
+function holdJwt(text: string, lo: number): number {
+  const end = text.length;
+  const min = Math.max(lo, end - 10_100);
+  let hold = end;
+  let dots = 0;
+  let seg = 0;
+  for (let i = end - 1; i >= min; i--) {
+    const c = text.charCodeAt(i);
+    if (!inClass(JWT_INNER, c)) break;
+    if (c === 46) {
+      if (++dots > 2) break;
+      seg = 0;
+    } else if (++seg > 8000) break;
+    if (c === 101 && eyjStart(text, i)) hold = i;
+  }
+  return hold;
 }
 
 function findJwt(text: string, from: number, out: Match[]): void {
@@ -715,8 +750,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     validate: validateJwt,
     gate: (s) => s.tokenRun >= 12, // eyJ + 5 + . + 2 + . is the shortest the pattern takes
     find: findJwt,
-    inner: 'A~Za~z0~9_.-',
-    canStart: headStart(['eyJ']),
+    holdFrom: holdJwt,
   }),
   aws_access_key: spec({
     name: 'aws_access_key',
@@ -809,7 +843,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
   phone: spec({
     name: 'phone',
     priority: 9,
-    maxLength: 56,
+    maxLength: 300,
     pattern: E164_RE,
     validate: validateE164,
     gate: (s) => s.digitRun >= 8,
