@@ -1,6 +1,5 @@
-// Cipher preferences. The SSH client's order decides the cipher, so the gateway's agent side
-// offers AES-GCM only first-class: it is the fastest cipher ssh2 runs (OpenSSL AES-NI), and
-// OpenSSH would otherwise pick chacha20-poly1305 (see bench/RESULTS.md, ## ssh).
+// Cipher preferences. On the agent side the SSH client's order decides, so OpenSSH picks
+// chacha20-poly1305 from this list unless run with `-c aes128-gcm@openssh.com` (see bench/RESULTS.md).
 import type { CipherAlgorithm } from 'ssh2';
 
 /** Upstream (the gateway is the client: its order wins). */
