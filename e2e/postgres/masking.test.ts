@@ -74,14 +74,22 @@ function expectMasked(rows: { kind: string; valid: string; lookalike: string; do
   for (const [i, [kind, , lookalike]] of SEED.entries()) {
     expect(rows[i].valid, kind).toBe(`[MASKED:${kind}]`);
     expect(rows[i].lookalike, kind).toBe(lookalike);
-    const note = (typeof rows[i].doc === 'string' ? JSON.parse(rows[i].doc as string) : rows[i].doc) as { note: string };
+    const note = (typeof rows[i].doc === 'string' ? JSON.parse(rows[i].doc as string) : rows[i].doc) as {
+      note: string;
+    };
     expect(note.note).toBe(`value [MASKED:${kind}] and ${lookalike}`);
   }
 }
 
 describe('masking', () => {
   it.each([false, true])('masks valid values and leaves look-alikes (binary format: %s)', async (binary) => {
-    const c = new pg.Client({ host: '127.0.0.1', port: gw.port('plain'), user: 'agent', database: 'x', password: token });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: gw.port('plain'),
+      user: 'agent',
+      database: 'x',
+      password: token,
+    });
     await c.connect();
     try {
       const r = await c.query({ text: 'SELECT kind, valid, lookalike, doc FROM pii ORDER BY id', binary });
@@ -102,9 +110,17 @@ describe('masking', () => {
   });
 
   it('masks COPY TO STDOUT rows', async () => {
-    const r = await run('psql', [...psqlArgs(gw.port('plain')), '-c', '\\copy (SELECT valid, lookalike FROM pii ORDER BY id) to stdout'], {
-      env: { PGPASSWORD: token, PGSSLMODE: 'disable' },
-    });
+    const r = await run(
+      'psql',
+      [
+        ...psqlArgs(gw.port('plain')),
+        '-c',
+        '\\copy (SELECT valid, lookalike FROM pii ORDER BY id) to stdout',
+      ],
+      {
+        env: { PGPASSWORD: token, PGSSLMODE: 'disable' },
+      },
+    );
     const lines = r.stdout.trim().split('\n');
     expect(lines).toEqual(SEED.map(([k, , l]) => `[MASKED:${k}]\t${l}`));
   });

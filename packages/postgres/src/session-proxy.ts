@@ -131,6 +131,7 @@ export class SessionProxy {
   private readonly reader: FrontendReader;
   private phase: 'startup' | 'password' | 'connecting' | 'ready' | 'closed' = 'startup';
   private pumping = false;
+  private arrivedWhilePumping = false;
   private startup = new Map<string, string>();
   private session?: Session;
   private masker?: Masker;
@@ -196,7 +197,8 @@ export class SessionProxy {
     s.on('data', (d: Buffer) => {
       this.lastActivity = Date.now();
       this.reader.push(d);
-      this.pump();
+      if (this.pumping) this.arrivedWhilePumping = true;
+      else this.pump();
     });
     s.on('error', () => this.finish('client connection error'));
     s.on('close', () => this.finish('client disconnected'));
@@ -281,8 +283,11 @@ export class SessionProxy {
           this.agentPausedForHold = false;
           this.updateAgentFlow();
         }
-        // Bytes may have arrived while the last await was pending.
-        if (this.phase !== 'closed' && this.phase !== 'connecting' && this.reader.buffered > 0) this.pump();
+        // Bytes that arrived while the last await was pending have not been looked at yet.
+        if (this.arrivedWhilePumping && this.phase !== 'closed' && this.phase !== 'connecting') {
+          this.arrivedWhilePumping = false;
+          this.pump();
+        }
       });
   }
 
