@@ -148,15 +148,27 @@ const add = (name, [cpu, wall], unit) => {
 const all = masker(ALL);
 const db = masker(SPEC_DB);
 const ssh = masker(['aws_access_key', 'private_key', 'jwt', 'api_key']);
+const api = masker(['credit_card', 'email']);
 add('value(): clean row values, all 10 detectors', valueRate(all, CLEAN_VALUES), 'values/s');
-add('value(): clean row values, spec db-guardrails set', valueRate(db, CLEAN_VALUES), 'values/s');
+add('value(): clean row values, example db-guardrails set (9)', valueRate(db, CLEAN_VALUES), 'values/s');
 add('value(): sensitive values, all 10 detectors', valueRate(all, SENSITIVE_VALUES), 'values/s');
-add('stream(): clean text (logs + prose), 64 KiB chunks, all', streamRate(all, cleanText, 65536), 'MB/s');
-add('stream(): clean text, 64 KiB chunks, spec shell set', streamRate(ssh, cleanText, 65536), 'MB/s');
+add('stream(): clean text (logs + prose), 64 KiB chunks, all 10', streamRate(all, cleanText, 65536), 'MB/s');
+add('stream(): clean text, 64 KiB chunks, db-guardrails set (9)', streamRate(db, cleanText, 65536), 'MB/s');
+add(
+  'stream(): clean text, 64 KiB chunks, shell-guardrails set (4)',
+  streamRate(ssh, cleanText, 65536),
+  'MB/s',
+);
+add('stream(): clean text, 64 KiB chunks, api-guardrails set (2)', streamRate(api, cleanText, 65536), 'MB/s');
 add(
   'stream(): mixed text (1 line in 10 has 3 secrets), 64 KiB, all',
   streamRate(all, mixedText, 65536),
   'MB/s',
 );
-add('stream(): clean text, 1 KiB chunks, all', streamRate(all, cleanText, 1024), 'MB/s');
+add('stream(): clean text, 1 KiB chunks, all 10', streamRate(all, cleanText, 1024), 'MB/s');
+add(
+  'stream(): clean text, 64-byte chunks, shell-guardrails set',
+  streamRate(ssh, cleanText.slice(0, 1 << 20), 64),
+  'MB/s',
+);
 if (asJson) console.log(JSON.stringify({ node: process.version, seconds, results }, null, 2));

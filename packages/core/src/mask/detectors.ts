@@ -166,18 +166,22 @@ let windowsText: string | undefined;
 let windowsFrom = -1;
 let windowsCache: DigitWindow[] = [];
 
+const RUN_CHAR = charTable('0~9 ().-');
+
 function digitWindows(text: string, from: number): DigitWindow[] {
   if (text === windowsText && from === windowsFrom) return windowsCache;
   const out: DigitWindow[] = [];
   DIGIT_RUN.lastIndex = from;
-  let m: RegExpExecArray | null;
-  while ((m = DIGIT_RUN.exec(text)) !== null) {
-    const end = m.index + m[0].length;
+  // test() and a walk back from its end: no match array per run (log lines have many)
+  while (DIGIT_RUN.test(text)) {
+    const end = DIGIT_RUN.lastIndex;
+    let start = end;
     let digits = 0;
-    for (let i = m.index; i < end; i++) if (isDigit(text.charCodeAt(i))) digits++;
+    while (start > from && inClass(RUN_CHAR, text.charCodeAt(start - 1))) {
+      if (isDigit(text.charCodeAt(--start))) digits++;
+    }
     // a "1-(" or "(" prefix sits before the first three digits; look-aheads read two after
-    if (digits >= 9)
-      out.push({ lo: Math.max(from, m.index - 4), hi: Math.min(text.length, end + 3), digits });
+    if (digits >= 9) out.push({ lo: Math.max(from, start - 4), hi: Math.min(text.length, end + 3), digits });
   }
   windowsText = text;
   windowsFrom = from;

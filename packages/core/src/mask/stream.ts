@@ -42,7 +42,7 @@ export class MaskingStream implements StreamMasker {
 
   write(chunk: Uint8Array): Uint8Array {
     if (chunk.byteLength === 0) return EMPTY;
-    const wasEmpty = this.held.length === 0;
+    const heldLength = this.held.length;
     const text = this.context + this.held + latin1(chunk);
     const lo = this.context.length;
     const end = text.length;
@@ -67,11 +67,11 @@ export class MaskingStream implements StreamMasker {
 
     const emit = found.filter((m) => m.end <= cut && m.from >= lo);
     let out: Uint8Array;
-    if (emit.length === 0 && wasEmpty && cut === end) {
-      out = chunk; // the common case: nothing held, nothing masked
-    } else {
-      out = this.emit(text, lo, cut, emit);
-    }
+    const fromChunk = cut - lo - heldLength;
+    if (emit.length > 0 || fromChunk < 0) out = this.emit(text, lo, cut, emit);
+    else if (heldLength === 0)
+      out = chunk.subarray(0, fromChunk); // nothing masked: the caller's bytes
+    else out = Buffer.concat([Buffer.from(this.held, 'latin1'), chunk.subarray(0, fromChunk)]);
     this.held = text.slice(cut);
     this.context = text.slice(Math.max(0, cut - CONTEXT), cut);
     return out;
