@@ -1,7 +1,12 @@
 // Recording benchmark: frames/s into Redis from one process, the cost of record() on a hot loop, and an
 // echo server's round trips with recording on vs off. Run with bench/record/run.sh.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import {
   openStore,
   type RecordStore,
@@ -9,7 +14,8 @@ import {
   storeConfigFromUrl,
 } from '../../packages/core/src/record/index.js';
 
-const REDIS = process.env.PORTCULLIS_BENCH_REDIS ?? 'redis://127.0.0.1:6379/0';
+// A private redis-server by default, so its CPU use can be read without other clients mixed in.
+let REDIS = process.env.PORTCULLIS_BENCH_REDIS ?? '';
 const SESSIONS = Number(process.env.SESSIONS ?? 100);
 const FRAMES = Number(process.env.FRAMES ?? 300_000);
 const SECONDS = Number(process.env.SECONDS ?? 3);
@@ -30,10 +36,58 @@ function meta(i: number): SessionMeta {
 
 const yieldNow = () => new Promise((r) => setImmediate(r));
 
-async function throughput(store: RecordStore): Promise<{ fps: number; mbps: number; seconds: number }> {
+async function redisCpu(): Promise<number> {
+  const r = new Redis(REDIS, { protocol: 2 });
+  const info = await r.info('cpu');
+  r.disconnect();
+  const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_user') + get('used_cpu_sys');
+}
+
+function cpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function startRedis(): Promise<{ proc: ChildProcess; dir: string }> {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-redis-'));
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  REDIS = `redis://127.0.0.1:${port}/0`;
+  for (let i = 0; i < 100; i++) {
+    const r = new Redis(REDIS, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      r.disconnect();
+      return { proc, dir };
+    } catch {
+      r.disconnect();
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function throughput(
+  store: RecordStore,
+): Promise<{ fps: number; mbps: number; seconds: number; clientUs: number; serverUs: number }> {
   const payload = Buffer.alloc(1024, 'x');
   const recs = Array.from({ length: SESSIONS }, (_, i) => store.startSession(meta(i)));
   const t0 = performance.now();
+  const c0 = cpu();
+  const s0 = await redisCpu();
   let sent = 0;
   while (sent < FRAMES) {
     for (const r of recs) {
@@ -48,15 +102,17 @@ async function throughput(store: RecordStore): Promise<{ fps: number; mbps: numb
   if (!(await store.flush(60_000))) throw new Error('frames not stored');
   const seconds = (performance.now() - t0) / 1000;
   const frames = sent + recs.length;
-  return { fps: frames / seconds, mbps: (sent * 1024) / seconds / 1e6, seconds };
+  const clientUs = ((cpu() - c0) * 1e6) / frames;
+  const serverUs = (((await redisCpu()) - s0) * 1e6) / frames;
+  return { fps: frames / seconds, mbps: (sent * 1024) / seconds / 1e6, seconds, clientUs, serverUs };
 }
 
 async function hotLoop(store: RecordStore): Promise<{ bytesNs: number; jsonNs: number; baseNs: number }> {
   const rec = store.startSession(meta(9999));
   const payload = Buffer.alloc(1024, 'y');
   const obj = { kind: 'sql', text: 'select * from orders where id = $1', protocol: 'extended' };
-  const N = 20_000;
-  const rounds = 10;
+  const N = 5000;
+  const rounds = 20;
   let base = 0;
   let bytes = 0;
   let json = 0;
@@ -143,13 +199,19 @@ async function echo(store: RecordStore | undefined, mode: 'bytes' | 'statements'
 }
 
 async function main() {
+  const own = REDIS ? undefined : await startRedis();
   const store = await openStore(storeConfigFromUrl(REDIS, { keyPrefix: prefix, retentionMs: 600_000 }), {
     log: (m) => console.error(m),
+    batchOps: process.env.BATCH ? Number(process.env.BATCH) : undefined,
+    writers: process.env.WRITERS ? Number(process.env.WRITERS) : undefined,
   });
   try {
     const tp = await throughput(store);
     console.log(
       `throughput: ${SESSIONS} sessions, ${FRAMES} frames of 1 KiB: ${Math.round(tp.fps)} frames/s (${tp.mbps.toFixed(1)} MB/s payload), ${tp.seconds.toFixed(2)} s`,
+    );
+    console.log(
+      `  CPU per frame: gateway process ${tp.clientUs.toFixed(2)} µs, redis-server ${tp.serverUs.toFixed(2)} µs → ${Math.round(1e6 / Math.max(tp.clientUs, tp.serverUs))} frames/s when each has a core`,
     );
     const hl = await hotLoop(store);
     console.log(
@@ -171,7 +233,6 @@ async function main() {
     }
   } finally {
     await store.close();
-    const { Redis } = await import('ioredis');
     const r = new Redis(REDIS, { protocol: 2 });
     let cursor = '0';
     do {
@@ -180,6 +241,11 @@ async function main() {
       if (keys.length) await r.del(...keys);
     } while (cursor !== '0');
     r.disconnect();
+    if (own) {
+      own.proc.kill('SIGTERM');
+      await once(own.proc, 'exit');
+      rmSync(own.dir, { recursive: true, force: true });
+    }
   }
 }
 

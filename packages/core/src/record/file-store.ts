@@ -151,7 +151,16 @@ export class FileBackend implements Backend {
   }
 
   async listSessions(filter: SessionFilter): Promise<SessionMeta[]> {
-    const names = (await readdir(this.o.dir)).filter((n) => n.endsWith(META) && !n.startsWith('.'));
+    let all: string[];
+    try {
+      all = await readdir(this.o.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new PortcullisError('store', `file store directory ${this.o.dir} does not exist`);
+      }
+      throw err;
+    }
+    const names = all.filter((n) => n.endsWith(META) && !n.startsWith('.'));
     const metas: SessionMeta[] = [];
     for (let i = 0; i < names.length; i += 64) {
       const chunk = names.slice(i, i + 64).map((n) => n.slice(0, -META.length));

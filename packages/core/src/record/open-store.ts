@@ -25,6 +25,8 @@ export interface OpenStoreOptions {
   batchOps?: number;
   /** Memory kept for unstored frames before spooling to disk, default 64 MiB. */
   memoryBytes?: number;
+  /** Redis: connections writing in parallel, each session always on the same one (default 2). */
+  writers?: number;
 }
 
 const STORE_DEFAULTS = {
@@ -48,17 +50,22 @@ export function fileStoreDir(url: string): string {
 
 export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<RecordStore> {
   const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
-  let backend: Backend;
+  const backends: Backend[] = [];
   if (/^rediss?:\/\//.test(cfg.url)) {
-    const r = new RedisBackend({
-      url: cfg.url,
-      keyPrefix: cfg.keyPrefix,
-      retentionMs: cfg.retentionMs,
-      maxFrames: cfg.maxFramesPerSession,
-      log,
-    });
-    await r.connect();
-    backend = r;
+    // Two connections, each with one batch in flight: the client builds one batch while Redis runs the other.
+    const n = Math.max(1, opts.writers ?? (opts.readOnly ? 1 : 2));
+    for (let i = 0; i < n; i++) {
+      backends.push(
+        new RedisBackend({
+          url: cfg.url,
+          keyPrefix: cfg.keyPrefix,
+          retentionMs: cfg.retentionMs,
+          maxFrames: cfg.maxFramesPerSession,
+          log,
+        }),
+      );
+    }
+    await Promise.all(backends.map((b) => (b as RedisBackend).connect()));
   } else if (cfg.url.startsWith('file:')) {
     const f = new FileBackend({
       dir: fileStoreDir(cfg.url),
@@ -67,7 +74,7 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
       log,
     });
     if (!opts.readOnly) await f.init();
-    backend = f;
+    backends.push(f);
   } else {
     throw new PortcullisError(
       'config',
@@ -75,13 +82,15 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
       'store.url',
     );
   }
-  const store = new Store(cfg, backend, { ...opts, log });
+  const store = new Store(cfg, backends, { ...opts, log });
   if (!opts.readOnly) await store.start();
   return store;
 }
 
 class Store implements RecordStore {
-  private readonly writer: Writer;
+  private readonly writers: Writer[];
+  /** Reads, sweeps and follows go through the first backend. */
+  private readonly backend: Backend;
   private readonly recorders = new Map<string, Recorder>();
   private checkTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -90,23 +99,35 @@ class Store implements RecordStore {
 
   constructor(
     private readonly cfg: StoreConfig,
-    private readonly backend: Backend,
+    private readonly backends: Backend[],
     opts: OpenStoreOptions & { log: (msg: string) => void },
   ) {
     this.log = opts.log;
-    this.writer = new Writer(backend, {
-      flushMs: opts.flushMs ?? 5,
-      batchOps: opts.batchOps ?? 2000,
-      memoryBytes: opts.memoryBytes ?? 64 << 20,
-      spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
-      log: opts.log,
-      onStored: (ops) => this.onStored(ops),
-    });
+    this.backend = backends[0];
+    this.writers = backends.map(
+      (b) =>
+        new Writer(b, {
+          flushMs: opts.flushMs ?? 5,
+          batchOps: opts.batchOps ?? 2000,
+          memoryBytes: Math.floor((opts.memoryBytes ?? 64 << 20) / backends.length),
+          spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
+          log: opts.log,
+          onStored: (ops) => this.onStored(ops),
+        }),
+    );
+  }
+
+  /** A session's operations always go through the same writer, which keeps them in order. */
+  private writerFor(id: string): Writer {
+    if (this.writers.length === 1) return this.writers[0];
+    let h = 2166136261;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+    return this.writers[(h >>> 0) % this.writers.length];
   }
 
   /** Writers only: replay spools left by dead processes, then keep retention in check. */
   async start(): Promise<void> {
-    await this.writer
+    await this.writers[0]
       .adoptLeftovers()
       .catch((err: Error) => this.log(`recording: spool recovery failed: ${err.message}`));
     await this.backend
@@ -131,9 +152,10 @@ class Store implements RecordStore {
     if (this.closed) throw new PortcullisError('store', 'the recording store is closed');
     if (!SESSION_ID.test(meta.id))
       throw new PortcullisError('store', `invalid session id ${JSON.stringify(meta.id)}`);
+    const writer = this.writerFor(meta.id);
     const rec = new Recorder(
       {
-        push: (op) => this.writer.push(op),
+        push: (op) => writer.push(op),
         maxFrames: this.cfg.maxFramesPerSession,
         failureTimeoutMs: this.cfg.failureTimeoutMs,
         log: this.log,
@@ -160,7 +182,8 @@ class Store implements RecordStore {
     for (const rec of this.recorders.values()) {
       if (rec.isFailed || rec.pendingSince === undefined) continue;
       if (now - rec.pendingSince < this.cfg.failureTimeoutMs) continue;
-      const why = this.writer.lastError ? `: ${this.writer.lastError}` : '';
+      const lastError = this.writers.find((w) => w.lastError)?.lastError;
+      const why = lastError ? `: ${lastError}` : '';
       rec.fail(
         `recording store ${this.backend.describe} could not store frames for ${Math.round(this.cfg.failureTimeoutMs / 1000)}s${why}`,
       );
@@ -168,15 +191,20 @@ class Store implements RecordStore {
   }
 
   healthy(): boolean {
-    return !this.closed && this.backend.available() && this.writer.failingSince === undefined;
+    return (
+      !this.closed &&
+      this.backends.every((b) => b.available()) &&
+      this.writers.every((w) => w.failingSince === undefined)
+    );
   }
 
   backlog(): number {
-    return this.writer.backlog;
+    return this.writers.reduce((n, w) => n + w.backlog, 0);
   }
 
   flush(timeoutMs = this.cfg.failureTimeoutMs): Promise<boolean> {
-    return this.writer.drain(Date.now() + timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    return Promise.all(this.writers.map((w) => w.drain(deadline))).then((all) => all.every(Boolean));
   }
 
   listSessions(filter: SessionFilter = {}): Promise<SessionMeta[]> {
@@ -216,8 +244,9 @@ class Store implements RecordStore {
     this.closed = true;
     if (this.checkTimer) clearInterval(this.checkTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    await this.writer.close(Date.now() + this.cfg.failureTimeoutMs);
-    await this.backend.close();
+    const deadline = Date.now() + this.cfg.failureTimeoutMs;
+    await Promise.all(this.writers.map((w) => w.close(deadline)));
+    await Promise.all(this.backends.map((b) => b.close()));
   }
 }
 
