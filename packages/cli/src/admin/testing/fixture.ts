@@ -42,7 +42,12 @@ export interface AdminFixture {
 }
 
 export async function startAdminFixture(
-  opts: { store?: 'redis' | 'file'; admin?: AdminServerOptions } = {},
+  opts: {
+    store?: 'redis' | 'file';
+    admin?: AdminServerOptions;
+    /** The orders-db connection's upstream (a real database when a test starts the Postgres listener). */
+    pg?: { database: string; user: string };
+  } = {},
 ): Promise<AdminFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-admin-'));
   const keys = await generateDevKeys(join(dir, 'keys'));
@@ -76,7 +81,7 @@ connections:
   - name: orders-db
     protocol: postgres
     listen: 127.0.0.1:0
-    upstream: { host: 127.0.0.1, port: 5432, database: orders, user: app, password: unused, tls: disable }
+    upstream: { host: 127.0.0.1, port: 5432, database: ${opts.pg?.database ?? 'orders'}, user: ${opts.pg?.user ?? 'app'}, password: unused, tls: disable }
     policy: db-guardrails
 policies:
   shell-guardrails:
