@@ -46,8 +46,9 @@ export interface ShellCommand {
   text: string;
   /** exec request, a pty line, or an scp exec. */
   source: 'exec' | 'interactive';
-  /** Interactive only: was the line typed at a shell prompt? `unknown` → policy's `interactive_unknown`. */
-  context?: 'prompt' | 'unknown';
+  /** Interactive only: was the line typed at a shell prompt? `unknown` → policy's `interactive_unknown`;
+   * `start` → the request for an interactive (pty) shell itself, judged by the policy's `interactive`. */
+  context?: 'prompt' | 'unknown' | 'start';
 }
 
 export type FileOp =
@@ -261,6 +262,8 @@ export interface Session {
   judge(command: Command, opts?: JudgeOptions): Promise<Decision>;
   /** A masker bound to this session's policy; its counts feed metrics and the record. */
   masker(): Masker;
+  /** May an SSH `env` request with this name be forwarded (the policy's env_allow; LD_*, PATH … never)? */
+  allowEnv(name: string): boolean;
   /** Records a frame (input, output, result, resize, error …). Never blocks. */
   record(kind: FrameKind, data: unknown): void;
   /** Resolves with a reason when core wants the session closed (e.g. the store is down and on_failure is close). */

@@ -2,13 +2,11 @@
 // connection, the pty and env the agent asked for, and hooks for resize, signals and abort.
 import type { Logger, Session } from '@portcullis/core';
 import type { Client, PseudoTtyInfo, WindowChangeInfo } from 'ssh2';
-import type { PolicyView } from './policy-view.js';
 
 export interface ChannelContext {
   readonly session: Session;
   readonly upstream: Client;
   readonly log: Logger;
-  readonly policy: PolicyView;
   /** Set by a pty-req before the shell/exec. */
   pty?: PseudoTtyInfo;
   /** env requests the policy let through. */

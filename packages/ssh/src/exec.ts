@@ -19,13 +19,8 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   }
   if (agent.destroyed || ctx.signal.aborted) return;
   if (ctx.pty) {
-    const interactive = ctx.policy.interactive();
+    const interactive = await ctx.session.judge({ kind: 'shell', text: '', source: 'interactive', context: 'start' });
     if (interactive.action !== 'allow') {
-      ctx.session.record('error', {
-        message: 'pty exec refused',
-        rules: interactive.rules,
-        reason: interactive.reason,
-      });
       refuse(agent, `${denialMessage(interactive)} (run without -t)`);
       return;
     }

@@ -6,7 +6,6 @@ import { AUTH_METHODS, identifyAgent } from './agent-auth.js';
 import { SERVER_CIPHERS, SERVER_FALLBACK_CIPHERS } from './algorithms.js';
 import { directStreamlocal, directTcpip, globalRequest, relayForwardedConnections } from './forwarding.js';
 import { loadOrCreateHostKey } from './host-key.js';
-import { PolicyView } from './policy-view.js';
 import { type ChannelOwner, handleSessionChannel } from './session-channel.js';
 import { Server } from './ssh2-runtime.js';
 import { connectUpstream } from './upstream.js';
@@ -72,7 +71,6 @@ export function parseListen(listen: string): { host: string; port: number } {
 class AgentConnection implements ChannelOwner {
   session!: Session;
   upstream!: Client;
-  policy!: PolicyView;
   private upstreamError: string | undefined;
   private readonly aborts = new Set<(message: string) => void>();
   private closed = false;
@@ -154,7 +152,6 @@ class AgentConnection implements ChannelOwner {
       return;
     }
     this.session = session;
-    this.policy = new PolicyView(this.gateway, this.connection.name);
     session.shutdown.then((reason) => this.end(`session closed: ${reason}`)).catch(() => {});
     // Dial before accepting: channel opens that arrive right after auth success need it.
     try {

@@ -34,13 +34,8 @@ export async function startShell(ctx: ChannelContext, agent: ServerChannel): Pro
     agent.resume();
     return;
   }
-  const interactive = ctx.policy.interactive();
+  const interactive = await ctx.session.judge({ kind: 'shell', text: '', source: 'interactive', context: 'start' });
   if (interactive.action !== 'allow') {
-    ctx.session.record('error', {
-      message: 'interactive shell refused',
-      rules: interactive.rules,
-      reason: interactive.reason,
-    });
     agent.write(`${denialMessage(interactive)}\r\n`);
     agent.exit(126);
     agent.end();

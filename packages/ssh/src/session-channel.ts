@@ -4,7 +4,6 @@ import { denialMessage, type Logger, type Session } from '@portcullis/core';
 import type { Client, PseudoTtyInfo, Session as SshSession, WindowChangeInfo } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
 import { runExec } from './exec.js';
-import type { PolicyView } from './policy-view.js';
 import { startShell } from './pty-shell.js';
 import { runSftp } from './sftp.js';
 
@@ -12,7 +11,6 @@ export interface ChannelOwner {
   readonly session: Session;
   readonly upstream: Client;
   readonly log: Logger;
-  readonly policy: PolicyView;
   /** Registers an abort hook for the connection's lifetime; returns an unregister function. */
   track(abort: (message: string) => void): () => void;
 }
@@ -26,7 +24,6 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     session: owner.session,
     upstream: owner.upstream,
     log: owner.log,
-    policy: owner.policy,
     env: {},
     signal: controller.signal,
     onResize: (h) => resizeHandlers.push(h),
@@ -47,7 +44,7 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     accept?.();
   });
   ssh.on('env', (accept, reject, info: { key: string; val: string }) => {
-    if (ctx.policy.allowEnv(info.key)) {
+    if (ctx.session.allowEnv(info.key)) {
       ctx.env[info.key] = info.val;
       accept?.();
     } else {

@@ -327,6 +327,7 @@ describe('live follow (server-sent events)', () => {
     s.record('output', new TextEncoder().encode('before follow\r\n'));
     await f.gateway.store.flush();
     expect((await json<SessionMeta>(await f.get(`/api/sessions/${s.id}`, auditor))).status).toBe('active');
+    expect(await (await f.get('/metrics')).text()).toMatch(/^portcullis_sessions_active\{protocol="ssh"\} 1$/m);
     const res = await f.get(`/api/sessions/${s.id}/frames?follow=1`, auditor);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');

@@ -327,9 +327,9 @@ export async function startAdminServer(
       send(500, { error: 'internal error' });
     }
   });
-  // SSE streams stay open; everything else is short.
+  // Bounds how long a client may take to send a request (an SSE response may still run for hours).
   server.headersTimeout = 10_000;
-  server.requestTimeout = 0;
+  server.requestTimeout = 30_000;
   const [host, portText] = splitHostPort(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -78,6 +78,7 @@ describe('configs/example.yaml (the SPEC example)', () => {
       maxBodyInspectBytes: 1024 * 1024,
       recordRows: 100,
       recordResultBytes: 64 * 1024,
+      recordStreamBytes: 32 * 1024 * 1024,
     });
     const [pg, ssh, http] = c.connections;
     if (pg.protocol !== 'postgres' || ssh.protocol !== 'ssh' || http.protocol !== 'http')

@@ -49,6 +49,7 @@ export const DEFAULTS = {
     max_body_inspect_bytes: '1MiB',
     record_rows: 100,
     record_result_bytes: '64KiB',
+    record_stream_bytes: '32MiB',
   },
 } as const;
 
@@ -142,6 +143,7 @@ function limits(raw: Raw): LimitsConfig {
     maxBodyInspectBytes: bytes(raw.max_body_inspect_bytes, d.max_body_inspect_bytes),
     recordRows: raw.record_rows ?? d.record_rows,
     recordResultBytes: bytes(raw.record_result_bytes, d.record_result_bytes),
+    recordStreamBytes: bytes(raw.record_stream_bytes, d.record_stream_bytes),
   };
 }
 

@@ -194,6 +194,9 @@ const limits = obj('Limits; each refusal names the limit it hit.', {
   ),
   record_rows: int('Rows of each result that are recorded. Default: 100.', { minimum: 0 }),
   record_result_bytes: size('Bytes of each result that are recorded. Default: 64KiB.'),
+  record_stream_bytes: size(
+    'Bytes of terminal/exec input and output recorded per session; beyond it a marker frame says how much was not recorded (bulk transfers would otherwise outrun the store). Default: 32MiB.',
+  ),
 });
 
 const tls = obj(

@@ -67,6 +67,7 @@ export interface LimitsConfig {
   maxBodyInspectBytes: number; // 1MiB: HTTP bodies judged up to this size
   recordRows: number; // rows of each result recorded, 100
   recordResultBytes: number; // bytes of each result recorded, 64KiB
+  recordStreamBytes: number; // input/output bytes recorded per session, 32MiB
 }
 
 export interface TlsListenConfig {

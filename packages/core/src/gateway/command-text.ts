@@ -9,7 +9,7 @@ export function commandText(c: Command): string {
     case 'pg_function_call':
       return `FunctionCall oid ${c.oid}`;
     case 'shell':
-      return c.text;
+      return c.context === 'start' ? '(interactive shell)' : c.text;
     case 'file':
       return `${c.via} ${c.op} ${c.paths.join(' ')}`;
     case 'forward':

@@ -31,6 +31,9 @@ export class GatewaySession implements Session {
   private sessionMasker?: Masker;
   private markClosed!: () => void;
   private isClosed = false;
+  private streamBytes = 0;
+  private unrecordedBytes = 0;
+  private streamCapped = false;
   /** Counted for the session list's badges; stored in the meta at close. */
   private readonly tally = { commands: 0, denied: 0, reviewed: 0 };
 
@@ -200,15 +203,39 @@ export class GatewaySession implements Session {
     return this.sessionMasker;
   }
 
+  allowEnv(name: string): boolean {
+    return this.policy.allowsEnv(name);
+  }
+
   record(kind: FrameKind, data: unknown): void {
-    if (!this.isClosed) this.recorder.record(kind, data);
+    if (this.isClosed) return;
+    if ((kind === 'output' || kind === 'input') && data instanceof Uint8Array) {
+      // Bulk transfers would outrun any store: past the budget, count instead of record, and say so once.
+      this.streamBytes += data.length;
+      if (this.streamBytes > this.gateway.config.limits.recordStreamBytes) {
+        this.unrecordedBytes += data.length;
+        if (!this.streamCapped) {
+          this.streamCapped = true;
+          this.recorder.record('error', {
+            message: `recording limit reached: input/output beyond limits.record_stream_bytes (${this.gateway.config.limits.recordStreamBytes} bytes) is counted, not recorded`,
+            code: 'record_stream_bytes',
+          });
+        }
+        return;
+      }
+    }
+    this.recorder.record(kind, data);
   }
 
   async close(reason = 'client disconnected'): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
     const maskedBy = { ...(this.sessionMasker?.counts ?? {}) };
-    this.recorder.record('close', { reason, masked: maskedBy });
+    this.recorder.record('close', {
+      reason,
+      masked: maskedBy,
+      ...(this.unrecordedBytes ? { unrecorded_stream_bytes: this.unrecordedBytes } : {}),
+    });
     this.gateway.metrics.inc('portcullis_sessions_active', { protocol: this.connection.protocol }, -1);
     const masked = Object.values(maskedBy).reduce((a, b) => a + b, 0);
     try {

@@ -53,6 +53,9 @@ export class CommandJudge {
       case 'file':
         return this.evaluate(this.need(this.shell, 'shell').analyzeFile(command, { home: ctx.home }), ctx);
       case 'shell': {
+        if (command.source === 'interactive' && command.context === 'start') {
+          return { decision: policy.builtin('interactive', 'an interactive (pty) shell'), reviewRules: [] };
+        }
         const analysis = this.need(this.shell, 'shell').analyze(command.text, { home: ctx.home });
         if (command.source === 'interactive' && command.context === 'unknown') {
           return this.judgeOffPrompt(analysis, ctx);

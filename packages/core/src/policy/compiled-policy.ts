@@ -4,11 +4,18 @@
 // whole takes the most restrictive action of its units; what cannot be parsed gets on_parse_error.
 import type { Action, PolicyConfig, RuleConfig } from '../config/types.js';
 import type { Analysis, Decision, Identity, Unit } from '../types.js';
+import { globToRegExp } from './glob.js';
 import { type CompiledHttpMatch, compileHttpMatch, matchHttp } from './match-http.js';
 import { type CompiledShellMatch, compileShellMatch, matchShell, type ShellMatchContext } from './match-shell.js';
 import { type CompiledSqlMatch, compileSqlMatch, matchSql } from './match-sql.js';
 
 const SEVERITY: Record<Action, number> = { allow: 0, review: 1, deny: 2 };
+
+/** Environment names never passed to an upstream, whatever env_allow says: they change what a judged command runs. */
+const NEVER_ENV = [
+  /^LD_/, /^DYLD_/, /^BASH_ENV$/, /^ENV$/, /^PATH$/, /^BASH_FUNC_/, /^SHELLOPTS$/, /^BASHOPTS$/, /^PS4$/, /^IFS$/,
+  /^PROMPT_COMMAND$/, /^PYTHON/, /^PERL5/, /^NODE_OPTIONS$/, /^RUBYOPT$/, /^GIT_/, /^HISTFILE$/, /^CDPATH$/, /^GLOBIGNORE$/,
+];
 
 export function moreRestrictive(a: Action, b: Action): Action {
   return SEVERITY[a] >= SEVERITY[b] ? a : b;
@@ -44,6 +51,7 @@ export class CompiledPolicy {
   private readonly rules: CompiledRule[];
   private readonly allowGroups: Set<string>;
   private readonly ctx: ShellMatchContext;
+  private readonly envAllow: RegExp[];
 
   constructor(
     readonly config: PolicyConfig,
@@ -51,6 +59,7 @@ export class CompiledPolicy {
   ) {
     this.ctx = { home: opts.home ?? '/root' };
     this.allowGroups = new Set(config.allowGroups);
+    this.envAllow = config.envAllow.map((g) => globToRegExp(g, 'word'));
     this.rules = config.rules.map((r) => ({
       config: r,
       groups: r.when.groups ? new Set(r.when.groups) : undefined,
@@ -72,6 +81,13 @@ export class CompiledPolicy {
   /** allow_groups: may this identity use a connection with this policy at all? */
   admits(identity: Identity): boolean {
     return identity.groups.some((g) => this.allowGroups.has(g));
+  }
+
+  /** May an SSH `env` request with this name reach the upstream? (env_allow, minus names that are never safe) */
+  allowsEnv(name: string): boolean {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return false;
+    if (NEVER_ENV.some((re) => re.test(name))) return false;
+    return this.envAllow.some((re) => re.test(name));
   }
 
   evaluate(analysis: Analysis, identity: Identity): Evaluation {

@@ -66,6 +66,10 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
       const a = opts.portForwarding ?? 'deny';
       return { action: a, rules: ['port_forwarding'], reason: `${c.type} is not allowed by this policy` };
     }
+    if (c.kind === 'shell' && c.context === 'start') {
+      const a = opts.interactive ?? 'allow';
+      return { action: a, rules: ['interactive'], reason: a === 'deny' ? 'an interactive (pty) shell is not allowed by this policy' : 'ok' };
+    }
     const text = c.kind === 'shell' ? c.text : c.kind === 'file' ? c.paths.join(' ') : '';
     if (c.kind === 'shell' && c.context === 'unknown' && (opts.interactiveUnknown ?? 'deny') === 'deny') {
       return {
@@ -90,6 +94,9 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
       return d;
     },
     masker: () => masker,
+    allowEnv: (name: string) =>
+      !/^(LD_|PATH$|BASH_ENV$)/.test(name) &&
+      (opts.envAllow ?? ['LANG', 'LC_*']).some((g) => new RegExp(`^${g.replace(/\*/g, '.*')}$`).test(name)),
     record(kind, data) {
       frames.push({ kind, data });
     },
@@ -100,22 +107,9 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
   };
   const log = { debug() {}, info() {}, warn() {}, error: (m: string, f?: unknown) => console.error(m, f) };
   const gateway = {
-    config: {
-      limits: { handshakeTimeoutMs: 10_000 },
-      policies: { p: { envAllow: opts.envAllow ?? ['LANG', 'LC_*'] } },
-    },
+    config: { limits: { handshakeTimeoutMs: 10_000 } },
     log,
     connection: () => connection,
-    policyFor: () => ({
-      builtin: (key: string, what: string): Decision => {
-        const a = key === 'interactive' ? (opts.interactive ?? 'allow') : 'deny';
-        return {
-          action: a,
-          rules: [key],
-          reason: a === 'deny' ? `${what} is not allowed by this policy` : 'ok',
-        };
-      },
-    }),
     async authenticateToken(token: string): Promise<Identity> {
       if (token !== 'good-token') throw Object.assign(new Error('bad token'), { reason: 'bad token' });
       return session.identity;
