@@ -58,7 +58,9 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     progress('starting the database target …');
     const pg = await startPostgresTarget();
     stops.push(pg.stop);
-    progress(`  ${pg.kind} on ${pg.host}:${pg.port}, database ${pg.database}, seeded with 200 fake customers`);
+    progress(
+      `  ${pg.kind} on ${pg.host}:${pg.port}, database ${pg.database}, seeded with 200 fake customers`,
+    );
     const apiToken = `demo-upstream-${Math.random().toString(36).slice(2)}`;
     const api = await startHttpTarget(apiToken);
     stops.push(api.stop);
@@ -69,7 +71,9 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       sshd = await startSshd();
       stops.push(sshd.stop);
     } else {
-      progress('  (OpenSSH server not installed: the SSH part of the demo is skipped; apt-get install openssh-server)');
+      progress(
+        '  (OpenSSH server not installed: the SSH part of the demo is skipped; apt-get install openssh-server)',
+      );
     }
     Object.assign(env, {
       DEMO_DIR: dir,

@@ -18,7 +18,8 @@ export async function startHttpTarget(apiToken: string): Promise<HttpTarget> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== `Bearer ${apiToken}`) return json(401, { error: 'the API wants its own token' });
+    if (req.headers.authorization !== `Bearer ${apiToken}`)
+      return json(401, { error: 'the API wants its own token' });
     const url = new URL(req.url ?? '/', 'http://api');
     if (req.method === 'GET' && url.pathname === '/v1/customers') return json(200, { customers: people });
     const one = /^\/v1\/customers\/(\d+)$/.exec(url.pathname);
@@ -40,7 +41,12 @@ export async function startHttpTarget(apiToken: string): Promise<HttpTarget> {
           return json(400, { error: 'body must be JSON' });
         }
         const customer = people.find((p) => p.id === parsed.customer_id) ?? people[0];
-        const p = { id: payments.length + 1, customer_id: customer.id, amount_cents: Number(parsed.amount_cents ?? 0), card_number: customer.card_number };
+        const p = {
+          id: payments.length + 1,
+          customer_id: customer.id,
+          amount_cents: Number(parsed.amount_cents ?? 0),
+          card_number: customer.card_number,
+        };
         payments.push(p);
         json(201, p);
       });

@@ -21,7 +21,13 @@ export async function startPostgresTarget(): Promise<PostgresTarget> {
 }
 
 async function tryLocal(): Promise<PostgresTarget | undefined> {
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1500 });
+  const admin = new pg.Client({
+    host: '127.0.0.1',
+    port: 5432,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 1500,
+  });
   try {
     await admin.connect();
   } catch {
@@ -41,7 +47,14 @@ async function tryLocal(): Promise<PostgresTarget | undefined> {
   } finally {
     await db.end();
   }
-  return { host: '127.0.0.1', port: 5432, database: DEMO_DB, user: 'postgres', kind: 'local PostgreSQL', stop: async () => {} };
+  return {
+    host: '127.0.0.1',
+    port: 5432,
+    database: DEMO_DB,
+    user: 'postgres',
+    kind: 'local PostgreSQL',
+    stop: async () => {},
+  };
 }
 
 async function startPglite(): Promise<PostgresTarget> {

@@ -1,8 +1,42 @@
 // Realistic fake customers for the demo: valid card numbers (Luhn), IBANs (mod-97), SSNs (issuing
 // rules), e-mail addresses and phones — plus look-alikes that must stay readable (order numbers,
 // a Luhn-invalid card) so the tour shows that masking validates rather than pattern-matches.
-const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Frances', 'John', 'Radia', 'Linus', 'Sophie', 'Tim', 'Hedy', 'Niklaus'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Thompson', 'Hamilton', 'Ritchie', 'Allen', 'Backus', 'Perlman', 'Torvalds', 'Wilson', 'Berners-Lee', 'Lamarr', 'Wirth'];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Ken',
+  'Margaret',
+  'Dennis',
+  'Frances',
+  'John',
+  'Radia',
+  'Linus',
+  'Sophie',
+  'Tim',
+  'Hedy',
+  'Niklaus',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Thompson',
+  'Hamilton',
+  'Ritchie',
+  'Allen',
+  'Backus',
+  'Perlman',
+  'Torvalds',
+  'Wilson',
+  'Berners-Lee',
+  'Lamarr',
+  'Wirth',
+];
 const CITIES = ['Lisbon', 'Oslo', 'Austin', 'Leeds', 'Lyon', 'Kyoto', 'Porto', 'Ghent'];
 
 export interface Customer {
@@ -94,7 +128,10 @@ CREATE TABLE IF NOT EXISTS orders (
 export function customersInsertSql(rows: Customer[]): string {
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const values = rows
-    .map((c) => `(${c.id}, ${q(c.name)}, ${q(c.email)}, ${q(c.phone)}, ${q(c.card_number)}, ${q(c.ssn)}, ${q(c.iban)}, ${q(c.city)}, ${q(c.notes)})`)
+    .map(
+      (c) =>
+        `(${c.id}, ${q(c.name)}, ${q(c.email)}, ${q(c.phone)}, ${q(c.card_number)}, ${q(c.ssn)}, ${q(c.iban)}, ${q(c.city)}, ${q(c.notes)})`,
+    )
     .join(',\n');
   return `INSERT INTO customers VALUES ${values} ON CONFLICT (id) DO NOTHING;
 INSERT INTO orders (customer_id, amount_cents) SELECT id, (id * 137) % 50000 FROM customers WHERE NOT EXISTS (SELECT 1 FROM orders);`;
