@@ -51,13 +51,18 @@ function nextCommand() {
   return t.replaceAll('{n}', String(seq)).replaceAll('{w}', WORDS[(seq * 7) % WORDS.length]);
 }
 
-/** Best of several short rounds, interleaved, so a neighbour's burst on a shared machine skews less. */
+/**
+ * Rates per second of process CPU time (user + system), best of several interleaved rounds: on a
+ * shared machine the wall clock counts time the scheduler gave to others, CPU time does not. GC
+ * helper threads also count, so the CPU figure errs low. The wall-clock rate is reported beside it.
+ */
 function measureAll(entries) {
   for (const [, fn] of entries) for (let i = 0; i < 3000; i++) fn(); // warm the JIT
-  const best = entries.map(() => 0);
+  const best = entries.map(() => ({ cpu: 0, wall: 0 }));
   const rounds = Math.max(3, Math.round(seconds * 4));
   for (let r = 0; r < rounds; r++) {
     entries.forEach(([, fn], k) => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const end = t0 + 250;
       let n = 0;
@@ -65,10 +70,14 @@ function measureAll(entries) {
         for (let i = 0; i < 100; i++) fn();
         n += 100;
       }
-      best[k] = Math.max(best[k], n / ((performance.now() - t0) / 1000));
+      const wall = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      const cpu = (c.user + c.system) / 1e6;
+      best[k].cpu = Math.max(best[k].cpu, n / cpu);
+      best[k].wall = Math.max(best[k].wall, n / wall);
     });
   }
-  return entries.map(([label], k) => ({ label, rate: best[k] }));
+  return entries.map(([label], k) => ({ label, rate: best[k].cpu, wall: best[k].wall }));
 }
 
 const sample = Array.from({ length: 1000 }, nextCommand);
@@ -97,20 +106,21 @@ const lines = [
   cmd,
   '```',
   '',
-  `Best of ${Math.max(3, Math.round(seconds * 4))} interleaved 250 ms rounds per row; load average at the end: ${os
+  `Best of ${Math.max(3, Math.round(seconds * 4))} interleaved 250 ms rounds per row, single-threaded. Rates are per second of process CPU time (the one-core figure) and per second of wall time; load average at the end: ${os
     .loadavg()
     .map((l) => l.toFixed(1))
-    .join(' ')} (${os.cpus().length} cores, shared).`,
+    .join(' ')} (${os.cpus().length} cores, shared with other work).`,
   '',
   `Commands are 20 templates of everyday agent commands (${Math.min(...lengths)}–${Math.max(...lengths)} characters, mean ${avgLen}) made unique by a counter.`,
   '',
-  '| measurement | commands/s | µs/command |',
-  '|---|---:|---:|',
+  '| measurement | commands per CPU-second | µs CPU per command | commands per wall-second |',
+  '|---|---:|---:|---:|',
   ...results.map(
-    (r) => `| ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(1e6 / r.rate).toFixed(1)} |`,
+    (r) =>
+      `| ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(1e6 / r.rate).toFixed(1)} | ${Math.round(r.wall).toLocaleString('en-US')} |`,
   ),
   '',
-  `Target: ≥ 10,000 cold commands/s on one core — ${results[1].rate >= 10_000 ? 'met' : 'NOT met'}.`,
+  `Target: ≥ 10,000 cold commands/s on one core — ${results[1].rate >= 10_000 ? 'met' : 'NOT met'} (${Math.round(results[1].rate).toLocaleString('en-US')} per CPU-second).`,
   '',
 ];
 const section = lines.join('\n');
