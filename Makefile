@@ -25,12 +25,12 @@ test-e2e: setup build
 	@$(NPX) vitest run e2e
 
 lint: node_modules
-	@$(NPX) biome check packages e2e bench
+	@npx --yes @biomejs/biome@2.6.8 check packages e2e bench
 	@$(NPX) tsc -b packages/cli
 	@$(NPX) tsc -p packages/cli/src/admin/ui/tsconfig.json
 
 format: node_modules
-	@$(NPX) biome check --write packages e2e bench
+	@npx --yes @biomejs/biome@2.6.8 check --write packages e2e bench
 
 # Long suites (200×10,000-frame recording, 100 MB transfers …).
 soak: setup build
