@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgresListener } from '@portcullis/postgres';
+import { Redis } from 'ioredis';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -222,6 +223,31 @@ describe('web UI', () => {
     );
     expect(await real.textContent()).toContain('rule delete-needs-where');
     await shot(page, 'postgres-psql-timeline');
+    await page.close();
+  });
+
+  it('shows a tampered recording as tampered, naming the frame', async () => {
+    const id = await recordPgSession(f);
+    await f.gateway.store.flush();
+    const r = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+    try {
+      // Rewrite the DELETE's decision frame in place: same seq, another verdict.
+      const key = `${f.keyPrefix}:{${id}}:frames`;
+      const entries = await r.xrange(key, '-', '+');
+      const fields = entries[6][1];
+      const data = fields.indexOf('data') + 1;
+      fields[data] = fields[data].replace('"deny"', '"allow"');
+      await r.del(key);
+      for (const [, e] of entries) await r.xadd(key, '*', ...e);
+    } finally {
+      r.disconnect();
+    }
+    const page = await newPage();
+    await signIn(page, auditor);
+    await page.goto(`${f.base}/#/sessions/${id}`);
+    await page.locator('#verify.verify-bad').waitFor();
+    expect(await page.locator('#verify').textContent()).toMatch(/^✗ tampered at frame 7: altered/);
+    await shot(page, 'tampered');
     await page.close();
   });
 

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Decision, SessionMeta } from '@portcullis/core';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { openapi } from './openapi.js';
 import {
@@ -284,6 +285,21 @@ describe('sessions (auditors)', () => {
     expect(await json(await f.get(`/api/sessions/${pgId}/verify`, auditor))).toEqual({ ok: true, frames: 9 });
   });
 
+  it('verify names the first bad frame of a tampered recording', async () => {
+    const id = await recordPgSession(f);
+    await f.gateway.store.flush();
+    const r = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+    try {
+      const key = `${f.keyPrefix}:{${id}}:frames`;
+      const entries = await r.xrange(key, '-', '+');
+      await r.xdel(key, entries[4][0]);
+    } finally {
+      r.disconnect();
+    }
+    const res = await json(await f.get(`/api/sessions/${id}/verify`, auditor));
+    expect(res).toMatchObject({ ok: false, seq: 5, problem: 'missing' });
+  });
+
   it('the SSH session replays the masked terminal output', async () => {
     const frames = await json<{ kind: string; enc: string; data: string }[]>(
       await f.get(`/api/sessions/${sshId}/frames`, auditor),
@@ -327,7 +343,9 @@ describe('live follow (server-sent events)', () => {
     s.record('output', new TextEncoder().encode('before follow\r\n'));
     await f.gateway.store.flush();
     expect((await json<SessionMeta>(await f.get(`/api/sessions/${s.id}`, auditor))).status).toBe('active');
-    expect(await (await f.get('/metrics')).text()).toMatch(/^portcullis_sessions_active\{protocol="ssh"\} 1$/m);
+    expect(await (await f.get('/metrics')).text()).toMatch(
+      /^portcullis_sessions_active\{protocol="ssh"\} 1$/m,
+    );
     const res = await f.get(`/api/sessions/${s.id}/frames?follow=1`, auditor);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
