@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPX := npx --no-install
 
-.PHONY: setup build test test-unit test-e2e lint format bench soak demo clean
+.PHONY: setup build test test-unit test-e2e lint format bench soak demo docs clean
 
 setup:
 	@bash scripts/setup.sh
@@ -45,3 +45,7 @@ demo: setup build
 
 clean:
 	@rm -rf packages/*/dist
+
+# The configuration reference, generated from the schema (a test fails when it is stale).
+docs: build
+	@node scripts/gen-config-doc.mjs

@@ -4,3 +4,4 @@ export { DEFAULTS as CONFIG_DEFAULTS } from './normalise.js';
 export { loadConfig, type ParseConfigOptions, type ParseConfigResult, parseConfig } from './parse.js';
 export { ALLOWED_JWT_ALGORITHMS, configSchema, DETECTORS, SQL_CATEGORIES } from './schema.js';
 export { formatDuration, parseDuration, parseSize } from './units.js';
+export { renderConfigDoc } from './config-doc.js';
