@@ -233,6 +233,11 @@ export interface Masker {
   json(doc: unknown): unknown;
   /** Masked values so far, by detector. */
   readonly counts: Record<string, number>;
+  /**
+   * A streaming masker for a JSON body: json_paths redacted as the document flows (any size, no
+   * parse), then the detectors over the text. `failed`: the body was not JSON (paths stopped applying).
+   */
+  jsonStream?(): StreamMasker & { readonly failed: boolean };
   /** The column rule covering a column, if any (`null`: a listener that can should send SQL NULL). */
   columnRule?(column: MaskColumn): 'redact' | 'mask' | 'hash' | 'null' | undefined;
 }

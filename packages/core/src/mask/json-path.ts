@@ -16,12 +16,14 @@ function selects(step: JsonPathStep, key: PathKey, siblings: number): boolean {
   if (sel.kind === 'wildcard') return true;
   if (sel.kind === 'name') return typeof key === 'string' && key === sel.name;
   if (typeof key !== 'number') return false;
+  // a stream does not know an array's length yet: `[-1]` then takes every element (fail closed)
+  if (sel.index < 0 && siblings < 0) return true;
   return (sel.index < 0 ? siblings + sel.index : sel.index) === key;
 }
 
 /**
- * The states after stepping into child `key` of a container with `siblings` children;
- * `matched` is true when a path ends there (the child is redacted whole).
+ * The states after stepping into child `key` of a container with `siblings` children (-1: not
+ * known yet); `matched` is true when a path ends there (the child is redacted whole).
  */
 export function stepInto(
   states: readonly PathState[],

@@ -7,6 +7,7 @@ import { PortcullisError } from '../errors.js';
 import type { MaskColumn, Masker, StreamMasker } from '../types.js';
 import { DETECTOR_ORDER, DETECTORS, type DetectorSpec, type Match, type ScanHint } from './detectors.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
+import { JsonPathRedactor } from './json-stream.js';
 import { findAll, prescan, render, resolve } from './scan.js';
 import { MaskingStream } from './stream.js';
 
@@ -197,6 +198,30 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Mask
         (m) => latin1Replacements.get(m.detector)!,
         (m) => count(m.detector),
       );
+    },
+    jsonStream() {
+      // json_paths on the structure as it flows, then the detectors on the resulting text
+      const text = new MaskingStream(
+        specs,
+        (m) => latin1Replacements.get(m.detector)!,
+        (m) => count(m.detector),
+      );
+      const paths = new JsonPathRedactor(
+        rootStates,
+        rootMatched,
+        Buffer.from(JSON.stringify(replacementFor(JSON_PATH_TYPE)), 'utf8'),
+        () => count(JSON_PATH_TYPE),
+      );
+      return {
+        write: (chunk: Uint8Array) => text.write(paths.write(chunk)),
+        flush: () => text.flush(),
+        get pending() {
+          return text.pending;
+        },
+        get failed() {
+          return paths.failed;
+        },
+      };
     },
     json(doc: unknown): unknown {
       if (rootMatched) {
