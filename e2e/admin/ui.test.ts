@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdminFixture,
   openSession,
+  recordHttpSession,
   recordPgSession,
   recordSshSession,
   SSH_SCRIPT,
@@ -223,6 +224,29 @@ describe('web UI', () => {
     );
     expect(await real.textContent()).toContain('rule delete-needs-where');
     await shot(page, 'postgres-psql-timeline');
+    await page.close();
+  });
+
+  it('shows an HTTP session as a timeline of requests with status, masked preview and the denied one', async () => {
+    const id = await recordHttpSession(f);
+    await f.gateway.store.flush();
+    const page = await newPage();
+    await signIn(page, auditor);
+    await page.goto(`${f.base}/#/sessions/${id}`);
+    const post = page.locator('#timeline tr[data-action="allow"]');
+    await post.waitFor();
+    expect(await post.locator('pre.statement').textContent()).toBe('POST /v1/payments');
+    expect(await post.textContent()).toContain('HTTP 201');
+    expect(await post.textContent()).toContain('12 ms');
+    expect(await post.locator('.badge.masked').textContent()).toBe('1 credit_card');
+    await post.locator('details summary').click();
+    expect(await post.locator('details pre').textContent()).toBe(
+      '{"id":"pay_1","card":"[MASKED:credit_card]"}',
+    );
+    const del = page.locator('#timeline tr[data-action="deny"]');
+    expect(await del.locator('pre.statement').textContent()).toBe('DELETE /v1/payments/7');
+    expect(await del.textContent()).toContain('rule no-deletes');
+    await shot(page, 'http-timeline');
     await page.close();
   });
 

@@ -83,7 +83,20 @@ connections:
     listen: 127.0.0.1:0
     upstream: { host: 127.0.0.1, port: 5432, database: ${opts.pg?.database ?? 'orders'}, user: ${opts.pg?.user ?? 'app'}, password: unused, tls: disable }
     policy: db-guardrails
+  - name: payments-api
+    protocol: http
+    listen: 127.0.0.1:0
+    upstream: { url: "http://127.0.0.1:9" }
+    policy: api-guardrails
 policies:
+  api-guardrails:
+    allow_groups: [ai-agents]
+    default: allow
+    rules:
+      - name: no-deletes
+        when: { http: { methods: [DELETE] } }
+        action: deny
+    masking: { detectors: [credit_card] }
   shell-guardrails:
     allow_groups: [ai-agents]
     default: allow
@@ -262,6 +275,27 @@ export async function recordPgSession(f: AdminFixture): Promise<string> {
     message: `portcullis: denied by rule ${d.rules.join(', ')}: ${d.reason}`,
     code: '42501',
   });
+  await s.close('client disconnected');
+  return s.id;
+}
+
+/** A recorded HTTP session: a POST whose response carried a card number (masked), and a DELETE that is denied. */
+export async function recordHttpSession(f: AdminFixture): Promise<string> {
+  const s = await openSession(f, 'payments-api');
+  const req = (method: string, target: string) =>
+    s.judge({ kind: 'http', method, target, headers: { host: 'payments' } });
+  await req('POST', '/v1/payments');
+  const masker = s.masker();
+  const before = masker.counts.credit_card ?? 0;
+  const preview = masker.value('{"id":"pay_1","card":"4111 1111 1111 1111"}');
+  s.record('result', {
+    status: 201,
+    bytes: 44,
+    masked: { credit_card: (masker.counts.credit_card ?? 0) - before },
+    preview,
+    ms: 12,
+  });
+  await req('DELETE', '/v1/payments/7');
   await s.close('client disconnected');
   return s.id;
 }

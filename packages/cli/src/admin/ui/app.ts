@@ -639,7 +639,12 @@ function timelineView(frames: Frame[]) {
       h('td', { class: 'mono' }, `+${(e.t / 1000).toFixed(3)}s`),
       h('td', {}, h('pre', { class: 'statement' }, e.text), resultPreview(r)),
       h('td', {}, decisionCell(e)),
-      h('td', { class: 'mono' }, e.tEnd !== undefined ? `${e.tEnd - e.t} ms` : ''),
+      // A listener's own timing (HTTP records `ms`) is finer than the frames' millisecond clock.
+      h(
+        'td',
+        { class: 'mono' },
+        typeof r.ms === 'number' ? `${r.ms} ms` : e.tEnd !== undefined ? `${e.tEnd - e.t} ms` : '',
+      ),
       h('td', {}, outcome, errorText ? h('div', { class: 'error' }, errorText) : null),
       h('td', {}, maskedText ? badge('masked', maskedText) : ''),
     );
