@@ -229,10 +229,18 @@ export async function startAdminServer(
           typeof body.reason === 'string' && body.reason.trim()
             ? body.reason.trim().slice(0, 1000)
             : undefined;
+        // Optional: the digest of the command the approver reviewed; a vote for another command is refused (409).
+        if (
+          body.digest !== undefined &&
+          (typeof body.digest !== 'string' || !/^[0-9a-f]{64}$/.test(body.digest))
+        )
+          throw new HttpError(400, "digest: expected the approval's sha256 digest (64 hex digits)");
         const found = await gateway.approvals.get(ctx.params[0]);
         if (!found) throw new HttpError(404, `no approval ${ctx.params[0]}`);
         // Self-approval and approvers outside the rule's groups are refused by the vote rules (403).
-        return gateway.approvals.resolve(ctx.params[0], id, ctx.params[1] as 'approve' | 'deny', reason);
+        return gateway.approvals.resolve(ctx.params[0], id, ctx.params[1] as 'approve' | 'deny', reason, {
+          digest: body.digest as string | undefined,
+        });
       },
     ],
   ];

@@ -1,8 +1,9 @@
 // Approvals held in this process: for the file store and single-process gateways. The Redis-backed
 // service shares them across replicas.
 import { randomUUID } from 'node:crypto';
+import { PortcullisError } from '../errors.js';
 import type { ApprovalStatus, Identity } from '../types.js';
-import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval } from './types.js';
+import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval, VoteOptions } from './types.js';
 import { applyVote } from './vote.js';
 
 export class LocalApprovals implements ApprovalService {
@@ -10,10 +11,15 @@ export class LocalApprovals implements ApprovalService {
   private readonly waiters = new Map<string, (status?: ApprovalStatus) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `keepMs`: how long resolved approvals stay listed (as in Redis, 7 days by default). */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly keepMs = 7 * 24 * 3600_000,
+  ) {}
 
   request(req: NewApproval, opts: ApprovalWaitOptions = {}): Promise<Approval> {
     const createdAt = this.now();
+    this.prune(createdAt);
     const a: Approval = {
       ...req,
       id: randomUUID(),
@@ -56,12 +62,26 @@ export class LocalApprovals implements ApprovalService {
     return this.approvals.get(id);
   }
 
-  async resolve(id: string, approver: Identity, verdict: 'approve' | 'deny', reason?: string): Promise<Approval> {
+  async resolve(
+    id: string,
+    approver: Identity,
+    verdict: 'approve' | 'deny',
+    reason?: string,
+    opts?: VoteOptions,
+  ): Promise<Approval> {
     const a = this.approvals.get(id);
-    if (!a) throw new Error(`no approval ${id}`);
-    applyVote(a, approver, verdict, reason, this.now());
+    if (!a) throw new PortcullisError('policy', `no approval ${id}`);
+    applyVote(a, approver, verdict, reason, this.now(), opts);
     if (a.status !== 'pending') this.waiters.get(id)?.();
     return a;
+  }
+
+  // Resolved approvals stay visible for keepMs, then go, so a long-running process does not grow.
+  private prune(now: number): void {
+    for (const [id, a] of this.approvals) {
+      if (a.status !== 'pending' && (a.resolvedAt ?? a.createdAt) < now - this.keepMs)
+        this.approvals.delete(id);
+    }
   }
 
   /** Pending approvals end as cancelled: their sessions are closing with the gateway. */

@@ -54,7 +54,14 @@ function pendingId(service: ApprovalService, r: NewApproval) {
 
 describe.each([
   ['redis', () => [replica(), replica()] as const],
-  ['local', () => { const l = new LocalApprovals(); services.push(l); return [l, l] as const; }],
+  [
+    'local',
+    () => {
+      const l = new LocalApprovals();
+      services.push(l);
+      return [l, l] as const;
+    },
+  ],
 ])('%s approvals', (_name, make) => {
   it('an approval resolved through another replica releases the waiting one at once', async () => {
     const [a, b] = make();
@@ -103,13 +110,41 @@ describe.each([
     expect((await b.get(id))?.status).toBe('expired');
   });
 
+  it('a vote for another command digest is refused; the matching digest counts', async () => {
+    const [a, b] = make();
+    const { created, done } = pendingId(a, req({ digest: 'abc' }));
+    const id = await created;
+    await expect(b.resolve(id, dba, 'approve', undefined, { digest: 'other' })).rejects.toThrow(
+      /different command/,
+    );
+    expect((await b.resolve(id, dba, 'approve', undefined, { digest: 'abc' })).votes[0].digest).toBe('abc');
+    expect((await done).status).toBe('approved');
+  });
+
   it('a client that goes away cancels its approval', async () => {
     const [a, b] = make();
     const ac = new AbortController();
     let id = '';
-    const done = a.request(req(), { signal: ac.signal, onPending: (x) => { id = x.id; } });
+    const done = a.request(req(), {
+      signal: ac.signal,
+      onPending: (x) => {
+        id = x.id;
+      },
+    });
     await new Promise((r) => setTimeout(r, 50));
     ac.abort();
+    expect((await done).status).toBe('cancelled');
+    expect((await b.get(id))?.status).toBe('cancelled');
+  });
+});
+
+describe('redis approvals', () => {
+  it('a replica that closes cancels its waits in Redis, so the others stop listing them as pending', async () => {
+    const a = new RedisApprovals({ url, prefix, recheckMs: 200 });
+    const b = replica();
+    const { created, done } = pendingId(a, req());
+    const id = await created;
+    await a.close();
     expect((await done).status).toBe('cancelled');
     expect((await b.get(id))?.status).toBe('cancelled');
   });

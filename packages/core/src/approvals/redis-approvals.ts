@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { PortcullisError } from '../errors.js';
 import type { ApprovalStatus, Identity } from '../types.js';
-import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval } from './types.js';
+import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval, VoteOptions } from './types.js';
 import { applyVote } from './vote.js';
 
 export interface RedisApprovalsOptions {
@@ -22,6 +22,8 @@ export interface RedisApprovalsOptions {
 
 interface Waiter {
   resolve: (a: Approval) => void;
+  /** Ends the wait with this status unless the approval was resolved first (written to Redis). */
+  settle: (status: ApprovalStatus) => Promise<void>;
 }
 
 export class RedisApprovals implements ApprovalService {
@@ -73,12 +75,18 @@ export class RedisApprovals implements ApprovalService {
       status: 'pending',
       votes: [],
     };
-    await this.redis
-      .multi()
-      .set(this.key(a.id), JSON.stringify(a), 'PX', req.timeoutMs + this.keepMs)
-      .zadd(this.index, createdAt, a.id)
-      .zremrangebyscore(this.index, 0, createdAt - this.keepMs)
-      .exec();
+    // Queued with the transitions: an EXEC here between their WATCH and EXEC would drop their WATCH.
+    await this.serial(async () => {
+      const res = await this.redis
+        .multi()
+        .set(this.key(a.id), JSON.stringify(a), 'PX', req.timeoutMs + this.keepMs)
+        .zadd(this.index, createdAt, a.id)
+        .zremrangebyscore(this.index, 0, createdAt - this.keepMs)
+        .exec();
+      const failed = res?.find(([err]) => err);
+      if (!res || failed)
+        throw new PortcullisError('store', `cannot store the approval: ${failed?.[0]?.message ?? 'aborted'}`);
+    });
     await this.publish(a.id);
     return new Promise<Approval>((resolve) => {
       const done = (final: Approval) => {
@@ -87,7 +95,7 @@ export class RedisApprovals implements ApprovalService {
         opts.signal?.removeEventListener('abort', onAbort);
         resolve(final);
       };
-      const settle = (status: ApprovalStatus) =>
+      const settle = (status: ApprovalStatus): Promise<void> =>
         this.transition(a.id, (cur) => {
           if (cur.status === 'pending') {
             cur.status = status;
@@ -98,7 +106,7 @@ export class RedisApprovals implements ApprovalService {
           .catch(() => done({ ...a, status, resolvedAt: this.now() }));
       const onAbort = () => void settle('cancelled');
       const expiry = setTimeout(() => void settle('expired'), req.timeoutMs);
-      this.waiters.set(a.id, { resolve: done });
+      this.waiters.set(a.id, { resolve: done, settle });
       if (opts.signal?.aborted) return void settle('cancelled');
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.onPending?.(a);
@@ -124,18 +132,22 @@ export class RedisApprovals implements ApprovalService {
     return v ? this.expireIfDue(JSON.parse(v) as Approval) : undefined;
   }
 
-  async resolve(id: string, approver: Identity, verdict: 'approve' | 'deny', reason?: string): Promise<Approval> {
-    return this.transition(id, (a) => applyVote(a, approver, verdict, reason, this.now()));
+  async resolve(
+    id: string,
+    approver: Identity,
+    verdict: 'approve' | 'deny',
+    reason?: string,
+    opts?: VoteOptions,
+  ): Promise<Approval> {
+    return this.transition(id, (a) => applyVote(a, approver, verdict, reason, this.now(), opts));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    for (const [id, w] of this.waiters) {
-      const a = await this.get(id).catch(() => undefined);
-      if (a) w.resolve({ ...a, status: 'cancelled', resolvedAt: this.now() });
-    }
+    // Waits still open end as cancelled, in Redis too, so other replicas do not list them as pending.
+    await Promise.allSettled([...this.waiters.values()].map((w) => w.settle('cancelled')));
     await Promise.allSettled([this.sub.quit(), this.redis.quit()]);
   }
 
@@ -147,7 +159,11 @@ export class RedisApprovals implements ApprovalService {
 
   /** Optimistic read-modify-write: `change` may throw to refuse; retried when another replica wrote first. */
   private transition(id: string, change: (a: Approval) => void): Promise<Approval> {
-    const run = this.queue.then(() => this.transitionNow(id, change));
+    return this.serial(() => this.transitionNow(id, change));
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => {});
     return run;
   }

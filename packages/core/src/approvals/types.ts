@@ -22,6 +22,8 @@ export interface ApprovalVote {
   verdict: 'approve' | 'deny';
   reason?: string;
   at: number;
+  /** The command digest the approver saw, when they sent one (it must match the approval's). */
+  digest?: string;
 }
 
 export interface Approval extends NewApproval {
@@ -38,12 +40,26 @@ export interface ApprovalWaitOptions {
   onPending?: (a: Approval) => void;
 }
 
+export interface VoteOptions {
+  /** The digest of the command the approver looked at: the vote binds to it. */
+  digest?: string;
+}
+
 export interface ApprovalService {
   /** Creates the approval and resolves once it is approved, denied, expired or cancelled. */
   request(req: NewApproval, opts?: ApprovalWaitOptions): Promise<Approval>;
   list(filter?: { status?: ApprovalStatus }): Promise<Approval[]>;
   get(id: string): Promise<Approval | undefined>;
-  /** An approver votes. Throws ForbiddenError for self-approval or an approver outside the rule's groups. */
-  resolve(id: string, approver: Identity, verdict: 'approve' | 'deny', reason?: string): Promise<Approval>;
+  /**
+   * An approver votes. Throws ForbiddenError for self-approval or an approver outside the rule's groups,
+   * and PortcullisError when `opts.digest` (what the approver saw) is not the approval's command digest.
+   */
+  resolve(
+    id: string,
+    approver: Identity,
+    verdict: 'approve' | 'deny',
+    reason?: string,
+    opts?: VoteOptions,
+  ): Promise<Approval>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // The rules of a vote, in one place for every approval store.
 import { ForbiddenError, PortcullisError } from '../errors.js';
 import type { Identity } from '../types.js';
-import type { Approval, ApprovalVote } from './types.js';
+import type { Approval, ApprovalVote, VoteOptions } from './types.js';
 
 /** Applies a vote to an approval (mutates and returns it), or throws with the reason it is refused. */
 export function applyVote(
@@ -10,6 +10,7 @@ export function applyVote(
   verdict: 'approve' | 'deny',
   reason: string | undefined,
   now: number,
+  opts: VoteOptions = {},
 ): Approval {
   if (a.status !== 'pending') throw new PortcullisError('policy', `approval ${a.id} is already ${a.status}`);
   if (now >= a.expiresAt) throw new PortcullisError('policy', `approval ${a.id} has expired`);
@@ -22,11 +23,19 @@ export function applyVote(
       'approvers',
     );
   }
+  // A vote names the command it was cast for; one cast for another command cannot count here.
+  if (opts.digest !== undefined && opts.digest !== a.digest) {
+    throw new PortcullisError(
+      'policy',
+      `approval ${a.id} is for a different command than the one you reviewed (digest ${a.digest.slice(0, 12)}…)`,
+    );
+  }
   if (a.votes.some((v) => v.by === approver.subject)) {
     throw new PortcullisError('policy', `${approver.subject} has already voted on approval ${a.id}`);
   }
   const vote: ApprovalVote = { by: approver.subject, verdict, at: now };
   if (reason) vote.reason = reason;
+  if (opts.digest) vote.digest = opts.digest;
   a.votes.push(vote);
   if (verdict === 'deny') {
     a.status = 'denied';

@@ -2,7 +2,7 @@
 // Fire-and-forget with retries and a timeout; a slow or broken webhook never holds a session.
 import type { Logger } from '../telemetry/index.js';
 import type { Identity } from '../types.js';
-import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval } from './types.js';
+import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval, VoteOptions } from './types.js';
 
 export interface WebhookOptions {
   url: string;
@@ -64,8 +64,14 @@ export function withWebhook(inner: ApprovalService, notifier: WebhookNotifier): 
     },
     list: (f) => inner.list(f),
     get: (id) => inner.get(id),
-    resolve: async (id: string, who: Identity, verdict: 'approve' | 'deny', reason?: string) => {
-      const a = await inner.resolve(id, who, verdict, reason);
+    resolve: async (
+      id: string,
+      who: Identity,
+      verdict: 'approve' | 'deny',
+      reason?: string,
+      opts?: VoteOptions,
+    ) => {
+      const a = await inner.resolve(id, who, verdict, reason, opts);
       if (a.status !== 'pending') notifier.notify('resolved', a);
       return a;
     },

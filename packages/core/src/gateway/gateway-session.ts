@@ -34,6 +34,9 @@ export class GatewaySession implements Session {
   private streamBytes = 0;
   private unrecordedBytes = 0;
   private streamCapped = false;
+  /** Aborted by close(): a review still waiting ends as cancelled, recorded before the close frame. */
+  private readonly closing = new AbortController();
+  private readonly reviews = new Set<Promise<Decision>>();
   /** Counted for the session list's badges; stored in the meta at close. */
   private readonly tally = { commands: 0, denied: 0, reviewed: 0 };
 
@@ -108,7 +111,13 @@ export class GatewaySession implements Session {
     this.tally.commands++;
     if (decision.action === 'review') {
       this.tally.reviewed++;
-      decision = await this.review(command, text, j, opts);
+      const review = this.review(command, text, j, opts);
+      this.reviews.add(review);
+      try {
+        decision = await review;
+      } finally {
+        this.reviews.delete(review);
+      }
     }
     if (decision.action === 'deny') this.tally.denied++;
     if (decision.action === 'allow') j.analysis?.commit?.();
@@ -124,6 +133,8 @@ export class GatewaySession implements Session {
     const timeoutMs = Math.min(...j.reviewRules.map((r) => r.timeoutMs));
     const m = this.gateway.metrics;
     m.inc('portcullis_approvals_pending');
+    const digest = commandDigest(command);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.closing.signal]) : this.closing.signal;
     let approval: Approval;
     try {
       approval = await this.gateway.approvals.request(
@@ -133,7 +144,7 @@ export class GatewaySession implements Session {
           subject: this.identity.subject,
           groups: this.identity.groups,
           command: text,
-          digest: commandDigest(command),
+          digest,
           rule: j.decision.rules.join(', '),
           reason: j.decision.reason,
           approvers: rule?.approvers ?? [],
@@ -141,18 +152,28 @@ export class GatewaySession implements Session {
           timeoutMs,
         },
         {
-          signal: opts.signal,
+          signal,
           onPending: (a) => {
             this.recorder.record('approval', {
               step: 'requested',
               id: a.id,
+              rule: a.rule,
               approvers: a.approvers,
+              min_approvals: a.minApprovals,
+              digest: a.digest,
               expires_at: a.expiresAt,
             });
             opts.onPending?.({ id: a.id, expiresAt: a.expiresAt, approvers: a.approvers });
           },
         },
       );
+    } catch (err) {
+      // No approval store, no approval: fail closed.
+      const reason = `approval could not be requested: ${(err as Error).message}`;
+      this.recorder.record('approval', { step: 'failed', error: (err as Error).message });
+      const decision: Decision = { action: 'deny', rules: j.decision.rules, reason };
+      this.recorder.record('decision', decision);
+      return decision;
     } finally {
       m.inc('portcullis_approvals_pending', {}, -1);
     }
@@ -164,6 +185,16 @@ export class GatewaySession implements Session {
       approval: { id: approval.id, status: approval.status, by: votes, reason: lastReason },
     };
     let decision: Decision;
+    // The approval binds to the digest of the command it was created for: nothing else runs under it.
+    if (approval.status === 'approved' && approval.digest !== digest) {
+      decision = {
+        action: 'deny',
+        ...base,
+        reason: `approval ${approval.id} is for a different command (digest mismatch)`,
+      };
+      this.recorder.record('decision', decision);
+      return decision;
+    }
     switch (approval.status) {
       case 'approved':
         decision = {
@@ -230,6 +261,18 @@ export class GatewaySession implements Session {
   async close(reason = 'client disconnected'): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (this.reviews.size > 0) {
+      // A waiting review ends as cancelled; its approval and decision frames go before the close frame.
+      this.closing.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.reviews]),
+        new Promise((r) => {
+          timer = setTimeout(r, 5000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     const maskedBy = { ...(this.sessionMasker?.counts ?? {}) };
     this.recorder.record('close', {
       reason,
