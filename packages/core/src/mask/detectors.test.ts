@@ -90,6 +90,14 @@ describe('overlaps', () => {
     expect(masker().value('4111111111111111@example.com')).toBe('[MASKED:email]');
     expect(masker().value(`${POSITIVE.private_key[0]}`)).toBe('[MASKED:private_key]');
   });
+  it('overlapping matches are masked as their union, named for the longest', () => {
+    // the Anthropic key runs on into "-----BEGIN…": neither part may show
+    const key = POSITIVE.api_key[10]!;
+    expect(masker().value(`${key}-----BEGIN EC PRIVATE KEY-----\nabc`)).toBe('[MASKED:private_key]');
+    expect(masker(['api_key']).value(`${key}-----BEGIN EC PRIVATE KEY-----`)).toBe(
+      '[MASKED:api_key] EC PRIVATE KEY-----',
+    );
+  });
   it('a disabled detector does not mask', () => {
     expect(masker(['email']).value('4111111111111111 john@example.com')).toBe(
       '4111111111111111 [MASKED:email]',

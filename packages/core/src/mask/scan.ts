@@ -68,7 +68,12 @@ export function findAll(
 const longestFirst = (a: Match, b: Match): number =>
   b.end - b.start - (a.end - a.start) || a.priority - b.priority || a.start - b.start;
 
-/** Non-overlapping matches sorted by start: in each cluster of overlaps the longest wins, then priority. */
+/**
+ * Non-overlapping matches sorted by start. A cluster of overlapping matches becomes one match
+ * over their union (nothing any detector found is left showing), named for the longest match,
+ * then the detector priority. A private key names any cluster it is in: its block may hold
+ * non-ASCII text, whose length differs between a string and its UTF-8 bytes.
+ */
 export function resolve(ms: Match[]): Match[] {
   if (ms.length < 2) return ms;
   ms.sort((a, b) => a.start - b.start || b.end - a.end);
@@ -80,11 +85,11 @@ export function resolve(ms: Match[]): Match[] {
     while (j < ms.length && ms[j]!.start < maxEnd) maxEnd = Math.max(maxEnd, ms[j++]!.end);
     if (j === i + 1) out.push(ms[i]!);
     else {
-      const kept: Match[] = [];
-      for (const m of ms.slice(i, j).sort(longestFirst)) {
-        if (!kept.some((k) => k.start < m.end && m.start < k.end)) kept.push(m);
-      }
-      out.push(...kept.sort((a, b) => a.start - b.start));
+      const cluster = ms.slice(i, j);
+      const winner = cluster.find((m) => m.detector === 'private_key') ?? cluster.sort(longestFirst)[0]!;
+      let from = winner.from;
+      for (const m of cluster) from = Math.min(from, m.from);
+      out.push({ ...winner, start: ms[i]!.start, end: maxEnd, from });
     }
     i = j;
   }

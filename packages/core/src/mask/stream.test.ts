@@ -233,6 +233,15 @@ describe('bounded memory', () => {
   });
 });
 
+describe('overlaps with non-ASCII inside a private key block', () => {
+  it('mask the union, named the same by value() and stream() (found by fast-check)', () => {
+    const m = masker();
+    const text = `${POSITIVE.api_key[10]}-----BEGIN RSA PRIVATE KEY-----\nMIIEowIB ࠀࠀ𐀀𐀀-----BEGIN RSA PRIVATE KEY-----\nMIIEowIB`;
+    expect(m.value(text)).toBe('[MASKED:private_key]');
+    expect(streamed(m, [bytes(text)])).toBe('[MASKED:private_key]');
+  });
+});
+
 describe('property: stream output == value() on the whole', () => {
   const fragment = fc.oneof(
     fc.constantFrom(...positives, ...contexts, ...negatives),
