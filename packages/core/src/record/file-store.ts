@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PortcullisError } from '../errors.js';
 import type { Frame, SessionMeta } from '../types.js';
 import type { StoredEntry } from './chain.js';
-import { normalizeMeta, parseStoredFrame } from './meta-fields.js';
+import { frameJson, normalizeMeta, parseStoredFrame } from './meta-fields.js';
 import { matches } from './redis-store.js';
 import type { Backend, SessionFilter, WriteOp } from './store.js';
 import { SESSION_ID } from './store.js';
@@ -72,16 +72,7 @@ export class FileBackend implements Backend {
         last.set(id, f.seq);
         let l = lines.get(id);
         if (!l) lines.set(id, (l = []));
-        l.push(
-          JSON.stringify({
-            seq: f.seq,
-            t: f.t,
-            kind: f.kind,
-            enc: f.enc ?? 'json',
-            data: f.data,
-            hash: f.hash,
-          }),
-        );
+        l.push(frameJson(f));
       } else {
         const cur = this.metas.get(id) ?? (op.phase === 'start' ? undefined : await this.readMeta(id));
         this.metas.set(id, { ...(cur ?? ({} as SessionMeta)), ...op.fields } as SessionMeta);

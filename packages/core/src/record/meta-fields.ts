@@ -1,5 +1,5 @@
 // SessionMeta ⇄ flat string fields (the Redis hash). Spec fields stay readable in redis-cli; extras are JSON.
-import type { SessionMeta } from '../types.js';
+import type { Frame, SessionMeta } from '../types.js';
 import type { StoredEntry } from './chain.js';
 import { isFrameKind } from './chain.js';
 
@@ -62,4 +62,11 @@ export function parseStoredFrame(f: Record<string, unknown>): StoredEntry {
   if (typeof f.data !== 'string') return bad('data is missing');
   if (typeof f.hash !== 'string' || !HEX64.test(f.hash)) return bad('hash is missing or malformed');
   return { seq, t, kind: f.kind, enc, data: f.data, hash: f.hash };
+}
+
+/** A frame as one JSON object; base64 data needs no escaping, which saves a scan of large outputs. */
+export function frameJson(f: Frame): string {
+  const enc = f.enc ?? 'json';
+  const data = enc === 'b64' ? `"${f.data}"` : JSON.stringify(f.data);
+  return `{"seq":${f.seq},"t":${f.t},"kind":"${f.kind}","enc":"${enc}","data":${data},"hash":"${f.hash}"}`;
 }

@@ -23,6 +23,8 @@ export interface OpenStoreOptions {
   flushMs?: number;
   /** Operations per batch, default 2000. */
   batchOps?: number;
+  /** Bytes per batch, default 4 MiB. */
+  batchBytes?: number;
   /** Memory kept for unstored frames before spooling to disk, default 64 MiB. */
   memoryBytes?: number;
   /** Redis: connections writing in parallel, each session always on the same one (default 2). */
@@ -109,6 +111,7 @@ class Store implements RecordStore {
         new Writer(b, {
           flushMs: opts.flushMs ?? 5,
           batchOps: opts.batchOps ?? 2000,
+          batchBytes: opts.batchBytes ?? 4 << 20,
           memoryBytes: Math.floor((opts.memoryBytes ?? 64 << 20) / backends.length),
           spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
           log: opts.log,
@@ -176,16 +179,20 @@ class Store implements RecordStore {
     return rec;
   }
 
-  // on_failure: close — a session whose frames wait longer than failureTimeoutMs is told to close.
+  // on_failure: close — a session is told to close when the store has taken nothing (failed or hung
+  // writes) for failureTimeoutMs while that session had frames waiting. A store that is merely slow
+  // keeps working through its spool.
   private checkFailures(): void {
     const now = Date.now();
+    const timeout = this.cfg.failureTimeoutMs;
     for (const rec of this.recorders.values()) {
       if (rec.isFailed || rec.pendingSince === undefined) continue;
-      if (now - rec.pendingSince < this.cfg.failureTimeoutMs) continue;
-      const lastError = this.writers.find((w) => w.lastError)?.lastError;
-      const why = lastError ? `: ${lastError}` : '';
+      const writer = this.writerFor(rec.id);
+      const stalled = writer.stalledSince();
+      if (stalled === undefined || now - Math.max(stalled, rec.pendingSince) < timeout) continue;
+      const why = writer.lastError && writer.failingSince !== undefined ? `: ${writer.lastError}` : '';
       rec.fail(
-        `recording store ${this.backend.describe} could not store frames for ${Math.round(this.cfg.failureTimeoutMs / 1000)}s${why}`,
+        `recording store ${this.backend.describe} could not store frames for ${Math.round(timeout / 1000)}s${why}`,
       );
     }
   }
@@ -194,7 +201,13 @@ class Store implements RecordStore {
     return (
       !this.closed &&
       this.backends.every((b) => b.available()) &&
-      this.writers.every((w) => w.failingSince === undefined)
+      this.writers.every((w) => {
+        const stalled = w.stalledSince();
+        return (
+          w.failingSince === undefined &&
+          (stalled === undefined || Date.now() - stalled < this.cfg.failureTimeoutMs)
+        );
+      })
     );
   }
 

@@ -140,6 +140,33 @@ describe('redis outage', () => {
     await store.close();
   }, 60_000);
 
+  it('a hung Redis (connections open, no replies) fails sessions after the bound and recovers', async () => {
+    const store = await openStore(storeConfig(server.url, { onFailure: 'close', failureTimeoutMs: 600 }), {
+      spoolDir: spool.dir,
+      log: () => undefined,
+    });
+    const m = meta();
+    const rec = store.startSession(m);
+    rec.record('open', {});
+    expect(await store.flush(5000)).toBe(true);
+    server.pause(true);
+    try {
+      const hungAt = Date.now();
+      rec.record('query', { kind: 'sql', text: 'select pg_sleep(0)' });
+      const reason = await Promise.race([rec.failed, tick(5000).then(() => 'timeout')]);
+      expect(reason).toMatch(/could not store frames/);
+      expect(Date.now() - hungAt).toBeLessThan(3000);
+      expect(store.healthy()).toBe(false);
+    } finally {
+      server.pause(false);
+    }
+    await rec.end('closed', 'recording store unavailable');
+    expect(await store.flush(15_000)).toBe(true);
+    expect(store.healthy()).toBe(true);
+    expect(await store.verify(m.id)).toEqual({ ok: true, frames: 3 });
+    await store.close();
+  }, 30_000);
+
   it('a store opened while Redis is down becomes healthy when it comes up, and re-sends lost meta', async () => {
     await server.kill();
     const store = await openStore(storeConfig(server.url), { spoolDir: spool.dir, log: () => undefined });

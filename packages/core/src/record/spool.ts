@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { frameJson } from './meta-fields.js';
 import type { WriteOp } from './store.js';
 
 export class Spool {
@@ -80,29 +81,47 @@ export class Spool {
   async append(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
     const fh = await this.handle();
-    let text = '';
-    for (const op of ops) text += `${JSON.stringify(op)}\n`;
-    const buf = Buffer.from(text);
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await fh.write(buf, done, buf.length - done, this.writeOff + done);
-      done += bytesWritten;
+    // Written in ~4 MiB pieces: one giant concatenated string is slow to flatten and encode.
+    let lines: string[] = [];
+    let size = 0;
+    let n = 0;
+    const flush = async () => {
+      const buf = Buffer.from(lines.join(''));
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesWritten } = await fh.write(buf, done, buf.length - done, this.writeOff + done);
+        done += bytesWritten;
+      }
+      this.writeOff += buf.length;
+      this.count += n;
+      lines = [];
+      size = 0;
+      n = 0;
+    };
+    for (const op of ops) {
+      const line =
+        op.op === 'frame'
+          ? `{"op":"frame","id":${JSON.stringify(op.id)},"frame":${frameJson(op.frame)}}\n`
+          : `${JSON.stringify(op)}\n`;
+      lines.push(line);
+      size += line.length;
+      n++;
+      if (size >= 4 << 20) await flush();
     }
-    this.writeOff += buf.length;
-    this.count += ops.length;
+    if (n > 0) await flush();
   }
 
   /**
    * Reads up to `max` of the oldest operations without removing them: they stay on disk until
    * `commit()` (called once the store has them), so a crash in between loses nothing.
    */
-  async peek(max: number): Promise<WriteOp[]> {
+  async peek(max: number, maxBytes = Number.POSITIVE_INFINITY): Promise<WriteOp[]> {
     this.peeked = { bytes: 0, count: 0 };
     if (this.count === 0 || !this.fh) return [];
     const out: WriteOp[] = [];
     let off = this.readOff;
     let chunk = 4 << 20;
-    while (out.length < max && off < this.writeOff) {
+    while (out.length < max && off < this.writeOff && off - this.readOff < maxBytes) {
       const len = Math.min(chunk, this.writeOff - off);
       const buf = Buffer.allocUnsafe(len);
       const { bytesRead } = await this.fh.read(buf, 0, len, off);
@@ -113,7 +132,12 @@ export class Spool {
         chunk *= 2; // one line longer than the chunk
         continue;
       }
-      while (nl >= 0 && nl < bytesRead && out.length < max) {
+      while (
+        nl >= 0 &&
+        nl < bytesRead &&
+        out.length < max &&
+        (out.length === 0 || off + start - this.readOff < maxBytes)
+      ) {
         out.push(JSON.parse(buf.toString('utf8', start, nl)) as WriteOp);
         start = nl + 1;
         nl = buf.indexOf(10, start);

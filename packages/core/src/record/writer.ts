@@ -9,6 +9,8 @@ import type { Backend, WriteOp } from './store.js';
 export interface WriterOptions {
   flushMs: number;
   batchOps: number;
+  /** A batch also ends at this many bytes (large frames: keeps each write, and fsync, short). */
+  batchBytes: number;
   /** Approximate bytes kept in memory before operations go to the spool. */
   memoryBytes: number;
   spoolDir: string;
@@ -33,6 +35,8 @@ export class Writer {
   private closing = false;
   /** When the current run of failed writes began (undefined while writes succeed). */
   failingSince: number | undefined;
+  /** When the write now in flight was sent (undefined when none is). */
+  inFlightSince: number | undefined;
   lastError = '';
 
   constructor(
@@ -68,11 +72,14 @@ export class Writer {
     }
   }
 
-  private takeMem(max: number): WriteOp[] {
-    const end = Math.min(this.mem.length, this.memHead + max);
+  private takeMem(max: number, maxBytes = Number.POSITIVE_INFINITY): WriteOp[] {
+    let end = this.memHead;
+    let bytes = 0;
+    const limit = Math.min(this.mem.length, this.memHead + max);
+    while (end < limit && (end === this.memHead || bytes < maxBytes)) bytes += opBytes(this.mem[end++]);
     const out = this.mem.slice(this.memHead, end);
     this.memHead = end;
-    for (const op of out) this.memBytes -= opBytes(op);
+    this.memBytes -= bytes;
     if (this.memHead === this.mem.length) {
       this.mem = [];
       this.memHead = 0;
@@ -106,7 +113,7 @@ export class Writer {
   private async next(): Promise<{ ops: WriteOp[]; from?: Spool }> {
     while (this.adopted.length > 0) {
       const s = this.adopted[0];
-      if (s.size > 0) return { ops: await s.peek(this.opts.batchOps), from: s };
+      if (s.size > 0) return { ops: await s.peek(this.opts.batchOps, this.opts.batchBytes), from: s };
       this.adopted.shift();
       await s.remove();
     }
@@ -127,7 +134,9 @@ export class Writer {
         const { ops, from } = await this.next();
         if (ops.length === 0) break;
         try {
+          this.inFlightSince = Date.now();
           await this.backend.write(ops);
+          this.inFlightSince = undefined;
           if (from) await from.commit();
           else this.retry = undefined;
           if (this.failingSince !== undefined) {
@@ -137,6 +146,7 @@ export class Writer {
           backoff = 50;
           this.opts.onStored(ops);
         } catch (err) {
+          this.inFlightSince = undefined;
           // From a spool: still on disk, read again next time. From memory: held as the retry batch.
           if (!from) this.retry = ops;
           const msg = (err as Error).message;
@@ -170,6 +180,11 @@ export class Writer {
       const t = setTimeout(done, ms);
       this.wake = done;
     });
+  }
+
+  /** Since when the store has not taken anything: failing writes, or one write hanging. */
+  stalledSince(): number | undefined {
+    return this.failingSince ?? this.inFlightSince;
   }
 
   /** Runs the queue now and waits for it to empty (or for `deadline`). True when everything was stored. */

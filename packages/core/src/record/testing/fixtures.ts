@@ -129,6 +129,11 @@ export class PrivateRedis {
     }
   }
 
+  /** SIGSTOP / SIGCONT: a server that hangs without closing connections. */
+  pause(on: boolean): void {
+    this.proc?.kill(on ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGKILL: an outage, not a clean shutdown. */
   async kill(): Promise<void> {
     const p = this.proc;
