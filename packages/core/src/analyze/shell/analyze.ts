@@ -338,7 +338,11 @@ class Walk implements WordEnv {
   }
 
   private command(node: SyntaxNode, outerRedirects: SyntaxNode[], pipe: Stdin | undefined): void {
+    // Substitutions in the words run command() recursively: keep the outer command's notes apart.
+    const outerPending = this.pending;
+    const outerPrefix = this.prefixPaths;
     this.pending = [];
+    this.prefixPaths = [];
     const assigns: SyntaxNode[] = [];
     const words: Word[] = [];
     const redirects = [...outerRedirects];
@@ -376,7 +380,6 @@ class Walk implements WordEnv {
       }
     }
     const ctx: ExecCtx = { redirPaths: [], notes: [], dynamic: [] };
-    this.prefixPaths = [];
     for (const a of assigns) {
       const r = this.assignment(a, false);
       if (r) ctx.dynamic.push(r);
@@ -386,7 +389,8 @@ class Walk implements WordEnv {
     ctx.redirPaths = [...prefixPaths, ...r.paths];
     ctx.stdin = r.stdin ?? pipe;
     ctx.notes = this.pending;
-    this.pending = [];
+    this.pending = outerPending;
+    this.prefixPaths = outerPrefix;
     this.exec(words, ctx);
     for (const st of r.statements) this.visit(st, 1, { kind: 'pipe', from: node.text }, true);
   }
@@ -422,6 +426,7 @@ class Walk implements WordEnv {
   }
 
   private declaration(node: SyntaxNode): void {
+    const outerPending = this.pending;
     this.pending = [];
     const keyword = node.child(0)?.type ?? 'declare';
     const args: Word[] = [];
@@ -454,7 +459,9 @@ class Walk implements WordEnv {
       }
     }
     if (exportFunctions && exporting) dyn.push(`${keyword} -f exports shell functions to child shells`);
-    this.unit(keyword, args, [], dyn, this.pending);
+    const notes = this.pending;
+    this.pending = outerPending;
+    this.unit(keyword, args, [], dyn, notes);
   }
 
   private unset(node: SyntaxNode): void {
@@ -484,6 +491,7 @@ class Walk implements WordEnv {
   }
 
   private testCommand(node: SyntaxNode): void {
+    const outerPending = this.pending;
     this.pending = [];
     const open = node.child(0)?.type ?? '[[';
     const args: Word[] = [];
@@ -509,7 +517,9 @@ class Walk implements WordEnv {
     };
     const n = node.namedChildCount;
     for (let i = 0; i < n; i++) collect(node.namedChild(i)!);
-    this.unit(open, args, [], [], this.pending);
+    const notes = this.pending;
+    this.pending = outerPending;
+    this.unit(open, args, [], [], notes);
   }
 
   // ── one command: the unit, then whatever it runs ──────────────────────────

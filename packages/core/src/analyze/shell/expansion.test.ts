@@ -20,6 +20,7 @@ shellCases('variables', [
   { cmd: '${CMD} x', dynamic: true },
   { cmd: '${!ref} x', dynamic: true },
   { cmd: 'echo ${!ref}', dynamic: false, note: /indirection/ },
+  { cmd: 'echo ${!ref} $(ls)', commands: ['ls', 'echo'], note: /indirection/ },
   { cmd: '$(echo rm) -rf /', dynamic: true, commands: ['echo'] },
   { cmd: '`echo rm` -rf /', dynamic: true, commands: ['echo'] },
   { cmd: '"$@"', dynamic: true },
