@@ -102,6 +102,11 @@ function valueRate(m, values) {
   return [r.n / r.s, r.n / r.wall];
 }
 
+function valueRateFn(fn) {
+  const r = timeLoop(() => (fn() > 0 ? 1 : 0));
+  return [r.n / r.s, r.n / r.wall];
+}
+
 function streamRate(m, text, chunkSize) {
   const buf = Buffer.from(text);
   const chunks = [];
@@ -171,4 +176,45 @@ add(
   streamRate(ssh, cleanText.slice(0, 1 << 20), 64),
   'MB/s',
 );
+// JSON: an API response of 200 records, parsed (json()) and streamed (jsonStream())
+const apiCfg = {
+  detectors: ['credit_card', 'email'],
+  columns: [],
+  jsonPaths: ['$..card_number'],
+  replacement: '[MASKED:{type}]',
+};
+const apiJson = createMasker(apiCfg);
+const records = Array.from({ length: 200 }, (_, i) => ({
+  id: 100000 + i,
+  name: `Customer ${i}`,
+  created_at: '2024-01-15T10:23:45.123Z',
+  amount: (i * 13.37).toFixed(2),
+  card_number: '4111 1111 1111 1111',
+  note: i % 10 === 0 ? `contact john${i}@example.com` : 'standard delivery, leave at the door',
+  tags: ['a', 'b', 'c'],
+}));
+const body = JSON.stringify({ data: records, page: 1 });
+add(
+  `json(): parse + mask + stringify a ${Math.round(body.length / 1024)} KB API response`,
+  (() => {
+    const [cpu, wall] = valueRateFn(() => JSON.stringify(apiJson.json(JSON.parse(body))).length);
+    return [(cpu * body.length) / 1e6, (wall * body.length) / 1e6];
+  })(),
+  'MB/s',
+);
+add(
+  'jsonStream(): the same response, 16 KiB chunks',
+  (() => {
+    const buf = Buffer.from(body);
+    const r = timeLoop(() => {
+      const s = apiJson.jsonStream();
+      for (let i = 0; i < buf.length; i += 16384) s.write(buf.subarray(i, i + 16384));
+      s.flush();
+      return buf.length;
+    });
+    return [r.n / r.s / 1e6, r.n / r.wall / 1e6];
+  })(),
+  'MB/s',
+);
+
 if (asJson) console.log(JSON.stringify({ node: process.version, seconds, results }, null, 2));
