@@ -792,7 +792,12 @@ class Walk implements WordEnv {
       }
       this.reparse(s.text, { shared: false, label: `${command} -c` });
     }
-    if (r.noCommand) return;
+    if (r.noCommand) {
+      // `sudo -e FILE` edits FILE as root.
+      if (command === 'sudo' && (r.options.has('-e') || r.options.has('--edit')))
+        for (const w of r.argv) this.addUnitPath(unit, w.text);
+      return;
+    }
     if (r.argv.length === 0) {
       if (r.shellStrings.length > 0) return;
       if (r.startsShell) this.stdinCode(unit, ctx, 'shell', `${command} (a new shell)`);

@@ -23,6 +23,8 @@ shellCases('paths', [
   { cmd: "python3 -c 'print(1/2)'", notPaths: ['print(1/2)'] },
   { cmd: 'echo "$(cat /etc/shadow)"', paths: ['/etc/shadow'] },
   { cmd: 'sudo cat /etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'sudo -e shadow', exact: ['sudo'], paths: ['shadow'] },
+  { cmd: 'sudoedit /etc/sudoers', paths: ['/etc/sudoers'] },
   { cmd: 'find /etc -name shadow', paths: ['/etc'] },
   { cmd: '{ cat a; } > /tmp/o', paths: ['/tmp/o'] },
 ]);
