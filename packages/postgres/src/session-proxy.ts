@@ -644,7 +644,7 @@ export class SessionProxy {
         this.writeUpstream(m.raw);
         return;
       case 'X':
-        this.writeUpstream(m.raw);
+        // finish() sends the upstream its own Terminate.
         this.finish('client terminated the session');
         return;
       default:
