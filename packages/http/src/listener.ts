@@ -141,7 +141,12 @@ export async function startHttpListener(
       const timer = setTimeout(() => server.closeAllConnections(), limits.drainTimeoutMs);
       await closed;
       clearTimeout(timer);
-      await upstream.pool.close();
+      // Upstream bodies still in flight after the drain are cut rather than waited for.
+      const drained = await Promise.race([
+        upstream.pool.close().then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 1000).unref()),
+      ]);
+      if (!drained) await upstream.pool.destroy();
     },
   };
 }

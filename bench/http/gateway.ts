@@ -1,0 +1,65 @@
+// Portcullis with one HTTP listener in front of the bench upstream, inspection and masking on.
+// Usage: node gateway.mjs UPSTREAM_PORT WORKDIR — prints {"port", "token"} on stdout.
+import { join } from 'node:path';
+import {
+  Gateway,
+  generateDevKeys,
+  type HttpConnection,
+  mintToken,
+  parseConfig,
+  silentLogger,
+} from '../../packages/core/src/index.js';
+import { startHttpListener } from '../../packages/http/src/index.js';
+
+const [upstreamPort, dir] = process.argv.slice(2);
+const keys = await generateDevKeys(join(dir!, 'keys'), { force: true });
+const store = process.env.PORTCULLIS_BENCH_STORE ?? `file:${join(dir!, 'sessions')}`;
+const yaml = `
+version: 1
+identity:
+  issuers: [{ issuer: https://portcullis.dev.local/, audience: portcullis, jwks_file: ${keys.jwks} }]
+store: { url: "${store}", key_prefix: "bench-http" }
+connections:
+  - name: api
+    protocol: http
+    listen: 127.0.0.1:0
+    upstream: { url: "http://127.0.0.1:${upstreamPort}", headers: { Authorization: "Bearer upstream-token" } }
+    policy: api
+policies:
+  api:
+    allow_groups: [ai-agents]
+    default: allow
+    rules:
+      - name: no-payment-writes
+        when: { http: { methods: [POST, PUT, PATCH, DELETE], paths: ["/v1/payments/**"] } }
+        action: deny
+      - name: no-admin
+        when: { http: { paths: ["/admin/**"] } }
+        action: deny
+      - name: no-drop
+        when: { http: { body: "(?i)drop\\\\s+table" } }
+        action: deny
+    masking:
+      detectors: [email, credit_card, us_ssn, phone, iban, aws_access_key, private_key, jwt, api_key]
+      json_paths: ["$..card_number"]
+`;
+const parsed = parseConfig(yaml, { file: join(dir!, 'portcullis.yaml'), env: {} });
+if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
+const gateway = await Gateway.create(parsed.config, { log: silentLogger });
+const listener = await startHttpListener(gateway, parsed.config.connections[0] as HttpConnection);
+const token = await mintToken({
+  keyFile: keys.signingJwk,
+  sub: 'bench-agent',
+  groups: ['ai-agents'],
+  ttl: '2h',
+});
+console.log(JSON.stringify({ port: listener.address.port, token }));
+process.on('SIGTERM', async () => {
+  setTimeout(() => {
+    console.error('gateway: close took over 5 s; exiting anyway');
+    process.exit(1);
+  }, 5000).unref();
+  await listener.close();
+  await gateway.close();
+  process.exit(0);
+});

@@ -1,0 +1,175 @@
+// HTTP benchmark: direct vs Portcullis vs haproxy (pass-through anchor) vs a naive node:http pipe proxy,
+// alternating in one run, with wrk. Env: DURATION (15s), ROUNDS (2), SIZES ("1k 1m"), CONNECTIONS (32).
+// Everything started here is stopped by pid at the end.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'rolldown';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const duration = process.env.DURATION ?? '15s';
+const rounds = Number(process.env.ROUNDS ?? 2);
+const sizes = (process.env.SIZES ?? '1k 1m').split(/\s+/).filter(Boolean);
+const conns = Number(process.env.CONNECTIONS ?? 32);
+const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-http-'));
+const children = [];
+
+const gatewayJs = join(root, 'node_modules/.cache/portcullis-bench/http-gateway.mjs');
+await build({
+  input: join(here, 'gateway.ts'),
+  platform: 'node',
+  external: [/^(?!@portcullis\/)[^./]/],
+  resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
+  logLevel: 'silent',
+  output: { file: gatewayJs, format: 'esm' },
+  write: true,
+});
+
+function start(cmd, args) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      }).on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on ${port}`);
+}
+
+function stopAll() {
+  for (const c of children) if (c.exitCode === null) process.kill(c.pid, 'SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', stopAll);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+const upPort = Number(await start(process.execPath, [join(here, 'upstream.mjs')]));
+const naivePort = Number(await start(process.execPath, [join(here, 'naive-proxy.mjs'), String(upPort)]));
+const haPort = await freePort();
+const haCfg = join(work, 'haproxy.cfg');
+writeFileSync(
+  haCfg,
+  `global\n  maxconn 4096\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend f\n  bind 127.0.0.1:${haPort}\n  default_backend b\nbackend b\n  server up 127.0.0.1:${upPort}\n`,
+);
+children.push(spawn('haproxy', ['-db', '-f', haCfg], { stdio: 'inherit' }));
+await waitForPort(haPort);
+console.error('starting the gateway');
+const gw = JSON.parse(await start(process.execPath, [gatewayJs, String(upPort), work]));
+
+const targets = {
+  direct: upPort,
+  portcullis: gw.port,
+  haproxy: haPort,
+  'naive-node': naivePort,
+};
+const auth = ['-H', `Authorization: Bearer ${gw.token}`];
+
+function wrk(port, path, c = conns, d = duration) {
+  const out = execFileSync(
+    'wrk',
+    [`-t${Math.min(2, c)}`, `-c${c}`, `-d${d}`, '--latency', ...auth, `http://127.0.0.1:${port}${path}`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const ms = (label) => {
+    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return Number.NaN;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (errors) throw new Error(`wrk saw ${errors[1]} non-2xx responses on port ${port}${path}`);
+  return { rps, p50: ms('50%'), p99: ms('99%') };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const results = {};
+console.error('warming up');
+// Warm-up: JIT and pools.
+for (const port of Object.values(targets)) wrk(port, '/1k', conns, '2s');
+for (const size of sizes) {
+  for (let r = 0; r < rounds; r++) {
+    const order = Object.keys(targets);
+    if (r % 2 === 1) order.reverse();
+    for (const name of order) {
+      const res = wrk(targets[name], `/${size}`);
+      ((results[size] ??= {})[name] ??= []).push(res);
+      console.error(
+        `${size} ${name} round ${r + 1}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms`,
+      );
+    }
+  }
+}
+
+// Added latency at low load: one connection, direct vs Portcullis, alternating.
+const lat = { direct: [], portcullis: [] };
+for (let r = 0; r < rounds; r++) {
+  for (const name of r % 2 ? ['portcullis', 'direct'] : ['direct', 'portcullis']) {
+    lat[name].push(wrk(targets[name], '/1k', 1, '10s'));
+  }
+}
+
+const lines = [];
+lines.push(
+  `| size | target | req/s (median of ${rounds}) | × direct | × naive node:http | p50 ms | p99 ms |`,
+);
+lines.push('|---|---|---:|---:|---:|---:|---:|');
+for (const size of sizes) {
+  const m = Object.fromEntries(
+    Object.entries(results[size]).map(([k, v]) => [
+      k,
+      {
+        rps: median(v.map((x) => x.rps)),
+        p50: median(v.map((x) => x.p50)),
+        p99: median(v.map((x) => x.p99)),
+      },
+    ]),
+  );
+  for (const [name, v] of Object.entries(m)) {
+    lines.push(
+      `| ${size} | ${name} | ${v.rps.toFixed(0)} | ${(v.rps / m.direct.rps).toFixed(2)} | ${(v.rps / m['naive-node'].rps).toFixed(2)} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} |`,
+    );
+  }
+}
+const p99d = median(lat.direct.map((x) => x.p99));
+const p99p = median(lat.portcullis.map((x) => x.p99));
+lines.push('');
+lines.push(
+  `Added latency, 1 connection, 1 KiB: p50 ${median(lat.direct.map((x) => x.p50)).toFixed(3)} → ${median(lat.portcullis.map((x) => x.p50)).toFixed(3)} ms, p99 ${p99d.toFixed(3)} → ${p99p.toFixed(3)} ms (added ${(p99p - p99d).toFixed(3)} ms)`,
+);
+console.log(lines.join('\n'));
