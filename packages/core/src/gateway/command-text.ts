@@ -19,15 +19,24 @@ export function commandText(c: Command): string {
   }
 }
 
+/** What an approver sees: the command's text, and for a request with a body, the body's size and sha256. */
+export function approvalCommandText(c: Command, text: string): string {
+  if (c.kind !== 'http' || !c.body?.length) return text;
+  const digest = createHash('sha256').update(c.body).digest('hex');
+  return `${text}\nbody: ${c.body.length} bytes${c.bodyTruncated ? ' (first part; longer body)' : ''}, sha256 ${digest}`;
+}
+
 /** sha256 over the command's canonical JSON (body bytes included by their own digest). */
 export function commandDigest(c: Command): string {
   const canonical =
-    c.kind === 'http'
-      ? { ...c, body: c.body ? createHash('sha256').update(c.body).digest('hex') : null }
-      : c;
+    c.kind === 'http' ? { ...c, body: c.body ? createHash('sha256').update(c.body).digest('hex') : null } : c;
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
 export function commandFrameKind(c: Command): FrameKind {
-  return c.kind === 'sql' || c.kind === 'pg_function_call' ? 'query' : c.kind === 'http' ? 'request' : 'command';
+  return c.kind === 'sql' || c.kind === 'pg_function_call'
+    ? 'query'
+    : c.kind === 'http'
+      ? 'request'
+      : 'command';
 }

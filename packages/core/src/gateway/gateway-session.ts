@@ -17,7 +17,7 @@ import type {
   OpenSessionOptions,
   Session,
 } from '../types.js';
-import { commandDigest, commandFrameKind, commandText } from './command-text.js';
+import { approvalCommandText, commandDigest, commandFrameKind, commandText } from './command-text.js';
 import type { Gateway } from './gateway.js';
 
 export class GatewaySession implements Session {
@@ -143,7 +143,7 @@ export class GatewaySession implements Session {
           connection: this.connection.name,
           subject: this.identity.subject,
           groups: this.identity.groups,
-          command: text,
+          command: approvalCommandText(command, text),
           digest,
           rule: j.decision.rules.join(', '),
           reason: j.decision.reason,
