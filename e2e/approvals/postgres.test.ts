@@ -2,6 +2,7 @@
 // resolves it with the real CLI, and psql gets the result or a 42501 error. Includes a second gateway
 // process on the same Redis resolving through the other one's admin API.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mainQuery } from '../support/postgres.js';
 import { APPROVAL_ID, type Harness, startHarness, TABLE, waitFor } from './harness.js';
@@ -240,6 +241,51 @@ describe('approvals over psql', () => {
     // Nobody can approve it afterwards.
     const late = await h.cli(['approvals', 'approve', id, '--gateway', h.local.admin, '--token', dba]);
     expect(late.stderr).toMatch(/already cancelled/);
+  });
+});
+
+describe('approvals over the extended protocol (node-postgres)', () => {
+  it('the approval shows the bound parameters, and each execution of a prepared statement needs its own', async () => {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: h.local.pg,
+      user: 'agent',
+      database: 'gw',
+      password: agent,
+    });
+    const notices: string[] = [];
+    client.on('notice', (n) => notices.push(n.message ?? ''));
+    await client.connect();
+    try {
+      const next = async (from: number) =>
+        (await waitFor(() => notices.slice(from).join('\n'), APPROVAL_ID))[1];
+      const env = { PORTCULLIS_GATEWAY: h.local.admin, PORTCULLIS_TOKEN: dba };
+
+      const first = client.query({ name: 'del', text: `DELETE FROM ${TABLE} WHERE id = $1`, values: [21] });
+      const id1 = await next(0);
+      expect((await approval(id1)).command).toBe(`DELETE FROM ${TABLE} WHERE id = $1  -- params: ["21"]`);
+      await h.cli(['approvals', 'approve', id1], env);
+      expect((await first).rowCount).toBe(1);
+      expect(await rowExists(TABLE, 21)).toBe(false);
+
+      // The same prepared statement with other parameters is a new command: a new approval.
+      const second = client.query({ name: 'del', text: `DELETE FROM ${TABLE} WHERE id = $1`, values: [22] });
+      const id2 = await next(1);
+      expect(id2).not.toBe(id1);
+      expect((await approval(id2)).command).toContain('params: ["22"]');
+      await h.cli(['approvals', 'deny', id2, '--reason', 'one is enough'], env);
+      await expect(second).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('one is enough'),
+      });
+      expect(await rowExists(TABLE, 22)).toBe(true);
+      // The connection stays usable.
+      expect((await client.query(`SELECT count(*)::int AS n FROM ${TABLE} WHERE id = 22`)).rows).toEqual([
+        { n: 1 },
+      ]);
+    } finally {
+      await client.end();
+    }
   });
 });
 

@@ -257,6 +257,11 @@ export interface JudgeOptions {
   signal?: AbortSignal;
   /** Called once when a review starts, so the listener can tell the agent it is waiting. */
   onPending?: (approval: { id: string; expiresAt: number; approvers: string[] }) => void;
+  /**
+   * Return a `review` without creating an approval: the command is not complete yet (a Postgres Parse
+   * before its Bind), and the listener judges it again with everything that will run (text + parameters).
+   */
+  deferReview?: boolean;
 }
 
 export interface Session {

@@ -149,6 +149,8 @@ export class SessionProxy {
   private expectHead = 0;
   private discarding = false;
   private readonly deniedStatements = new Set<string>();
+  /** Statements held for review at Parse: each Bind is judged with its parameters, one approval per Bind. */
+  private readonly reviewedStatements = new Map<string, string>();
   private readonly deniedPortals = new Set<string>();
   private readonly describedPortals = new Set<string>();
   private readonly portalColumns = new Map<string, ColumnDescription[]>();
@@ -543,20 +545,27 @@ export class SessionProxy {
         else if (d.action === 'allow') {
           this.writeUpstream(m.raw);
           // Statement names may have changed under us (PREPARE/DEALLOCATE/DISCARD): forget our denials.
-          if (/prepare|deallocate|discard/i.test(text)) this.deniedStatements.clear();
+          if (/prepare|deallocate|discard/i.test(text)) {
+            this.deniedStatements.clear();
+            this.reviewedStatements.clear();
+          }
         } else this.writeUpstream(serialize.query(this.poison(d)));
         this.expect({ k: 'sync', from: 'Q', poisonSeq: this.poisonSeq });
         return;
       }
       case 'P': {
         const p = decodeParse(m.body);
-        const d = await this.judgeSql({
-          kind: 'sql',
-          text: p.text,
-          protocol: 'extended',
-          statementName: p.name,
-        });
-        if (d === undefined || d.action === 'allow') {
+        const d = await this.judgeSql(
+          { kind: 'sql', text: p.text, protocol: 'extended', statementName: p.name },
+          true,
+        );
+        this.reviewedStatements.delete(p.name);
+        if (d?.action === 'review') {
+          // Preparing runs nothing; what runs is decided per Bind, when the parameters are known.
+          this.deniedStatements.delete(p.name);
+          this.reviewedStatements.set(p.name, p.text);
+          this.writeUpstream(m.raw);
+        } else if (d === undefined || d.action === 'allow') {
           this.deniedStatements.delete(p.name);
           this.writeUpstream(m.raw);
         } else {
@@ -570,10 +579,24 @@ export class SessionProxy {
         const b = decodeBind(m.body);
         this.describedPortals.delete(b.portal);
         this.portalColumns.delete(b.portal);
-        if (this.deniedStatements.has(b.statement)) {
+        const reviewed = this.reviewedStatements.get(b.statement);
+        const d =
+          reviewed === undefined
+            ? undefined
+            : await this.judge({
+                kind: 'sql',
+                text: reviewed,
+                protocol: 'extended',
+                statementName: b.statement,
+                params: b.params,
+              });
+        if (this.deniedStatements.has(b.statement) || (d && d.action !== 'allow')) {
           this.deniedPortals.add(b.portal);
           this.writeUpstream(
-            serialize.bind({ portal: b.portal, statement: this.poison(this.deniedDecision(b.statement)) }),
+            serialize.bind({
+              portal: b.portal,
+              statement: this.poison(d ?? this.deniedDecision(b.statement)),
+            }),
           );
         } else {
           this.deniedPortals.delete(b.portal);
@@ -616,8 +639,10 @@ export class SessionProxy {
       }
       case 'C': {
         const t = decodeTarget(m.body, 'Close message');
-        if (t.kind === 'S') this.deniedStatements.delete(t.name);
-        else {
+        if (t.kind === 'S') {
+          this.deniedStatements.delete(t.name);
+          this.reviewedStatements.delete(t.name);
+        } else {
           this.deniedPortals.delete(t.name);
           this.describedPortals.delete(t.name);
           this.portalColumns.delete(t.name);
@@ -653,12 +678,12 @@ export class SessionProxy {
   }
 
   /** Judges SQL; undefined when there is no statement at all (empty query: nothing can run). */
-  private async judgeSql(c: SqlCommand): Promise<Decision | undefined> {
+  private async judgeSql(c: SqlCommand, deferReview = false): Promise<Decision | undefined> {
     if (/^[\s;]*$/.test(c.text)) return undefined;
-    return this.judge(c);
+    return this.judge(c, deferReview);
   }
 
-  private async judge(c: Parameters<Session['judge']>[0]): Promise<Decision> {
+  private async judge(c: Parameters<Session['judge']>[0], deferReview = false): Promise<Decision> {
     const session = this.session;
     if (!session) throw new Error('no session');
     // Let what is already forwarded go while this one waits (it may wait for a human).
@@ -671,6 +696,7 @@ export class SessionProxy {
     let d: Decision;
     try {
       d = await session.judge(c, {
+        deferReview,
         signal: this.abort.signal,
         onPending: (a) => {
           this.writeAgent(

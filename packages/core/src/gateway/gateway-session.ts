@@ -105,11 +105,16 @@ export class GatewaySession implements Session {
     const text = this.masker().value(commandText(command));
     this.recorder.record(commandFrameKind(command), { kind: command.kind, text, ...frameExtras(command) });
     let decision = j.decision;
-    this.recorder.record('decision', { ...decision, ms: round(performance.now() - started) });
+    const deferred = decision.action === 'review' && opts.deferReview === true;
+    this.recorder.record('decision', {
+      ...decision,
+      ms: round(performance.now() - started),
+      ...(deferred ? { deferred: true } : {}),
+    });
     this.gateway.metrics.inc('portcullis_judge_seconds_sum', {}, (performance.now() - started) / 1000);
 
     this.tally.commands++;
-    if (decision.action === 'review') {
+    if (decision.action === 'review' && !deferred) {
       this.tally.reviewed++;
       const review = this.review(command, text, j, opts);
       this.reviews.add(review);
