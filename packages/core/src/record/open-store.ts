@@ -21,7 +21,7 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
   /** Batch cadence, default 5 ms. */
   flushMs?: number;
-  /** Operations per batch, default 2000. */
+  /** Operations per batch, default 1000 (bounds the time one batch holds the event loop). */
   batchOps?: number;
   /** Bytes per batch, default 4 MiB. */
   batchBytes?: number;
@@ -110,7 +110,7 @@ class Store implements RecordStore {
       (b) =>
         new Writer(b, {
           flushMs: opts.flushMs ?? 5,
-          batchOps: opts.batchOps ?? 2000,
+          batchOps: opts.batchOps ?? 1000,
           batchBytes: opts.batchBytes ?? 4 << 20,
           memoryBytes: Math.floor((opts.memoryBytes ?? 64 << 20) / backends.length),
           spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
