@@ -579,10 +579,15 @@ const API_HEADS = [
   'SG.',
 ];
 const API_KEYWORD_HEADS = ['api', 'access', 'auth', 'refresh', 'client', 'secret', 'token', 'bearer'];
-// Every key name below holds a stem (key, token, secret, bearer) at most 8 characters after its start.
-const API_STEM_OFFSET = 8;
+// `name: value` / `name=value`: found from the ':' or '=' (native search), then checked by
+// the pattern from where the name can start. Every name ends in y, n or t, 5–17 characters long.
 const API_ASSIGN_RE =
-  /(?<![A-Za-z0-9])(?:(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?|bearer[ \t]{1,8})([A-Za-z0-9_\-./+=]{16,256})(?![A-Za-z0-9_\-./+=])/iy;
+  /(?<![A-Za-z0-9])(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/iy;
+// `Bearer value` (these three spellings). `(?=(…))\1` takes the value run once, without
+// backtracking through it when it is too long.
+const API_BEARER_RE =
+  /(?<![A-Za-z0-9])(?:bearer|Bearer|BEARER)[ \t]{1,8}(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/y;
+const NAME_END = charTable('yYnNtT');
 
 function highEntropyToken(s: string, min: number): boolean {
   return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
@@ -605,52 +610,55 @@ const apiBoundary = (text: string, i: number): boolean => {
 const apiHeadStart = headStart(API_HEADS);
 const apiKeywordStart = headStart(API_KEYWORD_HEADS, true);
 
-/** Known prefixes and key-name stems, found in one pass; the full patterns run only where one is. */
-const API_TRIGGER =
-  /(?:gh[pousr]|github_pat|[sr]k_(?:live|test)|npm)_|(?:xox[abposr]|sk|glpat)-|SG\.|AIza|[kK][eE][yY]|[tT][oO][kK][eE][nN]|[sS][eE][cC][rR][eE][tT]|[bB][eE][aA][rR][eE][rR]/g;
-const API_KNOWN_Y = new RegExp(API_KNOWN_RE.source, 'y');
+const API_KNOWN_G = API_KNOWN_RE;
+const findApiKnown = regexFind(API_KNOWN_G, validateApiKnown, 'api_key', 4, apiBoundary);
+
+/** Pushes the assignment match the sticky `re` finds at the first of `starts` that matches; returns its end or -1. */
+function tryAssign(
+  re: RegExp,
+  text: string,
+  lo: number,
+  hi: number,
+  out: Match[],
+): { at: number; end: number } | null {
+  for (let i = lo; i <= hi; i++) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) continue;
+    const end = i + m[0].length;
+    const value = m[1]!;
+    if (highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
+      out.push({ detector: 'api_key', start: end - value.length, end, from: i, priority: 4 });
+      return { at: i, end };
+    }
+    // a rejected value: the next start is tried, as a scan would
+  }
+  return null;
+}
 
 function findApiKey(text: string, from: number, out: Match[]): void {
-  let known = from; // where the next well-known token may start
-  let assign = from; // where the next key-name assignment may start
-  API_TRIGGER.lastIndex = from;
-  let t: RegExpExecArray | null;
-  while ((t = API_TRIGGER.exec(text)) !== null) {
-    const at = t.index;
-    const last = t[0].charCodeAt(t[0].length - 1);
-    if (last === 95 || last === 45 || last === 46 || t[0] === 'AIza') {
-      if (at >= known) {
-        API_KNOWN_Y.lastIndex = at;
-        const m = API_KNOWN_Y.exec(text);
-        const end = m && apiBoundary(text, at) ? validateApiKnown(text, at, at + m[0].length) : -1;
-        if (end > at) {
-          out.push({ detector: 'api_key', start: at, end, from: at, priority: 4 });
-          known = end;
-        }
-      }
-    } else {
-      // a key name starts at most API_STEM_OFFSET before its stem; retry after a rejected value
-      for (;;) {
-        let m: RegExpExecArray | null = null;
-        for (let i = Math.max(assign, at - API_STEM_OFFSET); i <= at && !m; i++) {
-          API_ASSIGN_RE.lastIndex = i;
-          m = API_ASSIGN_RE.exec(text);
-        }
-        if (!m) {
-          assign = Math.max(assign, at + 1);
-          break;
-        }
-        const end = m.index + m[0].length;
-        const value = m[1]!;
-        if (highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
-          out.push({ detector: 'api_key', start: end - value.length, end, from: m.index, priority: 4 });
-          assign = end;
-          break;
-        }
-        assign = m.index + 1;
-      }
+  findApiKnown(text, from, out);
+  let pos = from;
+  // the next ':' and the next '=', each searched again only once passed (a missing one once)
+  let colon = text.indexOf(':', from);
+  let equals = text.indexOf('=', from);
+  while (colon >= 0 || equals >= 0) {
+    const q = colon < 0 ? equals : equals < 0 ? colon : Math.min(colon, equals);
+    if (q === colon) colon = text.indexOf(':', q + 1);
+    else equals = text.indexOf('=', q + 1);
+    // back over blanks and a quote to where the name must end
+    let k = q;
+    while (k > pos && q - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
+    if (k > pos && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
+    if (k - 5 < pos || !inClass(NAME_END, text.charCodeAt(k - 1))) continue;
+    const hit = tryAssign(API_ASSIGN_RE, text, Math.max(pos, k - 17), k - 5, out);
+    if (hit) pos = hit.end;
+  }
+  pos = from;
+  for (const word of ['bearer', 'Bearer', 'BEARER']) {
+    for (let i = text.indexOf(word, from); i >= 0; i = text.indexOf(word, i + 1)) {
+      tryAssign(API_BEARER_RE, text, i, i, out);
     }
-    API_TRIGGER.lastIndex = at + 1; // triggers may overlap ("tokenpm_…")
   }
 }
 
@@ -668,14 +676,21 @@ const BEGIN = '-----BEGIN';
  * Walks the PEM blocks from `from`: pushes each (BEGIN → END, or BEGIN → bound/end of text) to
  * `out`, and returns where the first block that is still open at the end of `text` starts (-1: none).
  */
+/** The next "-----BEGIN" at or after `from`: "BEGIN" is found fast (logs are full of dashes). */
+function nextBegin(text: string, from: number): number {
+  let j = text.indexOf('BEGIN', from + 5);
+  while (j >= 0 && !text.startsWith('-----', j - 5)) j = text.indexOf('BEGIN', j + 1);
+  return j < 0 ? -1 : j - 5;
+}
+
 function scanPrivateKeys(text: string, from: number, out: Match[] | null): number {
   let open = -1;
-  let i = text.indexOf(BEGIN, from);
+  let i = nextBegin(text, from);
   while (i >= 0) {
     PK_HEADER.lastIndex = i;
     if (!PK_HEADER.test(text)) {
       if (open < 0 && PK_PARTIAL_HEADER.test(text.slice(i))) open = i;
-      i = text.indexOf(BEGIN, i + 1);
+      i = nextBegin(text, i + 1);
       continue;
     }
     const limit = i + PRIVATE_KEY_BOUND;
@@ -694,7 +709,7 @@ function scanPrivateKeys(text: string, from: number, out: Match[] | null): numbe
       end = Math.min(limit, text.length);
     }
     out?.push({ detector: 'private_key', start: i, end, from: i, priority: 0 });
-    i = text.indexOf(BEGIN, end);
+    i = nextBegin(text, end);
   }
   return open;
 }
