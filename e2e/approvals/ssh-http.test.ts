@@ -209,3 +209,39 @@ describe('approvals over http', () => {
     expect(await steps(a.id)).toEqual(['requested', 'cancelled']);
   });
 });
+
+describe('a second gateway process on the same Redis', () => {
+  it('ssh exec and an HTTP POST waiting in the other process are approved through this one', async () => {
+    const replica = await h.spawnReplica();
+    try {
+      const marker = join(work, 'via-replica');
+      const c = watch(spawnSsh({ ...target, port: replica.ssh }, [`touch ${marker}`], ask));
+      const id = (await waitFor(c.stderr, APPROVAL_ID))[1];
+      await vote('approve', id, sre, 'cross-replica');
+      expect(await c.done).toBe(0);
+      expect(existsSync(marker)).toBe(true);
+
+      const post = watch(
+        spawn('curl', [
+          '-sS',
+          '-X',
+          'POST',
+          '-H',
+          `Authorization: Bearer ${agent}`,
+          '--data-binary',
+          'x=1',
+          '-w',
+          '\n%{http_code}',
+          `http://127.0.0.1:${replica.http}/v1/payments/11/capture`,
+        ]),
+      );
+      const a = await pendingFor('POST /v1/payments/11/capture', owner);
+      await vote('approve', a.id, owner);
+      expect(await post.done).toBe(0);
+      expect(post.stdout()).toBe('{"ok":true}\n200');
+      expect(h.seen.filter((s) => s.url === '/v1/payments/11/capture')).toHaveLength(1);
+    } finally {
+      await replica.stop();
+    }
+  });
+});
