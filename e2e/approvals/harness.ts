@@ -186,7 +186,6 @@ policies:
   const gw = await startGateway(await loadConfig(configFile, process.env));
   const local = portsOf(gw);
   const children = new Set<ChildGateway>();
-  let redis: Redis | undefined;
 
   const h: Harness = {
     dir,
@@ -211,7 +210,6 @@ policies:
       return child;
     },
     frames: async (sessionId) => {
-      redis ??= new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
       await gw.gateway.store.flush();
       const frames: Frame[] = await gw.gateway.store.readFrames(sessionId);
       return frames.map((f) => ({ kind: f.kind, data: f.enc === 'b64' ? {} : JSON.parse(f.data) }));
@@ -222,7 +220,7 @@ policies:
       await Promise.allSettled([close(upstream), close(hook)]);
       await sshd?.stop();
       await db.drop().catch(() => {});
-      const r = redis ?? new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+      const r = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
       try {
         let cursor = '0';
         do {
@@ -250,7 +248,10 @@ function portsOf(gw: RunningGateway): Ports {
   };
 }
 
-/** The built CLI runs the replica: a real second process, as a second pod would be. */
+/**
+ * The built CLI runs the replica: a real second process, as a second pod would be. `make test` builds
+ * dist/ first; here it is only built when missing, so after editing sources run `make build`.
+ */
 async function spawnGatewayProcess(configFile: string): Promise<ChildGateway> {
   if (!existsSync(join(ROOT, 'packages/cli/dist/main.js'))) {
     execFileSync('npx', ['--no-install', 'tsc', '-b', 'packages/cli'], { cwd: ROOT, stdio: 'inherit' });
