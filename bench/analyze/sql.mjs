@@ -14,7 +14,9 @@ if (!existsSync(dist)) {
   process.exit(1);
 }
 const { SqlAnalyzer } = await import(dist);
-const { parseSync } = await import('libpg-query');
+const { parseSql } = await import(new URL('pg-parser.js', `file://${dist}`).href);
+const { parseSync, loadModule } = await import('libpg-query');
+await loadModule();
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 3;
@@ -61,16 +63,31 @@ const WARM = Array.from({ length: 50_000 }, (_, k) =>
   fill(TEMPLATES[k % TEMPLATES.length], 0, k * 104_729 + 1),
 );
 
-function measure(label, fn) {
-  for (let i = 0; i < 2000; i++) fn(); // warm the JIT
-  const end = performance.now() + seconds * 1000;
-  let n = 0;
-  const t0 = performance.now();
+// The machine is shared (other processes come and go), so the measurements are interleaved in short
+// rounds (every one sees the same load) and rated by this process's CPU time, i.e. one core's worth.
+const cpuMs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+function measureInterleaved(runs) {
+  for (const r of runs) for (let i = 0; i < 2000; i++) r.fn(); // warm the JIT
+  for (const r of runs) Object.assign(r, { n: 0, cpu: 0, wall: 0 });
+  const end = performance.now() + seconds * 1000 * runs.length;
   while (performance.now() < end) {
-    for (let i = 0; i < 200; i++) fn();
-    n += 200;
+    for (const r of runs) {
+      const w0 = performance.now();
+      const c0 = cpuMs();
+      for (let i = 0; i < r.batch; i++) r.fn();
+      r.cpu += cpuMs() - c0;
+      r.wall += performance.now() - w0;
+      r.n += r.batch;
+    }
   }
-  return { label, rate: n / ((performance.now() - t0) / 1000) };
+  for (const r of runs) {
+    r.rate = r.n / (r.cpu / 1000);
+    r.wallRate = r.n / (r.wall / 1000);
+  }
+  return runs;
 }
 
 const cold = await SqlAnalyzer.create({ cacheSize: 10_000 });
@@ -82,17 +99,22 @@ for (let k = 0; k < TEMPLATES.length; k++) {
 const lengths = WARM.map((s) => s.length);
 let w = 0;
 
-const raw = measure('raw libpg-query parseSync (unique statements)', () => parseSync(uniqueShape()));
-const coldRun = measure('analyze, cold (every statement a new shape)', () => cold.analyze(uniqueShape()));
-const warmRun = measure('analyze, warm (8 shapes, new literals each time)', () =>
-  warm.analyze(WARM[w++ % WARM.length]),
-);
-const rawAgain = measure('raw libpg-query parseSync, again (drift check)', () => parseSync(uniqueShape()));
-const rawRate = (raw.rate + rawAgain.rate) / 2;
+const [raw, direct, coldRun, warmRun] = measureInterleaved([
+  { label: 'raw libpg-query parseSync (unique statements)', batch: 200, fn: () => parseSync(uniqueShape()) },
+  { label: "analyzer's own parse call (same WASM, no walk)", batch: 200, fn: () => parseSql(uniqueShape()) },
+  { label: 'analyze, cold (every statement a new shape)', batch: 200, fn: () => cold.analyze(uniqueShape()) },
+  {
+    label: 'analyze, warm (8 shapes, new literals each time)',
+    batch: 20_000,
+    fn: () => warm.analyze(WARM[w++ % WARM.length]),
+  },
+]);
+const rawRate = raw.rate;
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const cmd = `npx tsc -b packages/core && node bench/analyze/sql.mjs --seconds ${seconds}`;
 const ratio = (r) => `${(r / rawRate).toFixed(2)}×`;
+const coldOverhead = (rawRate / coldRun.rate - 1) * 100;
 const lines = [
   '## analyze (SQL)',
   '',
@@ -102,16 +124,16 @@ const lines = [
   cmd,
   '```',
   '',
-  `Statements are 8 templates of application queries (${Math.min(...lengths)}–${Math.max(...lengths)} characters). Cold: an identifier changes every time, so every statement is a new shape (lex, cache miss, parse, walk, cache insert). Warm: the same 8 shapes with new literal values every time (lex, one cache lookup, the frozen analysis returned). The ratio is to the raw parser (mean of the two raw runs).`,
+  `Statements are 8 templates of application queries (${Math.min(...lengths)}–${Math.max(...lengths)} characters). Cold: an identifier changes every time, so every statement is a new shape (lex, cache misses, parse, walk; a shape seen only once is not inserted). Warm: the same 8 shapes with new literal values every time (lex, one cache lookup, the frozen analysis returned). The analyzer calls the WASM exports that parseSync calls, but reads the result with a native indexOf instead of parseSync's byte-by-byte JavaScript loop (second row). The four run interleaved in short rounds, ${seconds} s each, and are rated by the process's CPU time: one core's worth, as the machine is shared (wall-clock rates for reference).`,
   '',
-  '| measurement | statements/s | µs/statement | vs raw parser |',
-  '|---|---:|---:|---:|',
-  ...[raw, coldRun, warmRun, rawAgain].map(
+  '| measurement | statements/s (CPU) | µs/statement | vs raw parser | statements/s (wall) |',
+  '|---|---:|---:|---:|---:|',
+  ...[raw, direct, coldRun, warmRun].map(
     (r) =>
-      `| ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(1e6 / r.rate).toFixed(2)} | ${ratio(r.rate)} |`,
+      `| ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(1e6 / r.rate).toFixed(2)} | ${ratio(r.rate)} | ${Math.round(r.wallRate).toLocaleString('en-US')} |`,
   ),
   '',
-  `Targets on one core: warm ≥ 500,000 statements/s — ${warmRun.rate >= 500_000 ? 'met' : 'NOT met'}; cold no slower than the raw parser + 10% (≥ 0.91× its rate) — ${coldRun.rate >= rawRate / 1.1 ? 'met' : 'NOT met'}.`,
+  `Targets on one core: warm ≥ 500,000 statements/s — ${warmRun.rate >= 500_000 ? 'met' : 'NOT met'}; cold no slower than the raw parser + 10% — ${coldOverhead <= 10 ? 'met' : 'NOT met'} (cold costs ${coldOverhead >= 0 ? '+' : ''}${coldOverhead.toFixed(1)}% per statement over the raw parse).`,
   '',
 ];
 const section = lines.join('\n');

@@ -45,6 +45,8 @@ export class BoundedCache<V> {
   }
 }
 
+const MAX_CHAIN = 4;
+
 interface ShapeSlot<V> {
   shape: string;
   value: V;
@@ -95,7 +97,11 @@ export class ShapeCache<V> {
       this.young = new Map();
       this.youngSize = 0;
     }
-    this.young.set(hash, { shape, value, next: this.young.get(hash) });
+    const head = this.young.get(hash);
+    // Crafted collisions must not make lookups slow: a hash keeps a few shapes, then takes no more.
+    let length = 0;
+    for (let s = head; s !== undefined; s = s.next) if (++length >= MAX_CHAIN) return;
+    this.young.set(hash, { shape, value, next: head });
     this.youngSize++;
   }
 }

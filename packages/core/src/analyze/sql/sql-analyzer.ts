@@ -19,6 +19,10 @@ interface CacheEntry {
   effects?: readonly SqlStateEffect[];
 }
 
+// Put in the shape cache for a shape whose analyses read literals: look in the exact cache instead.
+// (So a shape never seen that way costs no exact-text lookup.)
+const BY_EXACT_TEXT: CacheEntry = Object.freeze({ analysis: Object.freeze({ units: [] }) });
+
 const NO_COMMIT = () => {};
 
 export class SqlAnalyzer {
@@ -57,7 +61,8 @@ export class SqlAnalyzer {
 
     const scan = this.scan;
     const shaped = scanShape(text, scan);
-    const hit = (shaped ? this.shapes.get(text, scan) : undefined) ?? this.exact.get(text);
+    let hit = shaped ? this.shapes.get(text, scan) : this.exact.get(text);
+    if (hit === BY_EXACT_TEXT) hit = this.exact.get(text);
     if (hit !== undefined) return this.serve(hit, state);
     const hash = shaped ? scan.hash : 0;
 
@@ -65,7 +70,10 @@ export class SqlAnalyzer {
     if (!stateDependent) {
       if (shaped && !literalDependent) {
         if (this.doorkeeper.admit(hash)) this.shapes.set(hash, shapeString(text, scan), entry);
-      } else if (this.doorkeeper.admit(textHash(text))) this.exact.set(text, entry);
+      } else if (this.doorkeeper.admit(textHash(text))) {
+        this.exact.set(text, entry);
+        if (shaped) this.shapes.set(hash, shapeString(text, scan), BY_EXACT_TEXT);
+      }
     }
     return this.serve(entry, state);
   }

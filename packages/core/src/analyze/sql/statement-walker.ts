@@ -38,19 +38,34 @@ const RELATION_DROPS = new Set([
   'OBJECT_SEQUENCE',
 ]);
 
-// Leaves: nodes that hold no table, function or statement.
-const LEAVES = new Set([
-  'A_Const',
-  'String',
-  'Integer',
-  'Float',
-  'Boolean',
-  'BitString',
-  'ParamRef',
-  'A_Star',
-  'ColumnRef',
-  'TypeName',
-  'SQLValueFunction',
+enum Kind {
+  Leaf,
+  Walk,
+  Table,
+  Select,
+  Statement,
+}
+
+// How the walk treats each node type: one Map lookup per node. Types not listed are added on first
+// sight: a *Stmt is a nested statement (its own unit), anything else is walked.
+const NODE_KINDS = new Map<string, Kind>([
+  // leaves: hold no table, function or statement
+  ['A_Const', Kind.Leaf],
+  ['String', Kind.Leaf],
+  ['Integer', Kind.Leaf],
+  ['Float', Kind.Leaf],
+  ['Boolean', Kind.Leaf],
+  ['BitString', Kind.Leaf],
+  ['ParamRef', Kind.Leaf],
+  ['A_Star', Kind.Leaf],
+  ['ColumnRef', Kind.Leaf],
+  ['TypeName', Kind.Leaf],
+  ['SQLValueFunction', Kind.Leaf],
+  ['RangeVar', Kind.Table],
+  ['SelectStmt', Kind.Select],
+  // statements walked in place: RETURN expr of a SQL-standard function body, PL/pgSQL assignments
+  ['ReturnStmt', Kind.Walk],
+  ['PLAssignStmt', Kind.Walk],
 ]);
 
 const DML_SKIP = new Set(['withClause', 'relation']);
@@ -155,7 +170,7 @@ export class StatementWalker {
       for (const raw of parseSql(text)) {
         const [type, node] = unwrap(raw.stmt) ?? [];
         if (!type || !node) continue;
-        const unit = this.statement(type, node, () => statementText(text, raw));
+        const unit = this.statement(type, node, text, raw);
         parent?.absorb(unit);
       }
     } finally {
@@ -172,7 +187,7 @@ export class StatementWalker {
         const [type, node] = unwrap(raw.stmt) ?? [];
         if (!type || !node) continue;
         if (i === 0 && type === 'SelectStmt') this.select(node, b);
-        else b.absorb(this.statement(type, node, undefined));
+        else b.absorb(this.statement(type, node));
       }
     } finally {
       this.depth--;
@@ -182,7 +197,7 @@ export class StatementWalker {
   // ── statements ──────────────────────────────────────────────────────────
 
   /** One statement → one unit (emitted before the units nested in it). */
-  private statement(type: string, node: PgNode, text: (() => string) | undefined): SqlUnit {
+  private statement(type: string, node: PgNode, text?: string, raw?: RawStatement): SqlUnit {
     const b = new UnitBuilder(type, categoryOf(type, node));
     if (b.category === 'unknown') b.note(`${type} is not in the category table`);
     const slot = this.silent ? -1 : this.out.push(undefined) - 1;
@@ -229,7 +244,11 @@ export class StatementWalker {
         this.doBlock(node, b);
         break;
       case 'CreateFunctionStmt':
-        this.createFunction(node, b, text);
+        this.createFunction(
+          node,
+          b,
+          text !== undefined && raw !== undefined ? statementText(text, raw) : undefined,
+        );
         break;
       case 'CreateTrigStmt':
       case 'CreateEventTrigStmt':
@@ -260,15 +279,15 @@ export class StatementWalker {
   }
 
   private select(node: PgNode, b: UnitBuilder): void {
-    this.withScope(node, b, () => {
-      for (const k in node) {
-        if (k === 'withClause') continue;
-        const v = node[k];
-        if (v === null || typeof v !== 'object') continue;
-        if (k === 'larg' || k === 'rarg') this.select(v as PgNode, b);
-        else this.value(v, b);
-      }
-    });
+    const scoped = this.enterWith(node, b);
+    for (const k in node) {
+      if (k === 'withClause') continue;
+      const v = node[k];
+      if (v === null || typeof v !== 'object') continue;
+      if (k === 'larg' || k === 'rarg') this.select(v as PgNode, b);
+      else this.value(v, b);
+    }
+    if (scoped) this.cteScopes.pop();
     if (Array.isArray(node.lockingClause) && node.lockingClause.length > 0) {
       b.escalate('write', 'row lock (FOR UPDATE/SHARE)');
     }
@@ -285,7 +304,9 @@ export class StatementWalker {
         b.escalate('admin', 'writing pg_settings is SET');
       }
     }
-    this.withScope(node, b, () => this.fields(node, b, DML_SKIP));
+    const scoped = this.enterWith(node, b);
+    this.fields(node, b, DML_SKIP);
+    if (scoped) this.cteScopes.pop();
     if (type === 'UpdateStmt' || type === 'DeleteStmt') {
       const where = node.whereClause;
       if (where === undefined) b.where = 'absent';
@@ -332,7 +353,7 @@ export class StatementWalker {
     const [type, inner] = unwrap(node.query) ?? [];
     if (!type || !inner) throw new SqlAnalysisError('PREPARE without a statement');
     const start = this.out.length;
-    const unit = this.statement(type, inner, undefined);
+    const unit = this.statement(type, inner);
     const units = this.silent ? [unit] : (this.out.slice(start) as SqlUnit[]);
     Object.freeze(units);
     const name = String(node.name ?? '');
@@ -389,7 +410,7 @@ export class StatementWalker {
     this.plpgsql(funcs, b);
   }
 
-  private createFunction(node: PgNode, b: UnitBuilder, text: (() => string) | undefined): void {
+  private createFunction(node: PgNode, b: UnitBuilder, text: string | undefined): void {
     this.fields(node, b); // parameter defaults, SET options, a BEGIN ATOMIC/RETURN body
     const opts = defElems(node.options as Nodes);
     const as = opts.get('as');
@@ -404,11 +425,12 @@ export class StatementWalker {
         this.text(body, b);
         break;
       case 'plpgsql': {
-        if (!text)
+        if (text === undefined) {
           throw new SqlAnalysisError(`a ${what} defined inside another statement cannot be analysed`);
+        }
         let funcs: PgNode[];
         try {
-          funcs = parsePlpgsql(text());
+          funcs = parsePlpgsql(text);
         } catch (err) {
           throw new SqlAnalysisError(`${what} body: ${(err as Error).message}`);
         }
@@ -514,55 +536,64 @@ export class StatementWalker {
       for (const x of v) if (x !== null && typeof x === 'object') this.value(x, b);
       return;
     }
-    const o = v as PgNode;
-    // unwrapped structs: a RangeVar in `relation`/`rel`, a FuncCall in CallStmt.funccall
-    if (typeof o.relname === 'string') {
-      this.table(o, b, true);
-      return;
-    }
-    if (Array.isArray(o.funcname) && o.funcformat !== undefined) this.funcCall(o, b);
-    this.fields(o, b);
+    this.fields(v as PgNode, b);
   }
 
+  /**
+   * Walks the fields of a node. Unwrapped structs are recognised by their keys as they go by: a RangeVar
+   * (`relation`, IntoClause.rel …) by `relname`, a FuncCall (CallStmt.funccall) by `funcname` + `funcformat`.
+   */
   private fields(o: PgNode, b: UnitBuilder, skip?: Set<string>): void {
     for (const k in o) {
       const v = o[k];
-      if (v === null || typeof v !== 'object') continue;
+      if (v === null || typeof v !== 'object') {
+        if (k === 'relname' && typeof v === 'string') {
+          this.table(o, b, true);
+          return;
+        }
+        continue;
+      }
       if (skip?.has(k)) continue;
       const c = k.charCodeAt(0);
       if (c >= 65 && c <= 90) this.node(k, v as PgNode, b);
-      else this.value(v, b);
+      else {
+        if (k === 'funcname' && o.funcformat !== undefined) this.funcCall(o, b);
+        this.value(v, b);
+      }
     }
   }
 
   private node(type: string, v: PgNode, b: UnitBuilder): void {
-    if (LEAVES.has(type)) return;
-    switch (type) {
-      case 'RangeVar':
+    let kind = NODE_KINDS.get(type);
+    if (kind === undefined) {
+      kind = type.endsWith('Stmt') ? Kind.Statement : Kind.Walk;
+      NODE_KINDS.set(type, kind);
+    }
+    switch (kind) {
+      case Kind.Leaf:
+        return;
+      case Kind.Walk: // FuncCall included: fields() recognises it as it walks it
+        this.fields(v, b);
+        return;
+      case Kind.Table:
         this.table(v, b, true);
         return;
-      case 'FuncCall':
-        this.funcCall(v, b);
-        this.fields(v, b);
-        return;
-      case 'SelectStmt':
+      case Kind.Select:
         this.select(v, b);
         return;
-      case 'ReturnStmt': // RETURN expr of a SQL-standard function body
-      case 'PLAssignStmt':
-        this.fields(v, b);
+      case Kind.Statement:
+        b.absorb(this.statement(type, v));
         return;
     }
-    if (type.endsWith('Stmt')) b.absorb(this.statement(type, v, undefined));
-    else this.fields(v, b);
   }
 
-  private withScope(node: PgNode, b: UnitBuilder, body: () => void): void {
+  /**
+   * Walks a WITH clause and leaves its CTE names in scope for the rest of the statement (the caller
+   * pops them when it returns true). A parse error abandons the whole walk, scopes included.
+   */
+  private enterWith(node: PgNode, b: UnitBuilder): boolean {
     const w = node.withClause as PgNode | undefined;
-    if (!w) {
-      body();
-      return;
-    }
+    if (!w) return false;
     const ctes = (w.ctes as Nodes) ?? [];
     const names = ctes.map((c) =>
       String((c as { CommonTableExpr?: PgNode }).CommonTableExpr?.ctename ?? '').toLowerCase(),
@@ -570,31 +601,32 @@ export class StatementWalker {
     // WITH RECURSIVE: every CTE sees all of them; otherwise a CTE sees only the ones before it
     const scope = w.recursive ? [...names] : [];
     this.cteScopes.push(scope);
-    try {
-      for (let i = 0; i < ctes.length; i++) {
-        this.value(ctes[i], b);
-        if (!w.recursive) scope.push(names[i]);
-      }
-      body();
-    } finally {
-      this.cteScopes.pop();
+    for (let i = 0; i < ctes.length; i++) {
+      this.value(ctes[i], b);
+      if (!w.recursive) scope.push(names[i]);
     }
+    return true;
   }
 
   private table(rv: PgNode, b: UnitBuilder, cteAware: boolean): void {
     const rel = String(rv.relname ?? '').toLowerCase();
     const schema = typeof rv.schemaname === 'string' ? rv.schemaname.toLowerCase() : undefined;
-    if (!schema && cteAware && this.cteScopes.some((s) => s.includes(rel))) return; // a CTE, not a table
+    if (!schema && cteAware && this.inCteScope(rel)) return; // a CTE, not a table
     const catalog = typeof rv.catalogname === 'string' ? rv.catalogname.toLowerCase() : undefined;
-    if (catalog && schema) b.tables.add(`${catalog}.${schema}.${rel}`);
-    if (schema) b.tables.add(`${schema}.${rel}`);
-    b.tables.add(rel);
+    if (catalog && schema) b.addTable(`${catalog}.${schema}.${rel}`);
+    if (schema) b.addTable(`${schema}.${rel}`);
+    b.addTable(rel);
+  }
+
+  private inCteScope(name: string): boolean {
+    for (const scope of this.cteScopes) if (scope.includes(name)) return true;
+    return false;
   }
 
   private addTable(names: string[], b: UnitBuilder): void {
     if (names.length === 0) return;
     const lower = names.map((n) => n.toLowerCase());
-    for (let i = 0; i < lower.length; i++) b.tables.add(lower.slice(i).join('.'));
+    for (let i = 0; i < lower.length; i++) b.addTable(lower.slice(i).join('.'));
   }
 
   private functionName(funcname: Nodes, b: UnitBuilder): void {
@@ -611,7 +643,7 @@ export class StatementWalker {
   }
 
   private calledFunction(name: string, schema: string | undefined, args: Nodes, b: UnitBuilder): void {
-    b.functions.add(name);
+    b.addFunction(name);
     if (DYNAMIC_FUNCTIONS.has(name) || (schema !== undefined && DYNAMIC_FUNCTIONS.has(`${schema}.${name}`))) {
       b.markDynamic(`${name}() runs a query or command given as a string`);
     }
@@ -664,11 +696,15 @@ function constantString(expr: string): string | undefined {
 
 /** Does the expression refer to the rows at all (a column, or WHERE CURRENT OF)? */
 function mentionsRow(v: unknown): boolean {
-  if (v === null || typeof v !== 'object') return false;
-  if (Array.isArray(v)) return v.some(mentionsRow);
-  for (const k in v as PgNode) {
+  if (Array.isArray(v)) {
+    for (const x of v) if (x !== null && typeof x === 'object' && mentionsRow(x)) return true;
+    return false;
+  }
+  const o = v as PgNode;
+  for (const k in o) {
     if (k === 'ColumnRef' || k === 'CurrentOfExpr') return true;
-    if (mentionsRow((v as PgNode)[k])) return true;
+    const x = o[k];
+    if (x !== null && typeof x === 'object' && mentionsRow(x)) return true;
   }
   return false;
 }
@@ -687,7 +723,7 @@ const sameColumn = (a: unknown, b: unknown): boolean => {
  * usual "look, a WHERE" evasions, not a prover; literal values are never read.
  */
 export function triviallyTrue(where: unknown): boolean {
-  if (!mentionsRow(where)) return true;
+  if (where === null || typeof where !== 'object' || !mentionsRow(where)) return true;
   const [type, node] = unwrap(where) ?? [];
   if (!node) return false;
   if (type === 'BoolExpr') {

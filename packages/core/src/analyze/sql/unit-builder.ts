@@ -3,8 +3,9 @@ import type { SqlCategory, SqlUnit } from '../../types.js';
 import { CATEGORY_SEVERITY } from './categories.js';
 
 export class UnitBuilder {
-  readonly tables = new Set<string>();
-  readonly functions = new Set<string>();
+  // Arrays, not Sets: a statement names a handful of each, and this runs on every cold statement.
+  readonly tables: string[] = [];
+  readonly functions: string[] = [];
   where: 'absent' | 'present' | undefined;
   copyProgram = false;
   dynamic = false;
@@ -14,6 +15,14 @@ export class UnitBuilder {
     readonly statement: string,
     public category: SqlCategory,
   ) {}
+
+  addTable(name: string): void {
+    if (!this.tables.includes(name)) this.tables.push(name);
+  }
+
+  addFunction(name: string): void {
+    if (!this.functions.includes(name)) this.functions.push(name);
+  }
 
   /** Raises the category to `to` if that is more severe; the note says why. */
   escalate(to: SqlCategory, note?: string): void {
@@ -39,8 +48,8 @@ export class UnitBuilder {
 
   /** Takes in the facts of a statement that runs as part of this one. */
   absorb(child: SqlUnit): void {
-    for (const t of child.tables) this.tables.add(t);
-    for (const f of child.functions) this.functions.add(f);
+    for (const t of child.tables) this.addTable(t);
+    for (const f of child.functions) this.addFunction(f);
     if (child.copyProgram) this.copyProgram = true;
     if (child.dynamic && !this.dynamic) this.markDynamic(child.notes?.[0] ?? `${child.statement} is dynamic`);
     this.escalate(child.category, `contains ${child.statement} (${child.category})`);
@@ -48,8 +57,8 @@ export class UnitBuilder {
 
   /** Takes in only what a statement mentions (tables, functions), not what it does: plain EXPLAIN. */
   mention(child: UnitBuilder): void {
-    for (const t of child.tables) this.tables.add(t);
-    for (const f of child.functions) this.functions.add(f);
+    for (const t of child.tables) this.addTable(t);
+    for (const f of child.functions) this.addFunction(f);
   }
 
   finish(): SqlUnit {
@@ -57,8 +66,8 @@ export class UnitBuilder {
       kind: 'sql',
       category: this.category,
       statement: this.statement,
-      tables: Object.freeze([...this.tables]) as string[],
-      functions: Object.freeze([...this.functions]) as string[],
+      tables: Object.freeze(this.tables) as string[],
+      functions: Object.freeze(this.functions) as string[],
       copyProgram: this.copyProgram,
       dynamic: this.dynamic,
     };
