@@ -610,10 +610,9 @@ const apiBoundary = (text: string, i: number): boolean => {
 const apiHeadStart = headStart(API_HEADS);
 const apiKeywordStart = headStart(API_KEYWORD_HEADS, true);
 
-const API_KNOWN_G = API_KNOWN_RE;
-const findApiKnown = regexFind(API_KNOWN_G, validateApiKnown, 'api_key', 4, apiBoundary);
+const findApiKnown = regexFind(API_KNOWN_RE, validateApiKnown, 'api_key', 4, apiBoundary);
 
-/** Pushes the assignment match the sticky `re` finds at the first of `starts` that matches; returns its end or -1. */
+/** Tries the sticky `re` at each start in [lo, hi]; pushes the first accepted assignment and returns it. */
 function tryAssign(
   re: RegExp,
   text: string,
