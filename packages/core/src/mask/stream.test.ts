@@ -299,3 +299,15 @@ describe('adversarial input stays fast (no catastrophic backtracking, no quadrat
     });
   }
 });
+
+describe('flush() mid-stream', () => {
+  it('emits what is held and the stream goes on masking afterwards', () => {
+    const m = masker();
+    const s = m.stream();
+    let out = Buffer.from(s.write(bytes('a 4111 1111'))).toString();
+    out += Buffer.from(s.flush()).toString(); // an idle flush: the half card goes out as it is
+    out += Buffer.from(s.write(bytes(' then john@example.com and AKIAIOSFODNN7EXAMPLE.'))).toString();
+    out += Buffer.from(s.flush()).toString();
+    expect(out).toBe('a 4111 1111 then [MASKED:email] and [MASKED:aws_access_key].');
+  });
+});
