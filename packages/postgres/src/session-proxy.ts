@@ -764,15 +764,25 @@ export class SessionProxy {
   private drainBackend(): void {
     const f = this.framer;
     if (!f || this.stalled || this.phase !== 'ready') return;
-    const agent = this.agent;
-    agent.cork();
-    // A run of unchanged messages is forwarded as one view of the chunk they came in.
+    // A run of unchanged messages is forwarded as one view of the chunk they came in; when some
+    // messages were rewritten, the pieces are joined so each upstream read costs one write.
+    const parts: Buffer[] = [];
+    let total = 0;
     let runBuf: Buffer | undefined;
     let runStart = 0;
     let runEnd = 0;
+    const add = (b: Buffer) => {
+      parts.push(b);
+      total += b.length;
+    };
     const flushRun = () => {
-      if (runBuf) this.writeAgent(runBuf.subarray(runStart, runEnd));
+      if (runBuf) add(runBuf.subarray(runStart, runEnd));
       runBuf = undefined;
+    };
+    const emit = () => {
+      flushRun();
+      if (parts.length === 1) this.writeAgent(parts[0]);
+      else if (parts.length > 1) this.writeAgent(Buffer.concat(parts, total));
     };
     try {
       if (this.replay) {
@@ -780,7 +790,7 @@ export class SessionProxy {
         this.replay = undefined;
         const out = this.onBackendMessage(r[0], r, 0, r.length);
         if (out === STALL) this.replay = r;
-        else if (out !== DROP) this.writeAgent(out === PASS ? r : out);
+        else if (out !== DROP) add(out === PASS ? r : out);
       }
       while (!this.stalled && f.next()) {
         const out = this.onBackendMessage(f.type, f.buf, f.start, f.end);
@@ -798,17 +808,15 @@ export class SessionProxy {
           }
         } else {
           flushRun();
-          if (out !== DROP) this.writeAgent(out);
+          if (out !== DROP) add(out);
         }
       }
-      flushRun();
     } catch (e) {
-      flushRun();
-      agent.uncork();
+      emit();
       this.onBackendError(e as Error);
       return;
     }
-    agent.uncork();
+    emit();
   }
 
   private onBackendError(e: Error): void {
