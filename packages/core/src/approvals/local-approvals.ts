@@ -9,6 +9,7 @@ import { applyVote } from './vote.js';
 export class LocalApprovals implements ApprovalService {
   private readonly approvals = new Map<string, Approval>();
   private readonly waiters = new Map<string, (status?: ApprovalStatus) => void>();
+  private readonly voteHooks = new Map<string, NonNullable<ApprovalWaitOptions['onVote']>>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   /** `keepMs`: how long resolved approvals stay listed (as in Redis, 7 days by default). */
@@ -38,6 +39,7 @@ export class LocalApprovals implements ApprovalService {
         clearTimeout(timer);
         this.timers.delete(timer);
         this.waiters.delete(a.id);
+        this.voteHooks.delete(a.id);
         opts.signal?.removeEventListener('abort', onAbort);
         resolve(a);
       };
@@ -45,6 +47,7 @@ export class LocalApprovals implements ApprovalService {
       const timer = setTimeout(() => finish('expired'), req.timeoutMs);
       this.timers.add(timer);
       this.waiters.set(a.id, finish);
+      if (opts.onVote) this.voteHooks.set(a.id, opts.onVote);
       if (opts.signal?.aborted) return finish('cancelled');
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.onPending?.(a);
@@ -73,6 +76,7 @@ export class LocalApprovals implements ApprovalService {
     if (!a) throw new PortcullisError('policy', `no approval ${id}`);
     applyVote(a, approver, verdict, reason, this.now(), opts);
     if (a.status !== 'pending') this.waiters.get(id)?.();
+    else this.voteHooks.get(id)?.(a, a.votes[a.votes.length - 1]);
     return a;
   }
 

@@ -110,6 +110,24 @@ describe.each([
     expect((await b.get(id))?.status).toBe('expired');
   });
 
+  it('the waiter hears each vote that leaves it pending', async () => {
+    const [a, b] = make();
+    const votes: string[] = [];
+    let id = '';
+    const done = a.request(req({ minApprovals: 2 }), {
+      onPending: (x) => {
+        id = x.id;
+      },
+      onVote: (x, v) => votes.push(`${x.id === id}:${v.by}:${v.reason}`),
+    });
+    await expect.poll(() => id).not.toBe('');
+    await b.resolve(id, dba, 'approve', 'first');
+    await expect.poll(() => votes).toEqual(['true:alice:first']);
+    await b.resolve(id, dba2, 'approve', 'second');
+    expect((await done).status).toBe('approved');
+    expect(votes).toEqual(['true:alice:first']);
+  });
+
   it('a vote for another command digest is refused; the matching digest counts', async () => {
     const [a, b] = make();
     const { created, done } = pendingId(a, req({ digest: 'abc' }));
@@ -131,7 +149,8 @@ describe.each([
         id = x.id;
       },
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // Abort once it is stored and waiting (a fixed sleep raced the write on a busy machine).
+    await expect.poll(() => id).not.toBe('');
     ac.abort();
     expect((await done).status).toBe('cancelled');
     expect((await b.get(id))?.status).toBe('cancelled');

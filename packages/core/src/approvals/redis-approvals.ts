@@ -24,6 +24,9 @@ interface Waiter {
   resolve: (a: Approval) => void;
   /** Ends the wait with this status unless the approval was resolved first (written to Redis). */
   settle: (status: ApprovalStatus) => Promise<void>;
+  /** Votes already reported through onVote. */
+  seenVotes: number;
+  onVote?: ApprovalWaitOptions['onVote'];
 }
 
 export class RedisApprovals implements ApprovalService {
@@ -106,7 +109,7 @@ export class RedisApprovals implements ApprovalService {
           .catch(() => done({ ...a, status, resolvedAt: this.now() }));
       const onAbort = () => void settle('cancelled');
       const expiry = setTimeout(() => void settle('expired'), req.timeoutMs);
-      this.waiters.set(a.id, { resolve: done, settle });
+      this.waiters.set(a.id, { resolve: done, settle, seenVotes: 0, onVote: opts.onVote });
       if (opts.signal?.aborted) return void settle('cancelled');
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       opts.onPending?.(a);
@@ -207,6 +210,11 @@ export class RedisApprovals implements ApprovalService {
     try {
       const a = await this.get(id);
       if (a && a.status !== 'pending' && a.status !== 'expired') w.resolve(a);
+      else if (a && a.status === 'pending' && a.votes.length > w.seenVotes) {
+        const fresh = a.votes.slice(w.seenVotes);
+        w.seenVotes = a.votes.length;
+        for (const v of fresh) w.onVote?.(a, v);
+      }
     } catch {
       // Redis away: the periodic re-check tries again; the expiry timer still ends the wait.
     }

@@ -38,6 +38,8 @@ export interface Approval extends NewApproval {
 export interface ApprovalWaitOptions {
   signal?: AbortSignal;
   onPending?: (a: Approval) => void;
+  /** A vote that leaves the approval pending (min_approvals above one), as this waiter learns of it. */
+  onVote?: (a: Approval, vote: ApprovalVote) => void;
 }
 
 export interface VoteOptions {

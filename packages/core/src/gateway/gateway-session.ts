@@ -170,6 +170,17 @@ export class GatewaySession implements Session {
             });
             opts.onPending?.({ id: a.id, expiresAt: a.expiresAt, approvers: a.approvers });
           },
+          // With min_approvals above one, each vote is its own step in the record.
+          onVote: (a, v) =>
+            this.recorder.record('approval', {
+              step: 'vote',
+              id: a.id,
+              by: v.by,
+              verdict: v.verdict,
+              reason: v.reason,
+              approvals: a.votes.filter((x) => x.verdict === 'approve').length,
+              min_approvals: a.minApprovals,
+            }),
         },
       );
     } catch (err) {

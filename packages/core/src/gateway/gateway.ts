@@ -39,7 +39,8 @@ export class Gateway {
     this.metrics = opts.metrics ?? new Metrics();
     for (const c of config.connections) {
       const policy = config.policies[c.policy];
-      if (!policy) throw new PortcullisError('config', `connection ${c.name}: unknown policy ${c.policy}`, 'policy');
+      if (!policy)
+        throw new PortcullisError('config', `connection ${c.name}: unknown policy ${c.policy}`, 'policy');
       this.policies.set(c.name, new CompiledPolicy(policy, { home: connectionHome(c) }));
     }
   }
@@ -55,7 +56,10 @@ export class Gateway {
     if (config.approvals.webhookUrl) {
       approvals = withWebhook(approvals, new WebhookNotifier({ url: config.approvals.webhookUrl, log }));
     }
-    return new Gateway(config, new IdentityVerifier(config.identity), store, approvals, judge, { ...opts, log });
+    return new Gateway(config, new IdentityVerifier(config.identity), store, approvals, judge, {
+      ...opts,
+      log,
+    });
   }
 
   connection(name: string): ConnectionConfig {
@@ -85,7 +89,10 @@ export class Gateway {
     const policy = this.policyFor(opts.connection);
     if (this.closing) throw new PortcullisError('store', 'the gateway is shutting down');
     if (!policy.admits(opts.identity)) {
-      this.metrics.inc('portcullis_sessions_refused_total', { connection: connection.name, reason: 'allow_groups' });
+      this.metrics.inc('portcullis_sessions_refused_total', {
+        connection: connection.name,
+        reason: 'allow_groups',
+      });
       throw new ForbiddenError(
         `${opts.identity.subject} is not in a group allowed to use ${connection.name} (allow_groups: ${policy.config.allowGroups.join(', ') || 'none'})`,
       );

@@ -1,2 +1,2 @@
-export { connectionHome, Gateway, type GatewayOptions } from './gateway.js';
 export { commandDigest, commandText } from './command-text.js';
+export { connectionHome, Gateway, type GatewayOptions } from './gateway.js';

@@ -35,7 +35,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function gateway(approvals: ApprovalService, timeout = '5s'): Promise<Gateway> {
+async function gateway(approvals: ApprovalService, timeout = '5s', minApprovals = 1): Promise<Gateway> {
   const yaml = `version: 1
 identity:
   issuers: [{ issuer: ${DEV_ISSUER}, audience: ${DEV_AUDIENCE}, jwks_file: ${jwks} }]
@@ -52,6 +52,7 @@ policies:
         action: review
         approvers: [payments-owners]
         timeout: ${timeout}
+        min_approvals: ${minApprovals}
 `;
   const parsed = parseConfig(yaml, { file: join(dir, 'p.yaml'), env: {} });
   if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
@@ -97,6 +98,28 @@ describe('review through the gateway session', () => {
       'approval',
       'decision',
       'close',
+    ]);
+  });
+
+  it('with min_approvals 2, the first vote is its own recorded step', async () => {
+    const approvals = new LocalApprovals();
+    const g = await gateway(approvals, '5s', 2);
+    const s = await open(g);
+    const oscar: Identity = { ...owner, subject: 'oscar' };
+    const d = await s.judge(post, {
+      onPending: (a) => {
+        void approvals
+          .resolve(a.id, owner, 'approve', 'one')
+          .then(() => approvals.resolve(a.id, oscar, 'approve', 'two'));
+      },
+    });
+    expect(d).toMatchObject({ action: 'allow', reason: 'approved by olga, oscar: two' });
+    await s.close();
+    const steps = (await frames(g, s.id)).filter((f) => f.kind === 'approval').map((f) => f.data);
+    expect(steps).toMatchObject([
+      { step: 'requested', min_approvals: 2 },
+      { step: 'vote', by: 'olga', verdict: 'approve', reason: 'one', approvals: 1, min_approvals: 2 },
+      { step: 'approved', votes: [{ by: 'olga' }, { by: 'oscar' }] },
     ]);
   });
 
