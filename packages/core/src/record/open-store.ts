@@ -1,5 +1,6 @@
 // openStore: picks the backend from the URL and wires recorders → writer → backend, with the health and
 // on_failure bookkeeping the gateway relies on.
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +107,8 @@ class Store implements RecordStore {
   ) {
     this.log = opts.log;
     this.backend = backends[0];
+    // A dead gateway's spool is replayed only into the store it was meant for.
+    const spoolTag = createHash('sha256').update(`${cfg.url}\n${cfg.keyPrefix}`).digest('hex').slice(0, 12);
     this.writers = backends.map(
       (b) =>
         new Writer(b, {
@@ -114,6 +117,7 @@ class Store implements RecordStore {
           batchBytes: opts.batchBytes ?? 4 << 20,
           memoryBytes: Math.floor((opts.memoryBytes ?? 64 << 20) / backends.length),
           spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
+          spoolTag,
           log: opts.log,
           onStored: (ops) => this.onStored(ops),
         }),

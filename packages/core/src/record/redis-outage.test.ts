@@ -7,16 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store.js';
 import { bundle } from './testing/bundle.js';
-import {
-  dropPrefix,
-  freePort,
-  meta,
-  PrivateRedis,
-  REDIS_URL,
-  randomPrefix,
-  storeConfig,
-  tempDir,
-} from './testing/fixtures.js';
+import { freePort, meta, PrivateRedis, randomPrefix, storeConfig, tempDir } from './testing/fixtures.js';
 
 const data = tempDir('redis-data');
 const spool = tempDir('outage-spool');
@@ -200,13 +191,11 @@ describe('redis outage', () => {
   describe('a gateway that exits or dies with frames unstored', () => {
     const prefix = randomPrefix();
     const dir = tempDir('leftover-spool');
-    afterAll(async () => {
-      await dropPrefix(prefix);
-      dir.cleanup();
-    });
+    afterAll(() => dir.cleanup());
 
     async function recover(id: string, frames: number): Promise<void> {
-      const store = await openStore(storeConfig(REDIS_URL, { keyPrefix: prefix }), {
+      await server.start();
+      const store = await openStore(storeConfig(server.url, { keyPrefix: prefix }), {
         spoolDir: dir.dir,
         log: () => undefined,
       });
@@ -227,9 +216,25 @@ describe('redis outage', () => {
         fileURLToPath(new URL('./testing/spool-child.ts', import.meta.url)),
         'spool-child',
       );
-      const dead = `redis://127.0.0.1:${await freePort()}/0`;
-      await promisify(execFile)(process.execPath, [child, dead, prefix, dir.dir, 'left-1', '500', 'close']);
+      await server.kill();
+      await promisify(execFile)(process.execPath, [
+        child,
+        server.url,
+        prefix,
+        dir.dir,
+        'left-1',
+        '500',
+        'close',
+      ]);
       expect(readdirSync(dir.dir).length).toBe(1);
+      // A gateway of another store sharing the spool directory leaves it alone.
+      const other = await openStore(storeConfig(server.url, { keyPrefix: `${prefix}-other` }), {
+        spoolDir: dir.dir,
+        log: () => undefined,
+      });
+      await other.close();
+      expect(readdirSync(dir.dir).length).toBe(1);
+      await server.kill();
       await recover('left-1', 500);
     }, 30_000);
 
@@ -238,15 +243,16 @@ describe('redis outage', () => {
         fileURLToPath(new URL('./testing/spool-child.ts', import.meta.url)),
         'spool-child',
       );
-      const dead = `redis://127.0.0.1:${await freePort()}/0`;
-      const p = spawn(process.execPath, [child, dead, prefix, dir.dir, 'left-2', '2000', 'kill'], {
+      await server.kill();
+      const p = spawn(process.execPath, [child, server.url, prefix, dir.dir, 'left-2', '2000', 'kill'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       await new Promise<void>((resolve) => p.stdout.on('data', () => resolve()));
       p.kill('SIGKILL');
       await new Promise((r) => p.once('exit', r));
       // What was only in the dead process's memory is gone; what reached its spool is not.
-      const store = await openStore(storeConfig(REDIS_URL, { keyPrefix: prefix }), {
+      await server.start();
+      const store = await openStore(storeConfig(server.url, { keyPrefix: prefix }), {
         spoolDir: dir.dir,
         log: () => undefined,
       });

@@ -13,7 +13,12 @@ export class Spool {
   private peeked = { bytes: 0, count: 0 };
   readonly path: string;
 
-  constructor(dir: string, existing?: { path: string; bytes: number; count: number; fh: FileHandle }) {
+  /** `tag` names the store the operations are for (a spool directory may be shared by several gateways). */
+  constructor(
+    dir: string,
+    tag: string,
+    existing?: { path: string; bytes: number; count: number; fh: FileHandle },
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (existing) {
       this.path = existing.path;
@@ -23,7 +28,7 @@ export class Spool {
     } else {
       this.path = join(
         dir,
-        `spool-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.jsonl`,
+        `spool-${tag}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.jsonl`,
       );
     }
   }
@@ -32,7 +37,7 @@ export class Spool {
    * Spool files left by processes that are gone (crash, kill during an outage): each is claimed by an
    * atomic rename, so when two gateways start at once only one of them replays it.
    */
-  static async adoptLeftovers(dir: string): Promise<Spool[]> {
+  static async adoptLeftovers(dir: string, tag: string): Promise<Spool[]> {
     let names: string[];
     try {
       names = await readdir(dir);
@@ -41,9 +46,9 @@ export class Spool {
     }
     const out: Spool[] = [];
     for (const name of names.sort()) {
-      const m = /^(?:spool|adopted)-(\d+)-.*\.jsonl$/.exec(name);
-      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
-      const to = join(dir, `adopted-${process.pid}-${Date.now().toString(36)}-${out.length}.jsonl`);
+      const m = /^(?:spool|adopted)-([0-9a-f]+)-(\d+)-.*\.jsonl$/.exec(name);
+      if (!m || m[1] !== tag || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+      const to = join(dir, `adopted-${tag}-${process.pid}-${Date.now().toString(36)}-${out.length}.jsonl`);
       try {
         await rename(join(dir, name), to);
       } catch {
@@ -64,7 +69,7 @@ export class Spool {
       }
       // A torn last line (the process died mid-write) is dropped.
       if (end < buf.length) await fh.truncate(end);
-      out.push(new Spool(dir, { path: to, bytes: end, count, fh }));
+      out.push(new Spool(dir, tag, { path: to, bytes: end, count, fh }));
     }
     return out;
   }

@@ -14,6 +14,8 @@ export interface WriterOptions {
   /** Approximate bytes kept in memory before operations go to the spool. */
   memoryBytes: number;
   spoolDir: string;
+  /** Which store the spooled operations belong to (part of the spool file names). */
+  spoolTag: string;
   log: (msg: string) => void;
   onStored: (ops: WriteOp[]) => void;
 }
@@ -62,7 +64,7 @@ export class Writer {
 
   /** Takes over spool files that dead processes left behind, and starts sending them. */
   async adoptLeftovers(): Promise<void> {
-    this.adopted = await Spool.adoptLeftovers(this.opts.spoolDir);
+    this.adopted = await Spool.adoptLeftovers(this.opts.spoolDir, this.opts.spoolTag);
     const n = this.adopted.reduce((a, s) => a + s.size, 0);
     if (n > 0) {
       this.opts.log(
@@ -92,7 +94,7 @@ export class Writer {
 
   /** Moves the failed batch and all of memory, in that order, to the end of the spool. */
   private async spill(): Promise<void> {
-    if (!this.spool) this.spool = new Spool(this.opts.spoolDir);
+    if (!this.spool) this.spool = new Spool(this.opts.spoolDir, this.opts.spoolTag);
     const ops = [...(this.retry ?? []), ...this.takeMem(this.mem.length - this.memHead)];
     if (ops.length === 0) return;
     try {
