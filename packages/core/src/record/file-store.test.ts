@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -165,6 +165,33 @@ describe('file store', () => {
     await rec.end();
     await following;
     expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    await store.close();
+  });
+
+  it('when the directory cannot be written: sessions are told to close, frames wait, then land in order', async () => {
+    const { c, dir } = cfg({ onFailure: 'close', failureTimeoutMs: 400 });
+    const store = await openStore(c, quiet);
+    expect(store.healthy()).toBe(true);
+    // The directory disappears under the gateway (unmounted volume): a plain file is in its place.
+    renameSync(dir, `${dir}.away`);
+    writeFileSync(dir, 'not a directory');
+    const m = meta();
+    const rec = store.startSession(m);
+    for (let i = 0; i < 20; i++) rec.record('output', Buffer.from(`line ${i}\n`));
+    const reason = await Promise.race([rec.failed, new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+    expect(reason).toMatch(/could not store frames for 0s|could not store frames for 1s/);
+    expect(reason).toMatch(/ENOTDIR/);
+    expect(store.healthy()).toBe(false);
+    rmSync(dir);
+    renameSync(`${dir}.away`, dir);
+    await rec.end('closed', 'recording store unavailable');
+    expect(await store.flush(5000)).toBe(true);
+    expect(store.healthy()).toBe(true);
+    const frames = await store.readFrames(m.id);
+    expect(frames.length).toBe(21);
+    expect(Buffer.from(frames[19].data, 'base64').toString()).toBe('line 19\n');
+    expect(await store.getSession(m.id)).toMatchObject({ status: 'failed', frames: 21 });
+    expect(await store.verify(m.id)).toEqual({ ok: true, frames: 21 });
     await store.close();
   });
 
