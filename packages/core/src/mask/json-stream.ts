@@ -6,6 +6,31 @@
 // (`failed` tells); detectors still apply to the text after it (see masker.ts jsonStream()).
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 
+interface Step {
+  next: PathState[];
+  matched: boolean;
+}
+// Documents repeat their keys (an array of records): the step from a container's states by a
+// key is remembered per states array. Index keys are remembered only when no path has an index.
+const stepCache = new WeakMap<PathState[], { byIndex: boolean; steps: Map<PathKey, Step> }>();
+const MAX_CACHED_KEYS = 512;
+
+function stepCached(states: PathState[], key: PathKey, siblings: number): Step {
+  let entry = stepCache.get(states);
+  if (!entry) {
+    const byIndex = states.some((s) => s.steps[s.at]?.selector.kind === 'index');
+    entry = { byIndex, steps: new Map() };
+    stepCache.set(states, entry);
+  }
+  const k = typeof key === 'number' && !entry.byIndex ? -1 : key;
+  let step = entry.steps.get(k);
+  if (!step) {
+    step = stepInto(states, key, siblings);
+    if (entry.steps.size < MAX_CACHED_KEYS) entry.steps.set(k, step);
+  }
+  return step;
+}
+
 enum Expect {
   Value,
   KeyOrEnd, // just after '{'
@@ -45,7 +70,9 @@ export class JsonPathRedactor {
   private mode = In.Structure;
   private stringIsKey = false;
   private escape = false;
-  private key: number[] = [];
+  /** The key's bytes as latin1 (one char per byte); decoded as UTF-8 when it has non-ASCII bytes. */
+  private key = '';
+  private keyAscii = true;
   private scalar = '';
   private keyTooLong = false;
   /** What the value about to start is, when its parent has been stepped into. */
@@ -83,6 +110,23 @@ export class JsonPathRedactor {
         case In.Failed:
           return parts.length === 0 && emitFrom === 0 ? chunk : concat(parts, chunk.subarray(emitFrom));
         case In.String: {
+          if (!this.stringIsKey) {
+            // a value string: run to the next quote or backslash without the per-byte dispatch
+            let j = i;
+            if (this.escape) {
+              this.escape = false;
+              j++;
+            }
+            while (j < n && chunk[j] !== 34 && chunk[j] !== 92) j++;
+            i = j;
+            if (j >= n) continue;
+            if (chunk[j] === 92) this.escape = true;
+            else {
+              this.mode = In.Structure;
+              this.valueDone();
+            }
+            continue;
+          }
           if (this.escape) this.escape = false;
           else if (c === 92) this.escape = true;
           else if (c === 34) {
@@ -92,8 +136,10 @@ export class JsonPathRedactor {
             continue;
           }
           if (this.stringIsKey) {
-            if (this.key.length < MAX_KEY) this.key.push(c);
-            else this.keyTooLong = true;
+            if (this.key.length < MAX_KEY) {
+              this.key += String.fromCharCode(c);
+              if (c >= 128) this.keyAscii = false;
+            } else this.keyTooLong = true;
           }
           continue;
         }
@@ -158,7 +204,8 @@ export class JsonPathRedactor {
           if (c !== 34) return this.fail(parts, chunk, emitFrom);
           this.mode = In.String;
           this.stringIsKey = true;
-          this.key = [];
+          this.key = '';
+          this.keyAscii = true;
           this.keyTooLong = false;
           continue;
         case Expect.Colon: {
@@ -197,7 +244,7 @@ export class JsonPathRedactor {
 
   private keyName(): PathKey {
     if (this.keyTooLong) return TOO_LONG;
-    const raw = Buffer.from(this.key).toString('utf8');
+    const raw = this.keyAscii ? this.key : Buffer.from(this.key, 'latin1').toString('utf8');
     if (!raw.includes('\\')) return raw;
     try {
       return JSON.parse(`"${raw}"`) as string;
@@ -212,7 +259,7 @@ export class JsonPathRedactor {
       this.childMatched = false;
       return;
     }
-    const { next, matched } = stepInto(states, key, siblings);
+    const { next, matched } = stepCached(states, key, siblings);
     this.childStates = next;
     this.childMatched = matched;
   }
