@@ -53,11 +53,12 @@ export class MaskingStream implements StreamMasker {
       if (h < cut) cut = h;
     }
     const found = findAll(text, lo, this.specs);
-    // a match (or the keyword it hangs on) that straddles the cut is held whole
+    // a match (or the keyword it hangs on) that straddles the cut is held whole; one that began
+    // in text already sent cannot be (the holds above prevent it) and must not pin the buffer
     for (let moved = true; moved; ) {
       moved = false;
       for (const m of found) {
-        if (m.from < cut && m.end > cut) {
+        if (m.from >= lo && m.from < cut && m.end > cut) {
           cut = m.from;
           moved = true;
         }
