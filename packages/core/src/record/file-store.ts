@@ -48,10 +48,11 @@ export class FileBackend implements Backend {
     return join(this.o.dir, `${checkId(id)}${META}`);
   }
 
-  async write(ops: WriteOp[]): Promise<void> {
+  async write(ops: WriteOp[]): Promise<undefined> {
     try {
       await this.writeOps(ops);
       this.ok = true;
+      return undefined;
     } catch (err) {
       this.ok = false;
       throw err;

@@ -95,6 +95,8 @@ class Store implements RecordStore {
   /** Reads, sweeps and follows go through the first backend. */
   private readonly backend: Backend;
   private readonly recorders = new Map<string, Recorder>();
+  /** Sessions the store refused (logged once). */
+  private readonly refused = new Set<string>();
   private checkTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -119,7 +121,7 @@ class Store implements RecordStore {
           spoolDir: opts.spoolDir ?? cfg.spoolDir ?? join(tmpdir(), 'portcullis-spool'),
           spoolTag,
           log: opts.log,
-          onStored: (ops) => this.onStored(ops),
+          onStored: (ops, rejected) => this.onStored(ops, rejected),
         }),
     );
   }
@@ -151,14 +153,25 @@ class Store implements RecordStore {
     this.sweepTimer.unref();
   }
 
-  private onStored(ops: WriteOp[]): void {
+  private onStored(ops: WriteOp[], rejected?: Map<string, string>): void {
     for (const op of ops) this.recorders.get(op.id)?.onStored(op);
+    if (!rejected) return;
+    for (const [id, why] of rejected) {
+      const rec = this.recorders.get(id);
+      if (rec?.isFailed || this.refused.has(id)) continue;
+      if (rec) this.refused.add(id);
+      this.log(`recording: store ${this.backend.describe} refused session ${id}: ${why}`);
+      if (this.cfg.onFailure === 'close') rec?.fail(`recording store refused this session's frames: ${why}`);
+    }
   }
 
   startSession(meta: SessionMeta): SessionRecorder {
     if (this.closed) throw new PortcullisError('store', 'the recording store is closed');
     if (!SESSION_ID.test(meta.id))
       throw new PortcullisError('store', `invalid session id ${JSON.stringify(meta.id)}`);
+    if (this.recorders.has(meta.id)) {
+      throw new PortcullisError('store', `session ${meta.id} is already being recorded`);
+    }
     const writer = this.writerFor(meta.id);
     const rec = new Recorder(
       {
@@ -168,6 +181,7 @@ class Store implements RecordStore {
         log: this.log,
         forget: (r) => {
           if (this.recorders.get(r.id) === r) this.recorders.delete(r.id);
+          this.refused.delete(r.id);
         },
       },
       meta,

@@ -236,6 +236,29 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('a session whose keys the server refuses fails alone; the others keep recording', async () => {
+    const c = cfg();
+    const logs: string[] = [];
+    const store = await openStore(c, { spoolDir: spool.dir, log: (m) => logs.push(m) });
+    const bad = meta();
+    await redis.set(`${c.keyPrefix}:{${bad.id}}:meta`, 'not a hash');
+    const good = meta();
+    const rb = store.startSession(bad);
+    const rg = store.startSession(good);
+    rb.record('open', {});
+    rg.record('open', {});
+    const reason = await Promise.race([rb.failed, new Promise((r) => setTimeout(() => r('timeout'), 3000))]);
+    expect(reason).toMatch(/refused this session's frames: WRONGTYPE/);
+    rg.record('query', { kind: 'sql', text: 'select 1' });
+    await rg.end();
+    expect(await store.flush(3000)).toBe(true);
+    expect(store.healthy()).toBe(true);
+    expect(await store.verify(good.id)).toEqual({ ok: true, frames: 3 });
+    expect(logs.filter((l) => l.includes(`refused session ${bad.id}`)).length).toBe(1);
+    expect(() => store.startSession({ ...bad })).toThrow(/already being recorded/);
+    await store.close();
+  });
+
   it('lists sessions newest first with filters', async () => {
     const c = cfg();
     const store = await openStore(c, quiet);

@@ -1,12 +1,12 @@
 // The Redis backend: meta hash `<prefix>:{<id>}:meta`, frames stream `<prefix>:{<id>}:frames`, index zset
 // `<prefix>:sessions`. Stream entry ids are `0-<seq>`, which makes a re-sent XADD a no-op (Redis refuses
 // an id at or below the top; the append script skips those), so a batch cut by a disconnect can be sent again whole.
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import type { Frame, SessionMeta } from '../types.js';
 import type { StoredEntry } from './chain.js';
 import { decodeMeta, encodeMeta, parseStoredFrame } from './meta-fields.js';
-import type { Backend, SessionFilter, WriteOp } from './store.js';
+import type { Backend, SessionFilter, WriteOp, WriteResult } from './store.js';
 
 export interface RedisBackendOptions {
   url: string;
@@ -44,6 +44,8 @@ return n
 `;
 
 const READ_CHUNK = 5000;
+const TRANSIENT =
+  /^(OOM|LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MOVED|ASK|NOSCRIPT|EXECABORT)\b/;
 
 export class RedisBackend implements Backend {
   readonly describe: string;
@@ -117,11 +119,12 @@ export class RedisBackend implements Backend {
     return `${this.o.keyPrefix}:sessions`;
   }
 
-  async write(ops: WriteOp[]): Promise<void> {
+  async write(ops: WriteOp[]): Promise<WriteResult> {
     if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
     const p = this.redis.pipeline();
+    const owners: string[] = []; // the session of each queued command, to place errors
     const frames = new Map<string, (string | number)[]>();
-    const ends: WriteOp[] = [];
+    const ends: Extract<WriteOp, { op: 'meta' }>[] = [];
     const ttl = this.o.retentionMs;
     for (const op of ops) {
       const id = op.id;
@@ -134,16 +137,18 @@ export class RedisBackend implements Backend {
         ends.push(op);
       } else {
         p.hset(this.metaKey(id), encodeMeta(op.fields));
+        owners.push(id);
         if (op.phase === 'start') {
           p.zadd(this.indexKey, Number(op.fields.started_at ?? Date.now()), id);
           p.pexpire(this.metaKey(id), ttl);
+          owners.push(id, id);
         }
       }
     }
     const now = Date.now();
     const endIds = new Set(ends.map((e) => e.id));
     for (const [id, args] of frames) {
-      if (this.needsMeta.has(id)) this.sendFullMeta(p, id);
+      if (this.needsMeta.has(id) && this.sendFullMeta(p, id)) owners.push(id, id, id);
       // Refreshed now and then while a session runs, and once more at its end.
       const refresh = endIds.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs;
       if (refresh) this.expiredAt.set(id, now);
@@ -154,18 +159,29 @@ export class RedisBackend implements Backend {
         refresh ? ttl : '',
         ...args,
       );
+      owners.push(id);
     }
     // End marks go after the frames, so a reader that sees "closed" finds every frame already there.
     for (const op of ends) {
-      p.hset(this.metaKey(op.id), encodeMeta((op as Extract<WriteOp, { op: 'meta' }>).fields));
+      p.hset(this.metaKey(op.id), encodeMeta(op.fields));
+      owners.push(op.id);
       if (!frames.has(op.id)) {
         p.pexpire(this.framesKey(op.id), ttl);
         p.pexpire(this.metaKey(op.id), ttl);
+        owners.push(op.id, op.id);
       }
     }
     const results = await p.exec();
     if (!results) throw new Error('pipeline aborted');
-    for (const [err] of results) if (err) throw err;
+    const rejected = new Map<string, string>();
+    results.forEach(([err], i) => {
+      if (!err) return;
+      // Connection trouble and a busy or read-only server pass: the batch is sent again.
+      if (!(err instanceof ReplyError) || TRANSIENT.test(err.message)) throw err;
+      // The server refuses this session's keys (e.g. WRONGTYPE): retrying cannot help, and must not
+      // hold up every other session.
+      rejected.set(owners[i] ?? '', err.message);
+    });
     // Book-keeping only once the batch is in.
     for (const op of ops) {
       if (op.op !== 'meta') continue;
@@ -180,14 +196,16 @@ export class RedisBackend implements Backend {
       }
     }
     for (const id of frames.keys()) this.needsMeta.delete(id);
+    return { rejected };
   }
 
-  private sendFullMeta(p: Pipeline, id: string): void {
+  private sendFullMeta(p: Pipeline, id: string): boolean {
     const m = this.live.get(id);
-    if (!m) return;
+    if (!m) return false;
     p.hset(this.metaKey(id), m);
     p.zadd(this.indexKey, Number(m.started_at ?? Date.now()), id);
     p.pexpire(this.metaKey(id), this.o.retentionMs);
+    return true;
   }
 
   async getSession(id: string): Promise<SessionMeta | undefined> {

@@ -68,13 +68,18 @@ export type WriteOp =
       fields: Partial<SessionMeta>;
     };
 
+/** Sessions whose operations the store refused for good (they are not retried), with why. */
+export interface WriteResult {
+  rejected: Map<string, string>;
+}
+
 /** What a storage provides. `write` must be idempotent: a failed batch is sent again whole. */
 export interface Backend {
   /** For messages; never includes a password. */
   readonly describe: string;
   /** The connection is up (Redis) / the directory is writable (files). */
   available(): boolean;
-  write(ops: WriteOp[]): Promise<void>;
+  write(ops: WriteOp[]): Promise<WriteResult | undefined>;
   getSession(id: string): Promise<SessionMeta | undefined>;
   listSessions(filter: SessionFilter): Promise<SessionMeta[]>;
   /** Stored entries in storage order, starting at fromSeq (1 = the beginning). */

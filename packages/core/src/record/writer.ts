@@ -17,7 +17,7 @@ export interface WriterOptions {
   /** Which store the spooled operations belong to (part of the spool file names). */
   spoolTag: string;
   log: (msg: string) => void;
-  onStored: (ops: WriteOp[]) => void;
+  onStored: (ops: WriteOp[], rejected?: Map<string, string>) => void;
 }
 
 const opBytes = (op: WriteOp): number => (op.op === 'frame' ? op.frame.data.length + 160 : 400);
@@ -137,7 +137,7 @@ export class Writer {
         if (ops.length === 0) break;
         try {
           this.inFlightSince = Date.now();
-          await this.backend.write(ops);
+          const result = await this.backend.write(ops);
           this.inFlightSince = undefined;
           if (from) await from.commit();
           else this.retry = undefined;
@@ -146,7 +146,7 @@ export class Writer {
           }
           this.failingSince = undefined;
           backoff = 50;
-          this.opts.onStored(ops);
+          this.opts.onStored(ops, result?.rejected);
         } catch (err) {
           this.inFlightSince = undefined;
           // From a spool: still on disk, read again next time. From memory: held as the retry batch.
