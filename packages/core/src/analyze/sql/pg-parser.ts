@@ -47,11 +47,16 @@ async function load(): Promise<void> {
 }
 
 function directParser(wasm: PgQueryWasm): Parser {
+  const encoder = new TextEncoder();
+  // The text goes in as NUL-terminated UTF-8, written natively (a lone surrogate becomes U+FFFD).
   const withText = <T>(text: string, fn: (ptr: number) => T): T => {
-    const size = wasm.lengthBytesUTF8(text) + 1;
+    const size = Buffer.byteLength(text, 'utf8') + 1;
     const ptr = wasm._malloc(size);
+    if (!ptr) throw new Error('parser out of memory');
     try {
-      wasm.stringToUTF8(text, ptr, size);
+      const heap = wasm.HEAPU8;
+      encoder.encodeInto(text, heap.subarray(ptr, ptr + size - 1));
+      heap[ptr + size - 1] = 0;
       return fn(ptr);
     } finally {
       wasm._free(ptr);

@@ -141,7 +141,8 @@ const SPACE = 1;
 const IDENT_START = 2;
 const IDENT_CHAR = 4;
 const DIGIT = 8;
-const CHAR_CLASS = new Uint8Array(128);
+// (One entry per UTF-16 code unit, so a lookup needs no range check.)
+const CHAR_CLASS = new Uint8Array(65536);
 for (let c = 0; c < 128; c++) {
   const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === C.UNDERSCORE;
   const digit = c >= C.D0 && c <= C.D9;
@@ -151,15 +152,18 @@ for (let c = 0; c < 128; c++) {
     (digit ? DIGIT | IDENT_CHAR : 0) |
     (c === C.DOLLAR ? IDENT_CHAR : 0);
 }
-const classOf = (c: number) => (c < 128 ? CHAR_CLASS[c] : 0);
-const FNV_PRIME = 16777619;
+const classOf = (c: number) => CHAR_CLASS[c];
+// h·31 + c: the shape's hash only spreads shapes over the table (a hit is always verified in place).
+function mix(h: number, c: number): number {
+  return ((h << 5) - h + c) | 0;
+}
 
 /** Scans a text: true with its literals in `scan` (and the shape's hash), or false when it must be parsed as it is. */
 export function scanShape(text: string, scan: ShapeScan): boolean {
   const n = text.length;
   scan.count = 0;
-  // FNV-1a over the shape, computed as the text goes by: every character outside literals, and each literal's class
-  let h = 0x811c9dc5 | 0;
+  // hash of the shape, computed as the text goes by: every character outside literals, and each literal's class
+  let h = 17;
   // 1: the last token was the keyword FLOAT; 2: the last two were FLOAT and '('
   let afterFloat = 0;
   let i = 0;
@@ -167,17 +171,17 @@ export function scanShape(text: string, scan: ShapeScan): boolean {
     const c = text.charCodeAt(i);
     const k = classOf(c);
     if (k & SPACE) {
-      h = Math.imul(h ^ c, FNV_PRIME);
+      h = mix(h, c);
       i++;
     } else if (k & IDENT_START) {
       const start = i;
-      h = Math.imul(h ^ c, FNV_PRIME);
+      h = mix(h, c);
       i++;
       let next = 0;
       while (i < n) {
         next = text.charCodeAt(i);
         if (!(classOf(next) & IDENT_CHAR)) break;
-        h = Math.imul(h ^ next, FNV_PRIME);
+        h = mix(h, next);
         i++;
       }
       afterFloat = i - start === 5 && isFloatKeyword(text, start) ? 1 : 0;
@@ -212,11 +216,11 @@ export function scanShape(text: string, scan: ShapeScan): boolean {
         if (classOf(next) & IDENT_CHAR || next === C.DOT || next === C.QUOTE || next >= 128) return false;
       }
       if (integer && afterFloat === 2) {
-        for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
+        for (let j = start; j < i; j++) h = mix(h, text.charCodeAt(j));
       } else {
         const cls = integer && fitsInt32(text, start, i) ? CLASS_INT : CLASS_NUMERIC;
         scan.add(start, i, cls);
-        h = Math.imul(Math.imul(h ^ MARK, FNV_PRIME) ^ cls, FNV_PRIME);
+        h = mix(mix(h, MARK), cls);
       }
       afterFloat = 0;
     } else if (c === C.QUOTE) {
@@ -238,20 +242,20 @@ export function scanShape(text: string, scan: ShapeScan): boolean {
         i++;
       }
       scan.add(start, i, CLASS_STRING);
-      h = Math.imul(Math.imul(h ^ MARK, FNV_PRIME) ^ CLASS_STRING, FNV_PRIME);
+      h = mix(mix(h, MARK), CLASS_STRING);
       afterFloat = 0;
     } else if (c === C.DQUOTE) {
       afterFloat = 0;
       if (i > 0 && text.charCodeAt(i - 1) === C.AMP) return false;
-      h = Math.imul(h ^ c, FNV_PRIME);
+      h = mix(h, c);
       i++;
       for (;;) {
         if (i >= n) return false;
         const s = text.charCodeAt(i);
-        h = Math.imul(h ^ s, FNV_PRIME);
+        h = mix(h, s);
         if (s === C.DQUOTE) {
           if (i + 1 < n && text.charCodeAt(i + 1) === C.DQUOTE) {
-            h = Math.imul(h ^ s, FNV_PRIME);
+            h = mix(h, s);
             i += 2;
             continue;
           }
@@ -270,7 +274,7 @@ export function scanShape(text: string, scan: ShapeScan): boolean {
         if (s < C.SPACE && s !== C.TAB) return false;
         i++;
       }
-      for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
+      for (let j = start; j < i; j++) h = mix(h, text.charCodeAt(j));
     } else if (c === C.SLASH && i + 1 < n && text.charCodeAt(i + 1) === C.STAR) {
       // Postgres block comments nest
       const start = i;
@@ -290,7 +294,7 @@ export function scanShape(text: string, scan: ShapeScan): boolean {
           i++;
         }
       }
-      for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
+      for (let j = start; j < i; j++) h = mix(h, text.charCodeAt(j));
     } else if (c === C.DOLLAR) {
       // $1 is a parameter; anything else is a dollar quote
       afterFloat = 0;
@@ -302,12 +306,12 @@ export function scanShape(text: string, scan: ShapeScan): boolean {
         const next = text.charCodeAt(i);
         if (classOf(next) & IDENT_CHAR || next === C.DOT || next === C.QUOTE || next >= 128) return false;
       }
-      for (let j = start; j < i; j++) h = Math.imul(h ^ text.charCodeAt(j), FNV_PRIME);
+      for (let j = start; j < i; j++) h = mix(h, text.charCodeAt(j));
     } else if (c < C.SPACE || c >= 127 || c === C.BACKSLASH) {
       return false;
     } else {
       afterFloat = afterFloat === 1 && c === C.LPAREN ? 2 : 0;
-      h = Math.imul(h ^ c, FNV_PRIME);
+      h = mix(h, c);
       i++; // operators and punctuation
     }
   }

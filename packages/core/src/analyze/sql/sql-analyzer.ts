@@ -1,11 +1,12 @@
 // The SQL analyzer: text → Analysis (units, or a parse error), with a shape cache in front of the
 // parser so that statements differing only in their literal values are parsed once.
-import type { Analysis } from '../../types.js';
+import type { Analysis, SqlUnit } from '../../types.js';
 import { BoundedCache, Doorkeeper, ShapeCache, textHash } from './bounded-cache.js';
 import { loadPgParser } from './pg-parser.js';
 import type { SqlSessionState, SqlStateEffect } from './session-state.js';
 import { ShapeScan, scanShape, shapeString } from './shape.js';
 import { SqlAnalysisError, StatementWalker } from './statement-walker.js';
+import { freezeUnits } from './unit-builder.js';
 
 export interface SqlAnalyzerOptions {
   /** Cached analyses (by shape, and by exact text for the rest); 0 turns the cache off. Default 10,000. */
@@ -69,9 +70,9 @@ export class SqlAnalyzer {
     const { entry, literalDependent, stateDependent } = this.compute(text, state);
     if (!stateDependent) {
       if (shaped && !literalDependent) {
-        if (this.doorkeeper.admit(hash)) this.shapes.set(hash, shapeString(text, scan), entry);
+        if (this.doorkeeper.admit(hash)) this.shapes.set(hash, shapeString(text, scan), frozen(entry));
       } else if (this.doorkeeper.admit(textHash(text))) {
-        this.exact.set(text, entry);
+        this.exact.set(text, frozen(entry));
         if (shaped) this.shapes.set(hash, shapeString(text, scan), BY_EXACT_TEXT);
       }
     }
@@ -93,7 +94,7 @@ export class SqlAnalyzer {
     const walker = new StatementWalker(state);
     try {
       const r = walker.run(text);
-      const analysis: Analysis = Object.freeze({ units: Object.freeze(r.units) as Analysis['units'] });
+      const analysis: Analysis = { units: r.units };
       const entry: CacheEntry =
         r.effects.length > 0 ? { analysis, effects: Object.freeze(r.effects) } : { analysis };
       return { entry, literalDependent: r.literalDependent, stateDependent: r.stateDependent };
@@ -110,6 +111,13 @@ export class SqlAnalyzer {
       commit: state ? () => state.apply(effects) : NO_COMMIT,
     };
   }
+}
+
+/** A cache entry is shared by every caller from now on: nothing in it may change. */
+function frozen(entry: CacheEntry): CacheEntry {
+  freezeUnits(entry.analysis.units as SqlUnit[]);
+  Object.freeze(entry.analysis);
+  return Object.freeze(entry);
 }
 
 function failed(message: string): CacheEntry {

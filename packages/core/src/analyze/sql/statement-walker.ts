@@ -12,7 +12,7 @@ import {
 } from './categories.js';
 import { parsePlpgsql, parseSql, type RawStatement } from './pg-parser.js';
 import type { SqlSessionState, SqlStateEffect } from './session-state.js';
-import { UnitBuilder } from './unit-builder.js';
+import { freezeUnits, UnitBuilder } from './unit-builder.js';
 
 /** Something in the text that the analyzer refuses to judge: becomes Analysis.parseError. */
 export class SqlAnalysisError extends Error {}
@@ -61,6 +61,9 @@ const NODE_KINDS = new Map<string, Kind>([
   ['ColumnRef', Kind.Leaf],
   ['TypeName', Kind.Leaf],
   ['SQLValueFunction', Kind.Leaf],
+  ['Alias', Kind.Leaf],
+  ['RoleSpec', Kind.Leaf],
+  ['A_Indirection', Kind.Walk],
   ['RangeVar', Kind.Table],
   ['SelectStmt', Kind.Select],
   // statements walked in place: RETURN expr of a SQL-standard function body, PL/pgSQL assignments
@@ -132,7 +135,7 @@ export class StatementWalker {
   private readonly out: (SqlUnit | undefined)[] = [];
   private readonly effects: SqlStateEffect[] = [];
   /** PREPAREd/DEALLOCATEd earlier in this same text (null: deallocated). */
-  private readonly overlay = new Map<string, readonly SqlUnit[] | null>();
+  private readonly overlay: Map<string, readonly SqlUnit[] | null> = new Map();
   private overlayCleared = false;
   private literalDependent = false;
   private stateDependent = false;
@@ -168,10 +171,12 @@ export class StatementWalker {
     if (++this.depth > MAX_TEXT_DEPTH) throw new SqlAnalysisError('statements nested too deeply to analyse');
     try {
       for (const raw of parseSql(text)) {
-        const [type, node] = unwrap(raw.stmt) ?? [];
-        if (!type || !node) continue;
-        const unit = this.statement(type, node, text, raw);
-        parent?.absorb(unit);
+        const stmt = raw.stmt;
+        if (!stmt) continue;
+        for (const type in stmt) {
+          const unit = this.statement(type, stmt[type] as PgNode, text, raw);
+          parent?.absorb(unit);
+        }
       }
     } finally {
       this.depth--;
@@ -354,8 +359,7 @@ export class StatementWalker {
     if (!type || !inner) throw new SqlAnalysisError('PREPARE without a statement');
     const start = this.out.length;
     const unit = this.statement(type, inner);
-    const units = this.silent ? [unit] : (this.out.slice(start) as SqlUnit[]);
-    Object.freeze(units);
+    const units = freezeUnits(this.silent ? [unit] : (this.out.slice(start) as SqlUnit[]));
     const name = String(node.name ?? '');
     this.effects.push({ op: 'prepare', name, units });
     this.overlay.set(name, units);

@@ -66,13 +66,28 @@ export class UnitBuilder {
       kind: 'sql',
       category: this.category,
       statement: this.statement,
-      tables: Object.freeze(this.tables) as string[],
-      functions: Object.freeze(this.functions) as string[],
+      tables: this.tables,
+      functions: this.functions,
       copyProgram: this.copyProgram,
       dynamic: this.dynamic,
     };
     if (this.where !== undefined) unit.where = this.where;
-    if (this.notes) unit.notes = Object.freeze(this.notes) as string[];
-    return Object.freeze(unit);
+    if (this.notes) unit.notes = this.notes;
+    return unit;
   }
+}
+
+/**
+ * Freezes units (and their lists) before they are shared: cached analyses and prepared statements.
+ * Units handed to one caller only are left as built (freezing costs ~1% of a cold analysis).
+ */
+export function freezeUnits(units: readonly SqlUnit[]): readonly SqlUnit[] {
+  for (const u of units) {
+    if (Object.isFrozen(u)) continue;
+    Object.freeze(u.tables);
+    Object.freeze(u.functions);
+    if (u.notes) Object.freeze(u.notes);
+    Object.freeze(u);
+  }
+  return Object.freeze(units);
 }
