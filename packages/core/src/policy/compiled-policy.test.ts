@@ -169,7 +169,8 @@ describe('http matchers', () => {
     expect(d(http('POST', '/v1/payments/123')).action).toBe('review');
     expect(d(http('GET', '/v1/payments/123', { methods: ['GET', 'DELETE'] })).action).toBe('review');
     expect(d(http('GET', '/v1/payments/123')).action).toBe('allow');
-    expect(d(http('POST', '/v1/payments')).action).toBe('allow');
+    expect(d(http('POST', '/v1/payments')).action).toBe('review'); // dir/** covers dir itself
+    expect(d(http('POST', '/v1/payments-export')).action).toBe('allow');
   });
   it('headers and query by glob', () => {
     expect(d(http('GET', '/', { headers: { 'x-debug': ['ON-full'] } })).rules).toEqual(['hdr']);

@@ -1,5 +1,5 @@
 // Globs for rule values. Two flavours: path globs (`*` stays inside one segment, `**` crosses `/`,
-// `**/` also matches nothing) and word globs (`*` matches anything). `{a,b}`, `?` and `[…]` work in both.
+// `**/` also matches nothing, a trailing `/**` also matches the directory itself) and word globs (`*` matches anything). `{a,b}`, `?` and `[…]` work in both.
 // Compiled once per policy; the produced RegExps have no backreferences.
 
 export type GlobFlavour = 'path' | 'word';
@@ -19,7 +19,10 @@ export function globToRegExp(glob: string, flavour: GlobFlavour, caseInsensitive
     if (c === '*') {
       if (glob[i + 1] === '*') {
         i++;
-        if (flavour === 'path' && glob[i + 1] === '/') {
+        if (flavour === 'path' && i === glob.length - 1 && out.endsWith('\\/')) {
+          // `dir/**` also means `dir` itself: `rm -rf ~/.ssh` must meet a rule on `~/.ssh/**`.
+          out = `${out.slice(0, -2)}(?:\\/[\\s\\S]*)?`;
+        } else if (flavour === 'path' && glob[i + 1] === '/') {
           i++;
           out += '(?:[\\s\\S]*/)?';
         } else out += '[\\s\\S]*';

@@ -1,6 +1,6 @@
 // Matches the HTTP unit against a rule's `http:` section. Returns what matched (for the reason), or null.
-// `body` and `json` fail closed: a body over the inspection cap, or one that is not JSON where a json
-// rule asks for a value, counts as matching.
+// `body` and `json` fail closed: a body over the inspection cap counts as matching. (A body that says it
+// is JSON but does not parse never gets here: the analyzer reports a parse error → on_parse_error.)
 import { RE2JS } from 're2js';
 import { jsonPathValues } from '../analyze/http/index.js';
 import type { HttpMatch } from '../config/types.js';
