@@ -47,7 +47,7 @@ export class CommandJudge {
         return { decision: policy.builtin(key, what), reviewRules: [] };
       }
       case 'sql':
-        return this.evaluate(this.need(this.sql, 'SQL').analyze(command.text, ctx.sqlState), ctx);
+        return this.copyOutGuard(this.evaluate(this.need(this.sql, 'SQL').analyze(command.text, ctx.sqlState), ctx), ctx);
       case 'http':
         return this.evaluate(analyzeHttp(command), ctx);
       case 'file':
@@ -86,6 +86,23 @@ export class CommandJudge {
     return {
       decision: { action: 'allow', rules: ['interactive_unknown'], reason: 'line away from the shell prompt' },
       analysis,
+      reviewRules: [],
+    };
+  }
+
+  // COPY … TO STDOUT sends rows without column names, so the listener cannot apply column masking
+  // rules to them (detectors still run): where the policy has column rules, fail closed.
+  private copyOutGuard(j: Judgement, ctx: JudgeContext): Judgement {
+    if (j.decision.action === 'deny' || ctx.policy.config.masking.columns.length === 0) return j;
+    const copyOut = j.analysis?.units.some((u) => u.kind === 'sql' && u.statement === 'CopyStmt' && u.category === 'read');
+    if (!copyOut) return j;
+    return {
+      ...j,
+      decision: {
+        action: 'deny',
+        rules: ['masking.columns'],
+        reason: 'COPY … TO STDOUT cannot apply this policy’s column masking rules; use SELECT',
+      },
       reviewRules: [],
     };
   }
