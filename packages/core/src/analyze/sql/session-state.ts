@@ -6,10 +6,14 @@ import type { SqlUnit } from '../../types.js';
 export type SqlStateEffect =
   | { op: 'prepare'; name: string; units: readonly SqlUnit[] }
   | { op: 'deallocate'; name: string }
-  | { op: 'deallocate_all' };
+  | { op: 'deallocate_all' }
+  /** CREATE FUNCTION/PROCEDURE: what its body does, taken in by later calls of `name`. */
+  | { op: 'function'; name: string; body: SqlUnit }
+  | { op: 'drop_function'; name: string };
 
 export class SqlSessionState {
   private readonly prepared = new Map<string, readonly SqlUnit[]>();
+  private readonly functions = new Map<string, SqlUnit>();
 
   /** The analysed units of a prepared statement (the statement itself first), or undefined. */
   lookup(name: string): readonly SqlUnit[] | undefined {
@@ -25,11 +29,35 @@ export class SqlSessionState {
     return this.prepared.size;
   }
 
+  /** What the body of a function or procedure created in this session does (by bare, lower-case name). */
+  lookupFunction(name: string): SqlUnit | undefined {
+    return this.functions.get(name);
+  }
+
+  /** How many functions this session created (0 keeps the analyzer's cache hits free of any check). */
+  get functionCount(): number {
+    return this.functions.size;
+  }
+
   apply(effects: readonly SqlStateEffect[]): void {
     for (const e of effects) {
-      if (e.op === 'prepare') this.prepared.set(e.name, e.units);
-      else if (e.op === 'deallocate') this.prepared.delete(e.name);
-      else this.prepared.clear();
+      switch (e.op) {
+        case 'prepare':
+          this.prepared.set(e.name, e.units);
+          break;
+        case 'deallocate':
+          this.prepared.delete(e.name);
+          break;
+        case 'deallocate_all':
+          this.prepared.clear();
+          break;
+        case 'function':
+          this.functions.set(e.name, e.body);
+          break;
+        case 'drop_function':
+          this.functions.delete(e.name);
+          break;
+      }
     }
   }
 }

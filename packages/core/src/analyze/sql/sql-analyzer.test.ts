@@ -75,6 +75,19 @@ describe('SqlAnalyzer', () => {
     expect(b.size).toBe(0);
   });
 
+  it('judges a call of a function created in this session with its body, even when the call was cached', () => {
+    const other = new SqlSessionState();
+    for (let i = 0; i < 3; i++)
+      expect(first(analyzer.analyze('SELECT purge()', other)).category).toBe('read');
+    const s = new SqlSessionState();
+    analyzer
+      .analyze('CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $$ TRUNCATE orders $$', s)
+      .commit?.();
+    expect(s.lookupFunction('purge')?.category).toBe('write');
+    expect(first(analyzer.analyze('SELECT purge()', s)).category).toBe('write');
+    expect(first(analyzer.analyze('SELECT purge()', other)).category).toBe('read');
+  });
+
   it('DISCARD ALL and DEALLOCATE ALL forget every prepared statement', () => {
     const s = new SqlSessionState();
     analyzer.analyze('PREPARE a AS SELECT 1; PREPARE b AS SELECT 2', s).commit?.();

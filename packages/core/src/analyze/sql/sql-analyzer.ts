@@ -64,7 +64,9 @@ export class SqlAnalyzer {
     const shaped = scanShape(text, scan);
     let hit = shaped ? this.shapes.get(text, scan) : this.exact.get(text);
     if (hit === BY_EXACT_TEXT) hit = this.exact.get(text);
-    if (hit !== undefined) return this.serve(hit, state);
+    if (hit !== undefined && !(state && state.functionCount > 0 && callsCreated(hit, state))) {
+      return this.serve(hit, state);
+    }
     const hash = shaped ? scan.hash : 0;
 
     const { entry, literalDependent, stateDependent } = this.compute(text, state);
@@ -111,6 +113,15 @@ export class SqlAnalyzer {
       commit: state ? () => state.apply(effects) : NO_COMMIT,
     };
   }
+}
+
+/** Does a cached analysis call a function this session created? Then it is analysed again, with the body. */
+function callsCreated(entry: CacheEntry, state: SqlSessionState): boolean {
+  for (const u of entry.analysis.units) {
+    if (u.kind !== 'sql') continue;
+    for (const f of u.functions) if (state.lookupFunction(f)) return true;
+  }
+  return false;
 }
 
 /** A cache entry is shared by every caller from now on: nothing in it may change. */

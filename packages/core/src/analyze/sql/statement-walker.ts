@@ -71,6 +71,8 @@ const NODE_KINDS = new Map<string, Kind>([
   ['PLAssignStmt', Kind.Walk],
 ]);
 
+const FUNCTION_DROPS = new Set(['OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_ROUTINE']);
+
 const DML_SKIP = new Set(['withClause', 'relation']);
 
 type Nodes = PgNode[] | undefined;
@@ -137,6 +139,8 @@ export class StatementWalker {
   /** PREPAREd/DEALLOCATEd earlier in this same text (null: deallocated). */
   private readonly overlay: Map<string, readonly SqlUnit[] | null> = new Map();
   private overlayCleared = false;
+  /** Functions created (a body) or dropped (null) earlier in this same text. */
+  private localFunctions: Map<string, SqlUnit | null> | undefined;
   private literalDependent = false;
   private stateDependent = false;
   /** > 0 while walking what does not run (plain EXPLAIN): no units are emitted. */
@@ -261,6 +265,7 @@ export class StatementWalker {
         this.fields(node, b);
         break;
       case 'DropStmt':
+        if (FUNCTION_DROPS.has(node.removeType as string)) this.dropFunctions(node);
         if (RELATION_DROPS.has(node.removeType as string)) {
           for (const obj of (node.objects as Nodes) ?? []) {
             const names = ((obj as { List?: { items?: Nodes } }).List?.items ?? []).map(str);
@@ -384,6 +389,18 @@ export class StatementWalker {
     this.fields(node, b); // parameters may call functions
   }
 
+  private dropFunctions(node: PgNode): void {
+    for (const obj of (node.objects as Nodes) ?? []) {
+      const names = ((obj as { ObjectWithArgs?: { objname?: Nodes } }).ObjectWithArgs?.objname ?? []).map(
+        str,
+      );
+      const name = names[names.length - 1]?.toLowerCase();
+      if (!name) continue;
+      this.effects.push({ op: 'drop_function', name });
+      (this.localFunctions ??= new Map()).set(name, null);
+    }
+  }
+
   private deallocate(name: string | undefined): void {
     if (name === undefined) {
       this.effects.push({ op: 'deallocate_all' });
@@ -414,7 +431,23 @@ export class StatementWalker {
     this.plpgsql(funcs, b);
   }
 
+  /** CREATE FUNCTION/PROCEDURE: the body is analysed into its own builder, taken in by the CREATE and remembered for later calls. */
   private createFunction(node: PgNode, b: UnitBuilder, text: string | undefined): void {
+    const what = node.is_procedure ? 'procedure' : 'function';
+    const body = new UnitBuilder(node.is_procedure ? 'ProcedureBody' : 'FunctionBody', 'read');
+    this.functionBody(node, body, text, what);
+    const unit = body.finish();
+    b.absorb(unit);
+    const names = ((node.funcname as Nodes) ?? []).map(str);
+    const name = names[names.length - 1]?.toLowerCase();
+    if (name) {
+      const frozen = freezeUnits([unit])[0];
+      this.effects.push({ op: 'function', name, body: frozen });
+      (this.localFunctions ??= new Map()).set(name, frozen);
+    }
+  }
+
+  private functionBody(node: PgNode, b: UnitBuilder, text: string | undefined, what: string): void {
     this.fields(node, b); // parameter defaults, SET options, a BEGIN ATOMIC/RETURN body
     const opts = defElems(node.options as Nodes);
     const as = opts.get('as');
@@ -423,7 +456,6 @@ export class StatementWalker {
     const items = ((as as { List?: { items?: Nodes } }).List?.items ?? [as]).map(str);
     const body = items[0] ?? '';
     const language = (str(opts.get('language')) ?? 'sql').toLowerCase();
-    const what = node.is_procedure ? 'procedure' : 'function';
     switch (language) {
       case 'sql':
         this.text(body, b);
@@ -653,6 +685,20 @@ export class StatementWalker {
     }
     if (Object.hasOwn(FUNCTION_CATEGORIES, name)) b.escalate(FUNCTION_CATEGORIES[name], `calls ${name}()`);
     if (name === SET_CONFIG) this.setConfig(args, b);
+    const created = this.createdFunction(name);
+    if (created) {
+      b.note(`${name}() was created in this session (${created.category})`);
+      b.absorb(created);
+    }
+  }
+
+  /** The body of a function created earlier in this text, or in this session (which makes the analysis session-bound). */
+  private createdFunction(name: string): SqlUnit | undefined {
+    if (this.localFunctions?.has(name)) return this.localFunctions.get(name) ?? undefined;
+    if (!this.state || this.state.functionCount === 0) return undefined;
+    const body = this.state.lookupFunction(name);
+    if (body) this.stateDependent = true;
+    return body;
   }
 
   private setConfig(args: Nodes, b: UnitBuilder): void {

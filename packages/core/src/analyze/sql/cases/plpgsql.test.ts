@@ -144,7 +144,7 @@ sqlCases('DO blocks and function bodies', [
   },
   {
     sql: 'CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM users $$; SELECT f()',
-    categories: ['ddl', 'write', 'read'],
+    categories: ['ddl', 'write', 'write'],
     functions: ['f'],
   },
   { sql: 'SELECT my_schema.do_cleanup()', category: 'read', functions: ['do_cleanup'] },
