@@ -8,12 +8,13 @@ import type { StoreConfig } from '../config/types.js';
 import type { Frame } from '../types.js';
 import { openStore } from './open-store.js';
 import type { RecordStore } from './store.js';
-import { bundle } from './testing/bundle.js';
+import { bundle, removeBundles } from './testing/bundle.js';
 import { meta, storeConfig, tempDir } from './testing/fixtures.js';
 
 const run = promisify(execFile);
 const tmp = tempDir('file-store');
 const spool = tempDir('file-spool');
+afterAll(removeBundles);
 afterAll(() => {
   tmp.cleanup();
   spool.cleanup();

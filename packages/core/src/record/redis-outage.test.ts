@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store.js';
-import { bundle } from './testing/bundle.js';
+import { bundle, removeBundles } from './testing/bundle.js';
 import { freePort, meta, PrivateRedis, randomPrefix, storeConfig, tempDir } from './testing/fixtures.js';
 
 const data = tempDir('redis-data');
@@ -18,6 +18,7 @@ beforeAll(async () => {
   await server.start();
 });
 
+afterAll(removeBundles);
 afterAll(async () => {
   await server.kill();
   data.cleanup();
