@@ -75,9 +75,24 @@ export function duration(meta: SessionMeta, now = Date.now()): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Counts the gateway stores in the meta when a session ends (absent while it runs). */
+const count = (v: unknown): string => (typeof v === 'number' ? String(v) : '-');
+
 function table(list: SessionMeta[]): string {
   const rows = [
-    ['ID', 'STARTED (UTC)', 'DURATION', 'STATUS', 'PROTOCOL', 'CONNECTION', 'SUBJECT', 'CLIENT', 'FRAMES'],
+    [
+      'ID',
+      'STARTED (UTC)',
+      'DURATION',
+      'STATUS',
+      'PROTOCOL',
+      'CONNECTION',
+      'SUBJECT',
+      'CLIENT',
+      'FRAMES',
+      'CMDS',
+      'DENIED',
+    ],
     ...list.map((m) => [
       m.id,
       when(m.started_at),
@@ -88,6 +103,8 @@ function table(list: SessionMeta[]): string {
       m.subject,
       m.client,
       m.frames === undefined ? '-' : String(m.frames),
+      count(m.commands),
+      count(m.denied),
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

@@ -39,6 +39,7 @@ const command: CliCommand = {
       `ended       ${meta.ended_at ? `${when(meta.ended_at)} UTC` : '-'} (${duration(meta)})`,
       `status      ${meta.status}${typeof meta.reason === 'string' ? `: ${meta.reason}` : ''}`,
       `frames      ${frames.length}${meta.truncated ? ' (truncated by the per-session cap)' : ''}`,
+      ...tally(meta),
       '',
       commands.length === 0
         ? 'no commands'
@@ -56,5 +57,18 @@ const command: CliCommand = {
     return 0;
   },
 };
+
+/** The counts the gateway stores at the end of a session, when present. */
+function tally(meta: Record<string, unknown>): string[] {
+  const n = (k: string) => (typeof meta[k] === 'number' ? (meta[k] as number) : undefined);
+  if (n('commands') === undefined && n('masked') === undefined) return [];
+  const parts = [
+    `${n('commands') ?? 0} commands`,
+    `${n('denied') ?? 0} denied`,
+    `${n('reviewed') ?? 0} reviewed`,
+  ];
+  if (n('masked') !== undefined) parts.push(`${n('masked')} values masked`);
+  return [`counts      ${parts.join(', ')}`];
+}
 
 export default command;

@@ -95,7 +95,7 @@ beforeAll(async () => {
   p.record('result', { tag: 'SELECT 3', rows: 3 });
   p.record('query', { kind: 'sql', text: 'delete from orders', protocol: 'simple' });
   p.record('decision', { action: 'deny', rules: ['delete-needs-where'], reason: 'DELETE without WHERE' });
-  await p.end();
+  await p.end('closed', undefined, { commands: 2, denied: 1, reviewed: 0, masked: 3 });
 
   tampered = meta({ started_at: Date.now() - 3000, subject: 'agent-3' });
   const t = store.startSession(tampered);
@@ -129,7 +129,8 @@ describe('sessions list', () => {
     const lines = r.text().trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+STARTED \(UTC\)\s+DURATION\s+STATUS\s+PROTOCOL\s+CONNECTION\s+SUBJECT/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual([tampered.id, pg.id, ssh.id]);
-    expect(lines[3]).toMatch(/closed\s+ssh\s+build-vm\s+agent-2\s+127\.0\.0\.1:40000\s+12$/);
+    expect(lines[3]).toMatch(/closed\s+ssh\s+build-vm\s+agent-2\s+127\.0\.0\.1:40000\s+12\s+-\s+-$/);
+    expect(lines[2]).toMatch(/\s+7\s+2\s+1$/);
   });
 
   it('filters and prints JSON', async () => {
@@ -204,6 +205,7 @@ describe('sessions show', () => {
     expect(t).toContain(`session     ${pg.id}`);
     expect(t).toContain('connection  orders-db (postgres)');
     expect(t).toContain('subject     agent-1 [ai-agents]');
+    expect(t).toContain('counts      2 commands, 1 denied, 0 reviewed, 3 values masked');
     expect(t).toMatch(
       /#2 \+\d+\.\d{3}s query: select \* from orders\n\s+allow by rule reads: matched reads\n\s+→ SELECT 3\n/,
     );
