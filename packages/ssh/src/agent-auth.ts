@@ -22,7 +22,8 @@ export async function identifyAgent(gateway: Gateway, ctx: AuthContext): Promise
       return viaToken(gateway, ctx.password);
     case 'keyboard-interactive': {
       const answer = await new Promise<string | undefined>((resolve) => {
-        ctx.prompt([{ prompt: 'Portcullis token (JWT): ', echo: false }], 'Portcullis', '', (answers) => {
+        // "Password" in the prompt lets password helpers (sshpass, expect scripts) answer it with the token.
+        ctx.prompt([{ prompt: 'Password (Portcullis token): ', echo: false }], 'Portcullis', '', (answers) => {
           resolve(Array.isArray(answers) ? answers[0] : undefined);
         });
       });

@@ -36,7 +36,7 @@ const PORTS = [
 export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   const { root, progress } = opts;
   const env: NodeJS.ProcessEnv = { ...opts.env };
-  const dir = path.join(root, '.demo');
+  const dir = path.resolve(root, env.PORTCULLIS_DEMO_DIR ?? '.demo');
   const keysDir = path.join(dir, 'keys');
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -126,7 +126,8 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
         ? [
             '',
             '  # SSH — password is the token (or use SSH_ASKPASS)',
-            `  sshpass -p "$AGENT_TOKEN" ssh -p ${port('DEMO_SSH_LISTEN')} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null agent@127.0.0.1 'uname -a; rm -rf /tmp/demo'`,
+            `  sshpass -p "$AGENT_TOKEN" ssh -p ${port('DEMO_SSH_LISTEN')} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null agent@127.0.0.1 'uname -a'`,
+            `  sshpass -p "$AGENT_TOKEN" ssh -p ${port('DEMO_SSH_LISTEN')} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null agent@127.0.0.1 'echo cleaning; r""m -rf /tmp/demo'   # denied as a whole: nothing runs`,
           ]
         : []),
       '',

@@ -134,5 +134,6 @@ export function customersInsertSql(rows: Customer[]): string {
     )
     .join(',\n');
   return `INSERT INTO customers VALUES ${values} ON CONFLICT (id) DO NOTHING;
-INSERT INTO orders (customer_id, amount_cents) SELECT id, (id * 137) % 50000 FROM customers WHERE NOT EXISTS (SELECT 1 FROM orders);`;
+TRUNCATE orders RESTART IDENTITY;
+INSERT INTO orders (customer_id, amount_cents) SELECT id, (id * 137) % 50000 FROM customers;`;
 }
