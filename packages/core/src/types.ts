@@ -156,6 +156,8 @@ export interface Analysis {
   units: Unit[];
   /** Set when (part of) the input could not be parsed: the policy's `on_parse_error` applies. */
   parseError?: string;
+  /** Shell: the working directory after the command, when a `cd` changed it (null: no longer known). */
+  cwd?: string | null;
   /** Per-session state changes (PREPARE, DEALLOCATE …) that take effect only if the command is allowed to run. */
   commit?: () => void;
 }

@@ -19,6 +19,8 @@ export interface JudgeContext {
   identity: Identity;
   sqlState?: SqlSessionState;
   home?: string;
+  /** Shell: the directory relative paths resolve against (default home; null = unknown). */
+  cwd?: string | null;
 }
 
 export class CommandJudge {
@@ -28,7 +30,9 @@ export class CommandJudge {
   ) {}
 
   /** Loads only the parsers the given protocols need (the SQL and shell parsers are WASM). */
-  static async create(kinds: { sql?: boolean; shell?: boolean } = { sql: true, shell: true }): Promise<CommandJudge> {
+  static async create(
+    kinds: { sql?: boolean; shell?: boolean } = { sql: true, shell: true },
+  ): Promise<CommandJudge> {
     const [sql, shell] = await Promise.all([
       kinds.sql ? SqlAnalyzer.create() : undefined,
       kinds.shell ? ShellAnalyzer.create() : undefined,
@@ -40,14 +44,20 @@ export class CommandJudge {
     const { policy, identity } = ctx;
     switch (command.kind) {
       case 'pg_function_call':
-        return { decision: policy.builtin('function_call', `FunctionCall (oid ${command.oid})`), reviewRules: [] };
+        return {
+          decision: policy.builtin('function_call', `FunctionCall (oid ${command.oid})`),
+          reviewRules: [],
+        };
       case 'forward': {
         const key = command.type === 'agent' ? 'agent_forwarding' : 'port_forwarding';
         const what = command.host ? `${command.type} to ${command.host}:${command.port ?? ''}` : command.type;
         return { decision: policy.builtin(key, what), reviewRules: [] };
       }
       case 'sql':
-        return this.copyOutGuard(this.evaluate(this.need(this.sql, 'SQL').analyze(command.text, ctx.sqlState), ctx), ctx);
+        return this.copyOutGuard(
+          this.evaluate(this.need(this.sql, 'SQL').analyze(command.text, ctx.sqlState), ctx),
+          ctx,
+        );
       case 'http':
         return this.evaluate(analyzeHttp(command), ctx);
       case 'file':
@@ -56,7 +66,10 @@ export class CommandJudge {
         if (command.source === 'interactive' && command.context === 'start') {
           return { decision: policy.builtin('interactive', 'an interactive (pty) shell'), reviewRules: [] };
         }
-        const analysis = this.need(this.shell, 'shell').analyze(command.text, { home: ctx.home });
+        const analysis = this.need(this.shell, 'shell').analyze(command.text, {
+          home: ctx.home,
+          cwd: ctx.cwd,
+        });
         if (command.source === 'interactive' && command.context === 'unknown') {
           return this.judgeOffPrompt(analysis, ctx);
         }
@@ -84,7 +97,11 @@ export class CommandJudge {
     const byRule = j.decision.rules.some((r) => r !== 'default' && r !== 'on_parse_error');
     if (j.decision.action === 'deny' && byRule) return j;
     return {
-      decision: { action: 'allow', rules: ['interactive_unknown'], reason: 'line away from the shell prompt' },
+      decision: {
+        action: 'allow',
+        rules: ['interactive_unknown'],
+        reason: 'line away from the shell prompt',
+      },
       analysis,
       reviewRules: [],
     };
@@ -94,7 +111,9 @@ export class CommandJudge {
   // rules to them (detectors still run): where the policy has column rules, fail closed.
   private copyOutGuard(j: Judgement, ctx: JudgeContext): Judgement {
     if (j.decision.action === 'deny' || ctx.policy.config.masking.columns.length === 0) return j;
-    const copyOut = j.analysis?.units.some((u) => u.kind === 'sql' && u.statement === 'CopyStmt' && u.category === 'read');
+    const copyOut = j.analysis?.units.some(
+      (u) => u.kind === 'sql' && u.statement === 'CopyStmt' && u.category === 'read',
+    );
     if (!copyOut) return j;
     return {
       ...j,

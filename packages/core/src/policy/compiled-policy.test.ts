@@ -7,8 +7,17 @@ describe('policy evaluation semantics', () => {
     policy([
       { name: 'reads', when: { sql: { category: ['read'] } }, action: 'allow' },
       { name: 'no-files', when: { sql: { functions: ['pg_read_file'] } }, action: 'deny' },
-      { name: 'delete-needs-where', when: { sql: { statements: ['DeleteStmt'], where: 'absent' } }, action: 'deny' },
-      { name: 'writes-reviewed', when: { sql: { category: ['write'] } }, action: 'review', approvers: ['dba'] },
+      {
+        name: 'delete-needs-where',
+        when: { sql: { statements: ['DeleteStmt'], where: 'absent' } },
+        action: 'deny',
+      },
+      {
+        name: 'writes-reviewed',
+        when: { sql: { category: ['write'] } },
+        action: 'review',
+        approvers: ['dba'],
+      },
     ]),
   );
 
@@ -46,13 +55,19 @@ describe('policy evaluation semantics', () => {
   });
 
   it('a unit no rule matches gets the default, itself deny', () => {
-    const { decision } = db.evaluate({ units: [sql({}), sql({ category: 'ddl', statement: 'DropStmt' })] }, agent);
+    const { decision } = db.evaluate(
+      { units: [sql({}), sql({ category: 'ddl', statement: 'DropStmt' })] },
+      agent,
+    );
     expect(decision).toMatchObject({ action: 'deny', rules: ['default'] });
     expect(decision.reason).toContain('DropStmt');
   });
 
   it('parse errors get on_parse_error even when other units are allowed', () => {
-    const { decision } = db.evaluate({ units: [sql({})], parseError: 'syntax error at or near "SELEC"' }, agent);
+    const { decision } = db.evaluate(
+      { units: [sql({})], parseError: 'syntax error at or near "SELEC"' },
+      agent,
+    );
     expect(decision).toMatchObject({ action: 'deny', rules: ['on_parse_error'] });
     const reviewing = new CompiledPolicy(policy([], { onParseError: 'review' }));
     expect(reviewing.evaluate({ units: [], parseError: 'x' }, agent).decision.action).toBe('review');
@@ -72,9 +87,12 @@ describe('policy evaluation semantics', () => {
 
   it('rules scoped to groups apply only to those identities', () => {
     const p = new CompiledPolicy(
-      policy([{ name: 'interns', when: { groups: ['interns'], sql: { category: ['read'] } }, action: 'deny' }], {
-        default: 'allow',
-      }),
+      policy(
+        [{ name: 'interns', when: { groups: ['interns'], sql: { category: ['read'] } }, action: 'deny' }],
+        {
+          default: 'allow',
+        },
+      ),
     );
     expect(p.evaluate({ units: [sql({})] }, agent).decision.action).toBe('allow');
     expect(p.evaluate({ units: [sql({})] }, { ...agent, groups: ['interns'] }).decision.action).toBe('deny');
@@ -87,12 +105,20 @@ describe('policy evaluation semantics', () => {
 
 describe('sql matchers', () => {
   it('functions match schema- and case-insensitively', () => {
-    const p = new CompiledPolicy(policy([{ name: 'f', when: { sql: { functions: ['pg_catalog.PG_READ_FILE'] } } }], { default: 'allow' }));
+    const p = new CompiledPolicy(
+      policy([{ name: 'f', when: { sql: { functions: ['pg_catalog.PG_READ_FILE'] } } }], {
+        default: 'allow',
+      }),
+    );
     expect(p.evaluate({ units: [sql({ functions: ['pg_read_file'] })] }, agent).decision.action).toBe('deny');
   });
   it('tables match by glob, case-insensitively', () => {
-    const p = new CompiledPolicy(policy([{ name: 't', when: { sql: { tables: ['public.secret_*'] } } }], { default: 'allow' }));
-    expect(p.evaluate({ units: [sql({ tables: ['public.secret_keys', 'secret_keys'] })] }, agent).decision.action).toBe('deny');
+    const p = new CompiledPolicy(
+      policy([{ name: 't', when: { sql: { tables: ['public.secret_*'] } } }], { default: 'allow' }),
+    );
+    expect(
+      p.evaluate({ units: [sql({ tables: ['public.secret_keys', 'secret_keys'] })] }, agent).decision.action,
+    ).toBe('deny');
     expect(p.evaluate({ units: [sql({ tables: ['public.orders'] })] }, agent).decision.action).toBe('allow');
   });
   it('copy_program and dynamic flags', () => {
@@ -115,10 +141,18 @@ describe('shell matchers', () => {
   const p = new CompiledPolicy(
     policy(
       [
-        { name: 'no-destructive', when: { shell: { commands: ['rm'], args: ['-rf', '-fr', '--no-preserve-root'] } } },
+        {
+          name: 'no-destructive',
+          when: { shell: { commands: ['rm'], args: ['-rf', '-fr', '--no-preserve-root'] } },
+        },
         { name: 'no-secret-files', when: { shell: { paths: ['/etc/shadow', '~/.ssh/**', '**/.env'] } } },
         { name: 'no-dynamic', when: { shell: { dynamic: true } } },
-        { name: 'priv', when: { shell: { commands: ['sudo', '/bin/systemctl'] } }, action: 'review', approvers: ['sre'] },
+        {
+          name: 'priv',
+          when: { shell: { commands: ['sudo', '/bin/systemctl'] } },
+          action: 'review',
+          approvers: ['sre'],
+        },
       ],
       { default: 'allow' },
     ),
@@ -132,13 +166,22 @@ describe('shell matchers', () => {
     expect(d(shell('ls', ['-rf'])).action).toBe('allow');
   });
   it('~ in rule paths is the upstream home; ** crosses directories and matches zero of them', () => {
-    expect(d(shell('cat', ['/home/deploy/.ssh/id_ed25519'], { paths: ['/home/deploy/.ssh/id_ed25519'] })).action).toBe('deny');
+    expect(
+      d(shell('cat', ['/home/deploy/.ssh/id_ed25519'], { paths: ['/home/deploy/.ssh/id_ed25519'] })).action,
+    ).toBe('deny');
     expect(d(shell('cat', ['.env'], { paths: ['.env'] })).action).toBe('deny');
     expect(d(shell('cat', ['app/config/.env'], { paths: ['app/config/.env'] })).action).toBe('deny');
     expect(d(shell('cat', ['/etc/passwd'], { paths: ['/etc/passwd'] })).action).toBe('allow');
   });
-  it('relative and unnormalised paths are resolved before matching', () => {
-    expect(d(shell('cat', ['.ssh/id_rsa'], { paths: ['.ssh/id_rsa'] })).action).toBe('deny');
+  it('unnormalised paths are normalised, and globbing arguments meet the rules they could expand to', () => {
+    expect(
+      d(shell('cat', ['.ssh/id_rsa'], { paths: ['.ssh/id_rsa', '/home/deploy/.ssh/id_rsa'] })).action,
+    ).toBe('deny');
+    expect(d(shell('cat', ['/etc/sha*'], { paths: ['/etc/sha*'] })).action).toBe('deny');
+    expect(d(shell('cat', ['/etc/shado?'], { paths: ['/etc/shado?'] })).action).toBe('deny');
+    expect(d(shell('cat', ['/home/*/.ssh/*'], { paths: ['/home/*/.ssh/*'] })).action).toBe('deny');
+    expect(d(shell('cat', ['/**/shadow'], { paths: ['/**/shadow'] })).action).toBe('deny');
+    expect(d(shell('cat', ['/etc/pass*'], { paths: ['/etc/pass*'] })).action).toBe('allow');
     expect(d(shell('cat', ['/etc/../etc/shadow'], { paths: ['/etc/../etc/shadow'] })).action).toBe('deny');
     expect(d(shell('cat', ['//etc//shadow'], { paths: ['//etc//shadow'] })).action).toBe('deny');
   });
@@ -154,7 +197,12 @@ describe('http matchers', () => {
   const p = new CompiledPolicy(
     policy(
       [
-        { name: 'pay', when: { http: { methods: ['POST', 'DELETE'], paths: ['/v1/payments/**'] } }, action: 'review', approvers: ['o'] },
+        {
+          name: 'pay',
+          when: { http: { methods: ['POST', 'DELETE'], paths: ['/v1/payments/**'] } },
+          action: 'review',
+          approvers: ['o'],
+        },
         { name: 'hdr', when: { http: { headers: { 'x-debug': 'on*' } } } },
         { name: 'q', when: { http: { query: { admin: 'true' } } } },
         { name: 'body', when: { http: { body: 'DROP\\s+TABLE' } } },
@@ -191,6 +239,9 @@ describe('built-in keys', () => {
   it('forwarding and FunctionCall follow their policy keys and name them', () => {
     const p = new CompiledPolicy(policy([], { portForwarding: 'allow' }));
     expect(p.builtin('port_forwarding', 'direct-tcpip').action).toBe('allow');
-    expect(p.builtin('function_call', 'FunctionCall')).toMatchObject({ action: 'deny', rules: ['function_call'] });
+    expect(p.builtin('function_call', 'FunctionCall')).toMatchObject({
+      action: 'deny',
+      rules: ['function_call'],
+    });
   });
 });

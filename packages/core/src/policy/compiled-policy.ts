@@ -6,15 +6,37 @@ import type { Action, PolicyConfig, RuleConfig } from '../config/types.js';
 import type { Analysis, Decision, Identity, Unit } from '../types.js';
 import { globToRegExp } from './glob.js';
 import { type CompiledHttpMatch, compileHttpMatch, matchHttp } from './match-http.js';
-import { type CompiledShellMatch, compileShellMatch, matchShell, type ShellMatchContext } from './match-shell.js';
+import {
+  type CompiledShellMatch,
+  compileShellMatch,
+  matchShell,
+  type ShellMatchContext,
+} from './match-shell.js';
 import { type CompiledSqlMatch, compileSqlMatch, matchSql } from './match-sql.js';
 
 const SEVERITY: Record<Action, number> = { allow: 0, review: 1, deny: 2 };
 
 /** Environment names never passed to an upstream, whatever env_allow says: they change what a judged command runs. */
 const NEVER_ENV = [
-  /^LD_/, /^DYLD_/, /^BASH_ENV$/, /^ENV$/, /^PATH$/, /^BASH_FUNC_/, /^SHELLOPTS$/, /^BASHOPTS$/, /^PS4$/, /^IFS$/,
-  /^PROMPT_COMMAND$/, /^PYTHON/, /^PERL5/, /^NODE_OPTIONS$/, /^RUBYOPT$/, /^GIT_/, /^HISTFILE$/, /^CDPATH$/, /^GLOBIGNORE$/,
+  /^LD_/,
+  /^DYLD_/,
+  /^BASH_ENV$/,
+  /^ENV$/,
+  /^PATH$/,
+  /^BASH_FUNC_/,
+  /^SHELLOPTS$/,
+  /^BASHOPTS$/,
+  /^PS4$/,
+  /^IFS$/,
+  /^PROMPT_COMMAND$/,
+  /^PYTHON/,
+  /^PERL5/,
+  /^NODE_OPTIONS$/,
+  /^RUBYOPT$/,
+  /^GIT_/,
+  /^HISTFILE$/,
+  /^CDPATH$/,
+  /^GLOBIGNORE$/,
 ];
 
 export function moreRestrictive(a: Action, b: Action): Action {
@@ -114,7 +136,8 @@ export class CompiledPolicy {
       const r = this.evaluateUnit(unit, identity);
       take(r.action, r.rules, r.reason, r.reviewRules);
     }
-    if (rules.length === 0) return { decision: { action: 'allow', rules: [], reason: 'nothing to run' }, reviewRules };
+    if (rules.length === 0)
+      return { decision: { action: 'allow', rules: [], reason: 'nothing to run' }, reviewRules };
     if (action === 'review' && !reason.startsWith('needs approval')) reason = `needs approval: ${reason}`;
     return { decision: { action, rules, reason }, reviewRules: action === 'review' ? reviewRules : [] };
   }

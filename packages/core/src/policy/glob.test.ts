@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp } from './glob.js';
+import { globToRegExp, pathGlobsIntersect } from './glob.js';
 
 const cases: [string, 'path' | 'word', string, boolean][] = [
   ['/etc/shadow', 'path', '/etc/shadow', true],
@@ -28,5 +28,27 @@ const cases: [string, 'path' | 'word', string, boolean][] = [
 describe('globs', () => {
   it.each(cases)('%s (%s) vs %s → %s', (glob, flavour, input, want) => {
     expect(globToRegExp(glob, flavour).test(input)).toBe(want);
+  });
+});
+
+describe('path glob intersection', () => {
+  const cases: [string, string, boolean][] = [
+    ['/etc/sha*', '/etc/shadow', true],
+    ['/etc/shado?', '/etc/shadow', true],
+    ['/etc/[s]hadow', '/etc/shadow', true],
+    ['/etc/[!s]hadow', '/etc/shadow', false],
+    ['/etc/pass*', '/etc/shadow', false],
+    ['/root/.ss?/id_*', '/root/.ssh/**', true],
+    ['/root/*', '/root/.ssh/**', true],
+    ['/**/shadow', '/etc/shadow', true],
+    ['/**/notes.txt', '/root/.ssh/**', true],
+    ['/srv/*/.e*', '**/.env', true],
+    ['/srv/*.txt', '**/.env', false],
+    ['/tmp/*', '/etc/shadow', false],
+    ['/x/{a,b}', '/x/b', true],
+  ];
+  it.each(cases)('%s ∩ %s → %s', (a, b, want) => {
+    expect(pathGlobsIntersect(a, b)).toBe(want);
+    expect(pathGlobsIntersect(b, a)).toBe(want);
   });
 });

@@ -1,3 +1,3 @@
-export { globToRegExp, isGlob } from './glob.js';
-export { CompiledPolicy, moreRestrictive, type BuiltinKey, type Evaluation } from './compiled-policy.js';
 export { CommandJudge, type JudgeContext, type Judgement } from './command-judge.js';
+export { type BuiltinKey, CompiledPolicy, type Evaluation, moreRestrictive } from './compiled-policy.js';
+export { globToRegExp, isGlob } from './glob.js';

@@ -20,7 +20,9 @@ export function compileHttpMatch(m: HttpMatch): CompiledHttpMatch {
   return {
     methods: m.methods ? new Set(m.methods.map((x) => x.toUpperCase())) : undefined,
     paths: m.paths?.map((p) => globToRegExp(p, 'path')),
-    headers: m.headers && Object.entries(m.headers).map(([k, v]) => [k.toLowerCase(), globToRegExp(v, 'word', true)]),
+    headers:
+      m.headers &&
+      Object.entries(m.headers).map(([k, v]) => [k.toLowerCase(), globToRegExp(v, 'word', true)]),
     query: m.query && Object.entries(m.query).map(([k, v]) => [k, globToRegExp(v, 'word')]),
     body: m.body !== undefined ? RE2JS.compile(m.body) : undefined,
     json: m.json && Object.entries(m.json),
@@ -69,7 +71,9 @@ export function matchHttp(m: CompiledHttpMatch, u: HttpUnit): string[] | null {
 }
 
 function sameValue(actual: unknown, expected: unknown): boolean {
-  if (typeof expected === 'string' && typeof actual === 'string') return globToRegExp(expected, 'word').test(actual);
-  if (expected !== null && typeof expected === 'object') return JSON.stringify(actual) === JSON.stringify(expected);
+  if (typeof expected === 'string' && typeof actual === 'string')
+    return globToRegExp(expected, 'word').test(actual);
+  if (expected !== null && typeof expected === 'object')
+    return JSON.stringify(actual) === JSON.stringify(expected);
   return actual === expected;
 }

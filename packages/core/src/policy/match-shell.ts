@@ -2,19 +2,21 @@
 import path from 'node:path';
 import type { ShellMatch } from '../config/types.js';
 import type { ShellUnit } from '../types.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp, pathGlobsIntersect } from './glob.js';
 
 export interface CompiledShellMatch {
   commands?: RegExp[];
   args?: RegExp[];
-  paths?: RegExp[];
+  paths?: PathPattern[];
   dynamic?: boolean;
 }
 
-export interface ShellMatchContext {
-  /** Home directory on the target, for `~` and `$HOME` in rule globs and relative paths. */
-  home: string;
+interface PathPattern {
+  re: RegExp;
+  glob: string;
 }
+
+const GLOB_CHARS = /[*?[]/;
 
 function expandHome(glob: string, home: string): string {
   if (glob === '~' || glob.startsWith('~/')) return home + glob.slice(1);
@@ -26,7 +28,10 @@ export function compileShellMatch(m: ShellMatch, ctx: ShellMatchContext): Compil
     // `commands: [/bin/rm]` means rm, like the analyzer's basename.
     commands: m.commands?.map((c) => globToRegExp(c.includes('/') ? path.posix.basename(c) : c, 'word')),
     args: m.args?.map((a) => globToRegExp(a, 'word')),
-    paths: m.paths?.map((p) => globToRegExp(expandHome(p, ctx.home), 'path')),
+    paths: m.paths?.map((p) => {
+      const glob = expandHome(p, ctx.home);
+      return { re: globToRegExp(glob, 'path'), glob };
+    }),
     dynamic: m.dynamic,
   };
 }
@@ -43,7 +48,7 @@ export function matchShell(m: CompiledShellMatch, u: ShellUnit, ctx: ShellMatchC
     why.push(`argument ${a}`);
   }
   if (m.paths) {
-    const p = u.paths.find((raw) => candidates(raw, ctx.home).some((c) => m.paths!.some((re) => re.test(c))));
+    const p = u.paths.find((raw) => m.paths!.some((pat) => pathMatches(pat, raw)));
     if (p === undefined) return null;
     why.push(`path ${p}`);
   }
@@ -54,12 +59,12 @@ export function matchShell(m: CompiledShellMatch, u: ShellUnit, ctx: ShellMatchC
   return why;
 }
 
-// A path is tried as written and normalised; a relative one also against the home directory
-// (where exec commands start). `**/x` globs match relative paths by themselves.
-function candidates(p: string, home: string): string[] {
-  const out = [p];
+// A path is tried as written and normalised (the analyzer adds the cwd-resolved form of relative
+// paths). A path with glob characters is what the shell expands against the disk (`cat /etc/sha*`):
+// it matches when the two globs can name the same file.
+function pathMatches(pat: PathPattern, p: string): boolean {
+  if (pat.re.test(p)) return true;
   const norm = path.posix.normalize(p);
-  if (norm !== p) out.push(norm);
-  if (!p.startsWith('/')) out.push(path.posix.resolve(home, p));
-  return out;
+  if (norm !== p && pat.re.test(norm)) return true;
+  return GLOB_CHARS.test(p) && pathGlobsIntersect(norm, pat.glob);
 }

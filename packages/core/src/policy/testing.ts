@@ -31,7 +31,16 @@ export function policy(rules: Partial<RuleConfig>[], over: Partial<PolicyConfig>
 export const agent: Identity = { subject: 'agent-1', groups: ['ai-agents'], issuer: 'test', method: 'jwt' };
 
 export function sql(u: Partial<SqlUnit>): SqlUnit {
-  return { kind: 'sql', category: 'read', statement: 'SelectStmt', tables: [], functions: [], copyProgram: false, dynamic: false, ...u };
+  return {
+    kind: 'sql',
+    category: 'read',
+    statement: 'SelectStmt',
+    tables: [],
+    functions: [],
+    copyProgram: false,
+    dynamic: false,
+    ...u,
+  };
 }
 
 export function shell(command: string, args: string[] = [], u: Partial<ShellUnit> = {}): ShellUnit {

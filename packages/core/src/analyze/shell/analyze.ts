@@ -71,6 +71,8 @@ interface ExecCtx {
 interface Shared {
   parser: Parser;
   home: string;
+  /** The working directory relative paths resolve against; null once a `cd` makes it unknown. */
+  cwd: string | null;
   limits: ShellLimits;
   units: ShellUnit[];
   /** Files written or downloaded earlier in this input (normalised paths). */
@@ -599,6 +601,12 @@ class Walk implements WordEnv {
       if (fileCommand || looksLikePath(a)) addPath(a);
     }
     for (const p of extraPaths) addPath(p);
+    // A relative path means cwd/path: `cd /etc; cat shadow` reads /etc/shadow. With the directory
+    // unknown (`cd "$x"`), the path could be anywhere: `/**/path` (the policy matches it as a glob).
+    for (const p of [...paths]) {
+      if (p.startsWith('/') || p.startsWith('~') || p.startsWith('$')) continue;
+      addPath(this.s.cwd === null ? `/**/${normalisePath(p)}` : normalisePath(`${this.s.cwd}/${p}`));
+    }
     // Dynamic reasons first: a rule's reason quotes the first note.
     const allNotes = [...dyn.map((d) => `dynamic: ${d}`), ...this.origin, ...notes];
     if (synthetic.length > 0) allNotes.push(`normalised flags added to args: ${synthetic.join(' ')}`);
@@ -612,7 +620,31 @@ class Walk implements WordEnv {
     };
     if (allNotes.length > 0) unit.notes = allNotes;
     this.s.units.push(unit);
+    if (command === 'cd' || command === 'pushd' || command === 'popd')
+      this.changeDirectory(command, argWords);
     return unit;
+  }
+
+  // Tracks the working directory through `cd`/`pushd` so later relative paths resolve where the shell
+  // would resolve them; anything not literal (`cd -`, `cd "$x"`, `popd`) makes it unknown.
+  private changeDirectory(command: string, argWords: Word[]): void {
+    const operands = argWords.filter((w) => !/^-[LPe@]+$/.test(w.text));
+    if (command === 'popd' || operands.length > 1) {
+      this.s.cwd = null;
+      return;
+    }
+    const target = operands[0];
+    if (!target) {
+      this.s.cwd = command === 'cd' ? this.s.home : null;
+      return;
+    }
+    if (!target.literal || target.text === '-' || target.text.startsWith('+')) {
+      this.s.cwd = null;
+      return;
+    }
+    const t = target.text;
+    if (t.startsWith('/')) this.s.cwd = normalisePath(t);
+    else if (this.s.cwd !== null) this.s.cwd = normalisePath(`${this.s.cwd}/${t}`);
   }
 
   private flag(unit: ShellUnit, reason: string): void {

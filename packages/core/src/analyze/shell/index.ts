@@ -32,6 +32,8 @@ export interface ShellAnalyzeOptions {
   home?: string;
   /** The upstream login user (only used to derive the default home). */
   user?: string;
+  /** Working directory relative paths resolve against (default: home); null when unknown. */
+  cwd?: string | null;
 }
 
 export interface ShellAnalyzerOptions {
@@ -68,14 +70,15 @@ export class ShellAnalyzer {
         units: [],
         parseError: `shell command too long (${text.length} characters; the limit is ${this.limits.maxLength})`,
       };
-    const key = `${home}\0${text}`;
+    const cwd = opts.cwd === undefined ? home : opts.cwd;
+    const key = `${home}\0${cwd ?? '\0'}\0${text}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
       this.cache.set(key, hit);
       return hit;
     }
-    const result = deepFreeze(this.run(text, home));
+    const result = deepFreeze(this.run(text, home, cwd));
     if (this.cacheSize > 0) {
       this.cache.set(key, result);
       if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
@@ -94,14 +97,15 @@ export class ShellAnalyzer {
     }
   }
 
-  private run(text: string, home: string): Analysis {
+  private run(text: string, home: string, cwd: string | null): Analysis {
     if (text.includes('\0')) return { units: [], parseError: 'shell command contains a NUL byte' };
     if (RESERVED_CHARS.test(text))
       return { units: [], parseError: 'shell command contains reserved characters (U+E000–U+E004)' };
     const units: ShellUnit[] = [];
+    const shared = { parser: this.parser, home, cwd, limits: this.limits, units, written: new Set<string>() };
     try {
-      analyzeScript({ parser: this.parser, home, limits: this.limits, units, written: new Set() }, text);
-      return { units };
+      analyzeScript(shared, text);
+      return shared.cwd === cwd ? { units } : { units, cwd: shared.cwd };
     } catch (e) {
       if (e instanceof ShellParseFailure) return { units, parseError: e.message };
       if (e instanceof RangeError) return { units, parseError: 'shell command nested too deeply' };
