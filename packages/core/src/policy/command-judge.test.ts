@@ -21,25 +21,32 @@ describe('COPY TO STDOUT and column masking rules', () => {
       ).decision.action,
     ).toBe('allow');
   });
-  it('is denied when column rules exist, since rows carry no column names', () => {
+  it('is denied for tables a column rule names (rows carry no column names), allowed for others', () => {
     const p = new CompiledPolicy({
       ...reads,
       masking: { ...reads.masking, columns: [{ match: 'users.password_hash', with: 'redact' }] },
     });
+    const j = (text: string) =>
+      judge.judge({ kind: 'sql', text, protocol: 'simple' }, { policy: p, identity: agent }).decision;
     for (const text of [
       'COPY users TO STDOUT',
+      'COPY public.users (id) TO STDOUT',
       'COPY (SELECT password_hash FROM users) TO STDOUT WITH CSV',
     ]) {
-      const d = judge.judge(
-        { kind: 'sql', text, protocol: 'simple' },
-        { policy: p, identity: agent },
-      ).decision;
-      expect(d).toMatchObject({ action: 'deny', rules: ['masking.columns'] });
+      expect(j(text)).toMatchObject({ action: 'deny', rules: ['masking.columns'] });
     }
+    expect(j('COPY items TO STDOUT').action).toBe('allow');
+    expect(j('SELECT password_hash FROM users').action).toBe('allow');
+    const bare = new CompiledPolicy({
+      ...reads,
+      masking: { ...reads.masking, columns: [{ match: 'ssn', with: 'redact' }] },
+    });
     expect(
-      judge.judge({ kind: 'sql', text: 'SELECT 1', protocol: 'simple' }, { policy: p, identity: agent })
-        .decision.action,
-    ).toBe('allow');
+      judge.judge(
+        { kind: 'sql', text: 'COPY items TO STDOUT', protocol: 'simple' },
+        { policy: bare, identity: agent },
+      ).decision.action,
+    ).toBe('deny');
   });
 });
 

@@ -108,19 +108,32 @@ export class CommandJudge {
   }
 
   // COPY … TO STDOUT sends rows without column names, so the listener cannot apply column masking
-  // rules to them (detectors still run): where the policy has column rules, fail closed.
+  // rules to them (detectors still run): a COPY out of a table a column rule names (or any COPY out,
+  // when a rule names a bare column) fails closed.
   private copyOutGuard(j: Judgement, ctx: JudgeContext): Judgement {
-    if (j.decision.action === 'deny' || ctx.policy.config.masking.columns.length === 0) return j;
-    const copyOut = j.analysis?.units.some(
-      (u) => u.kind === 'sql' && u.statement === 'CopyStmt' && u.category === 'read',
+    const rules = ctx.policy.config.masking.columns;
+    if (j.decision.action === 'deny' || rules.length === 0) return j;
+    const guarded = new Set<string>();
+    let anyTable = false;
+    for (const r of rules) {
+      const dot = r.match.lastIndexOf('.');
+      if (dot < 0) anyTable = true;
+      else guarded.add(r.match.slice(0, dot).toLowerCase().split('.').pop()!);
+    }
+    const hit = j.analysis?.units.find(
+      (u) =>
+        u.kind === 'sql' &&
+        u.statement === 'CopyStmt' &&
+        u.category === 'read' &&
+        (anyTable || u.tables.some((t) => guarded.has(t.toLowerCase().split('.').pop()!))),
     );
-    if (!copyOut) return j;
+    if (!hit) return j;
     return {
       ...j,
       decision: {
         action: 'deny',
         rules: ['masking.columns'],
-        reason: 'COPY … TO STDOUT cannot apply this policy’s column masking rules; use SELECT',
+        reason: 'COPY … TO STDOUT cannot apply this policy’s column masking rules to that table; use SELECT',
       },
       reviewRules: [],
     };
