@@ -5,6 +5,7 @@ import type { MaskColumn, Masker } from '@portcullis/core';
 import type { ColumnDescription } from './backend-reader.js';
 import { dataRow, fieldsMessage } from './backend-writer.js';
 import type { TableNames } from './catalog-lookup.js';
+import { mayMask } from './value-precheck.js';
 
 /** How one result column is treated: Skip — not inspected (fixed-form or binary non-text type);
  * Text — text bytes in the client encoding; BinaryJsonb — a version byte, then JSON text;
@@ -17,6 +18,8 @@ export interface ColumnPlan {
   context: MaskColumn;
   mode: ColumnMode;
   binary: boolean;
+  /** No column rule covers it: a value the byte pre-check clears is forwarded without value(). */
+  precheck: boolean;
 }
 
 // Types whose text form cannot carry free text (numbers too short to be a card/phone, booleans,
@@ -49,14 +52,16 @@ export function planColumns(
       context = table !== undefined ? { table, column } : { column };
       contexts?.set(key, context);
     }
-    if (masker?.columnRule?.(context) === 'null')
-      return { name: c.name, context, mode: ColumnMode.Null, binary: c.format !== 0 };
+    // Without columnRule() the masker cannot say which columns are ruled: every value goes to value().
+    const rule = masker?.columnRule ? masker.columnRule(context) : 'unknown';
+    if (rule === 'null')
+      return { name: c.name, context, mode: ColumnMode.Null, binary: c.format !== 0, precheck: false };
     let mode: ColumnMode;
     if (c.format === 0) mode = FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
     else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
     else if (c.typeOid === JSONB) mode = ColumnMode.BinaryJsonb;
     else mode = ColumnMode.Skip;
-    return { name: c.name, context, mode, binary: c.format !== 0 };
+    return { name: c.name, context, mode, binary: c.format !== 0, precheck: rule === undefined };
   });
 }
 
@@ -90,6 +95,10 @@ export function maskDataRow(
       changed[i] = null;
     } else if (col !== undefined && col.mode !== ColumnMode.Skip && len > 0) {
       const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
+      if (col.precheck && !mayMask(buf, p + off, p + len)) {
+        p += len;
+        continue;
+      }
       const text = buf.toString(enc, p + off, p + len);
       const masked = masker.value(text, col.context);
       if (masked !== text) {
@@ -196,7 +205,7 @@ export class BinaryCopyMasker {
         p += 4;
         if (len < 0) continue;
         if (p + len > data.length) throw new RangeError('binary COPY tuple truncated');
-        if (len > 0) {
+        if (len > 0 && mayMask(data, p, p + len)) {
           const text = data.toString(this.enc, p, p + len);
           const masked = this.masker.value(text);
           if (masked !== text) {

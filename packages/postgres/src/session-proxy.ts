@@ -79,6 +79,7 @@ import {
   type UpstreamConnection,
   UpstreamError,
 } from './upstream-auth.js';
+import { mayMask } from './value-precheck.js';
 
 export interface ProxyContext {
   gateway: Gateway;
@@ -1028,6 +1029,12 @@ export class SessionProxy {
       const masked = c.binary.mask(data);
       if (masked) out = copyData(masked);
     } else {
+      // Nothing any detector could match (see value-precheck.ts): forwarded undecoded.
+      if (!mayMask(data, 0, data.length)) {
+        if (c.preview.length < this.limits.recordRows)
+          c.preview.push(data.toString(this.encoding, 0, 4096 * 4).slice(0, 4096));
+        return PASS;
+      }
       const text = data.toString(this.encoding);
       const masked = masker.value(text);
       if (masked !== text) out = copyData(Buffer.from(masked, this.encoding));

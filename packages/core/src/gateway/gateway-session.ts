@@ -7,6 +7,7 @@ import type { ConnectionConfig } from '../config/types.js';
 import { createMasker } from '../mask/index.js';
 import type { CompiledPolicy, Judgement } from '../policy/index.js';
 import type { SessionRecorder } from '../record/index.js';
+import type { MetricHandle, Metrics } from '../telemetry/index.js';
 import type {
   Command,
   Decision,
@@ -111,7 +112,7 @@ export class GatewaySession implements Session {
       ms: round(performance.now() - started),
       ...(deferred ? { deferred: true } : {}),
     });
-    this.gateway.metrics.inc('portcullis_judge_seconds_sum', {}, (performance.now() - started) / 1000);
+    handles(this.gateway.metrics).judgeSeconds.inc((performance.now() - started) / 1000);
 
     this.tally.commands++;
     if (decision.action === 'review' && !deferred) {
@@ -126,10 +127,7 @@ export class GatewaySession implements Session {
     }
     if (decision.action === 'deny') this.tally.denied++;
     if (decision.action === 'allow') j.analysis?.commit?.();
-    this.gateway.metrics.inc('portcullis_commands_total', {
-      protocol: this.connection.protocol,
-      decision: decision.action,
-    });
+    handles(this.gateway.metrics).commands(this.connection.protocol, decision.action).inc();
     return decision;
   }
 
@@ -242,9 +240,9 @@ export class GatewaySession implements Session {
 
   masker(): Masker {
     if (!this.sessionMasker) {
-      const metrics = this.gateway.metrics;
+      const h = handles(this.gateway.metrics);
       this.sessionMasker = createMasker(this.policy.config.masking, {
-        onMask: (detector) => metrics.inc('portcullis_masked_values_total', { detector }),
+        onMask: (detector) => h.masked(detector).inc(),
       });
     }
     return this.sessionMasker;
@@ -320,6 +318,43 @@ function frameExtras(c: Command): Record<string, unknown> {
     default:
       return {};
   }
+}
+
+// Per-statement and per-value counters: label keys built once per gateway, not on every increment.
+interface HotHandles {
+  judgeSeconds: MetricHandle;
+  commands(protocol: string, decision: string): MetricHandle;
+  masked(detector: string): MetricHandle;
+}
+const hotHandles = new WeakMap<Metrics, HotHandles>();
+function handles(metrics: Metrics): HotHandles {
+  let h = hotHandles.get(metrics);
+  if (!h) {
+    const commands = new Map<string, MetricHandle>();
+    const masked = new Map<string, MetricHandle>();
+    h = {
+      judgeSeconds: metrics.handle('portcullis_judge_seconds_sum'),
+      commands(protocol, decision) {
+        const key = `${protocol}\0${decision}`;
+        let c = commands.get(key);
+        if (!c) {
+          c = metrics.handle('portcullis_commands_total', { protocol, decision });
+          commands.set(key, c);
+        }
+        return c;
+      },
+      masked(detector) {
+        let c = masked.get(detector);
+        if (!c) {
+          c = metrics.handle('portcullis_masked_values_total', { detector });
+          masked.set(detector, c);
+        }
+        return c;
+      },
+    };
+    hotHandles.set(metrics, h);
+  }
+  return h;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,2 +1,2 @@
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
-export { Metrics } from './metrics.js';
+export { type MetricHandle, Metrics } from './metrics.js';

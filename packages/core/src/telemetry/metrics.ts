@@ -8,6 +8,11 @@ interface Metric {
   values: Map<string, { labels: Labels; value: number }>;
 }
 
+/** One metric with fixed labels, for hot paths: the label key is built once, not on every increment. */
+export interface MetricHandle {
+  inc(by?: number): void;
+}
+
 export class Metrics {
   private readonly metrics = new Map<string, Metric>();
 
@@ -34,10 +39,35 @@ export class Metrics {
     else m.values.set(key, { labels, value: by });
   }
 
+  /** A handle bound to `name` and `labels`; the series appears at its first increment, as with inc(). */
+  handle(name: string, labels: Labels = {}): MetricHandle {
+    const m = this.metrics.get(name);
+    if (!m) return { inc: () => {} };
+    const key = labelKey(labels);
+    const own = { ...labels };
+    let cur: { labels: Labels; value: number } | undefined;
+    return {
+      inc: (by = 1) => {
+        // set() updates entries in place, so the entry found once stays the series' entry.
+        if (cur === undefined) {
+          cur = m.values.get(key);
+          if (!cur) {
+            cur = { labels: own, value: 0 };
+            m.values.set(key, cur);
+          }
+        }
+        cur.value += by;
+      },
+    };
+  }
+
   set(name: string, labels: Labels, value: number): void {
     const m = this.metrics.get(name);
     if (!m) return;
-    m.values.set(labelKey(labels), { labels, value });
+    const key = labelKey(labels);
+    const cur = m.values.get(key);
+    if (cur) cur.value = value;
+    else m.values.set(key, { labels, value });
   }
 
   get(name: string, labels: Labels = {}): number {
