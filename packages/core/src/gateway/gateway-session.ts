@@ -113,6 +113,7 @@ export class GatewaySession implements Session {
       ...(deferred ? { deferred: true } : {}),
     });
     handles(this.gateway.metrics).judgeSeconds.inc((performance.now() - started) / 1000);
+    const span = this.gateway.telemetry.judge(this, command, decision, started);
 
     this.tally.commands++;
     if (decision.action === 'review' && !deferred) {
@@ -128,6 +129,7 @@ export class GatewaySession implements Session {
     if (decision.action === 'deny') this.tally.denied++;
     if (decision.action === 'allow') j.analysis?.commit?.();
     handles(this.gateway.metrics).commands(this.connection.protocol, decision.action).inc();
+    span.end(decision);
     return decision;
   }
 

@@ -7,7 +7,14 @@ import { ForbiddenError, PortcullisError, StoreUnavailableError } from '../error
 import { IdentityVerifier } from '../identity/index.js';
 import { CommandJudge, CompiledPolicy } from '../policy/index.js';
 import { openStore, type RecordStore } from '../record/index.js';
-import { createLogger, type Logger, Metrics } from '../telemetry/index.js';
+import {
+  createLogger,
+  type Logger,
+  Metrics,
+  noopTelemetry,
+  startTelemetry,
+  type Telemetry,
+} from '../telemetry/index.js';
 import type { Identity, OpenSessionOptions, Session } from '../types.js';
 import { GatewaySession } from './gateway-session.js';
 
@@ -16,6 +23,8 @@ export interface GatewayOptions {
   approvals?: ApprovalService;
   log?: Logger;
   metrics?: Metrics;
+  /** OTLP export; default: started from config.telemetry (a no-op without otlp_endpoint). */
+  telemetry?: Telemetry;
   /** Skip loading analyzers no connection needs (default: derived from the connections). */
   analyzers?: { sql?: boolean; shell?: boolean };
 }
@@ -23,6 +32,7 @@ export interface GatewayOptions {
 export class Gateway {
   readonly metrics: Metrics;
   readonly log: Logger;
+  readonly telemetry: Telemetry;
   private readonly policies = new Map<string, CompiledPolicy>();
   private readonly sessions = new Set<GatewaySession>();
   private closing = false;
@@ -37,6 +47,7 @@ export class Gateway {
   ) {
     this.log = opts.log ?? createLogger();
     this.metrics = opts.metrics ?? new Metrics();
+    this.telemetry = opts.telemetry ?? noopTelemetry;
     for (const c of config.connections) {
       const policy = config.policies[c.policy];
       if (!policy)
@@ -56,9 +67,13 @@ export class Gateway {
     if (config.approvals.webhookUrl) {
       approvals = withWebhook(approvals, new WebhookNotifier({ url: config.approvals.webhookUrl, log }));
     }
+    const metrics = opts.metrics ?? new Metrics();
+    const telemetry = opts.telemetry ?? (await startTelemetry(config.telemetry, { log, metrics }));
     return new Gateway(config, new IdentityVerifier(config.identity), store, approvals, judge, {
       ...opts,
       log,
+      metrics,
+      telemetry,
     });
   }
 
@@ -104,6 +119,7 @@ export class Gateway {
     const session = new GatewaySession(this, connection, policy, opts);
     this.sessions.add(session);
     session.closed.then(() => this.sessions.delete(session));
+    this.telemetry.session(session);
     return session;
   }
 
@@ -121,6 +137,7 @@ export class Gateway {
     await Promise.allSettled([...this.sessions].map((s) => s.close('gateway shutting down')));
     await this.approvals.close();
     await this.store.close();
+    await this.telemetry.shutdown();
   }
 }
 

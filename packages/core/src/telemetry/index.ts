@@ -1,2 +1,10 @@
 export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { type MetricHandle, Metrics } from './metrics.js';
+export {
+  type JudgeTrace,
+  noopTelemetry,
+  startTelemetry,
+  type Telemetry,
+  type TelemetryOptions,
+  type TracedSession,
+} from './telemetry.js';

@@ -74,6 +74,16 @@ export class Metrics {
     return this.metrics.get(name)?.values.get(labelKey(labels))?.value ?? 0;
   }
 
+  /** Every metric and its current series, for exporters other than /metrics (OTLP). */
+  snapshot(): MetricSnapshot[] {
+    return [...this.metrics].map(([name, m]) => ({
+      name,
+      type: m.type,
+      help: m.help,
+      values: [...m.values.values()].map((v) => ({ labels: v.labels, value: v.value })),
+    }));
+  }
+
   render(): string {
     const out: string[] = [];
     for (const [name, m] of this.metrics) {
@@ -89,4 +99,11 @@ function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
   if (keys.length === 0) return '';
   return `{${keys.map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, '_')}"`).join(',')}}`;
+}
+
+export interface MetricSnapshot {
+  name: string;
+  type: 'counter' | 'gauge';
+  help: string;
+  values: { labels: Labels; value: number }[];
 }
