@@ -545,6 +545,8 @@ class Walk implements WordEnv {
       dyn.push(`the command name is not literal (${name.unknown.join(' ') || name.text})`);
     } else if (name.fromVar) dyn.push(`the command name comes from a variable (${command})`);
     if (name.glob) dyn.push(`the command name is a glob (${name.text})`);
+    // An interactive bash expands `!!`, `!-2`, `!rm` to an earlier command before running it.
+    if (/^![^\s=(]/.test(name.text)) dyn.push(`history expansion (${name.text}) runs an earlier command`);
     if (ctx.placeholder && name.text.includes(ctx.placeholder))
       dyn.push('the command name comes from the input');
     if (name.expanded) notes.push('the command name comes from brace expansion or $IFS splitting');
@@ -744,6 +746,13 @@ class Walk implements WordEnv {
         return;
       case 'crontab':
         if (!opts.has('-l')) this.flag(unit, 'crontab installs commands that run later');
+        return;
+      case 'fc':
+        // `fc -s`, `fc N`, `r`: re-run earlier commands the text does not show; only -l lists.
+        if (!opts.has('-l')) this.flag(unit, 'fc re-runs commands from the history');
+        return;
+      case 'r':
+        this.flag(unit, 'r re-runs a command from the history');
         return;
       case 'at':
       case 'batch':

@@ -30,6 +30,14 @@ shellCases('eval and shells reading stdin', [
   { cmd: 'at now <<< "rm x"', dynamic: true, commands: ['at', 'rm'] },
   { cmd: 'crontab /tmp/c', dynamic: true },
   { cmd: 'crontab -l', dynamic: false },
+  { cmd: 'fc -s', dynamic: true },
+  { cmd: 'fc -e - 12', dynamic: true },
+  { cmd: 'fc -l', dynamic: false },
+  { cmd: 'r rm', dynamic: true },
+  { cmd: '!!', dynamic: true },
+  { cmd: '!-2', dynamic: true },
+  { cmd: 'ls; !rm', dynamic: true },
+  { cmd: 'echo !', dynamic: false },
 ]);
 
 shellCases('interpreters', [

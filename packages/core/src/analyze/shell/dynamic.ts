@@ -17,6 +17,10 @@ export const DYNAMIC_COMMANDS: Record<string, string> = {
   shopt: 'with -s expand_aliases',
   exec: 'with no command but a stdin redirection (the shell reads the rest of its commands from it)',
   crontab: 'unless -l (installs commands that run later)',
+  fc: 'unless -l (re-runs commands from the history, which the text does not show)',
+  r: 'always (ksh/zsh alias of fc -e -: re-runs a command from the history)',
+  '!! / !n / !str as a command word':
+    'always (history expansion: runs an earlier command the text does not show)',
   at: 'always (queues commands read from stdin); a literal heredoc is also analysed',
   batch: 'as at',
   'function definition': 'always (changes what a later word runs); the body is analysed too',
