@@ -11,6 +11,11 @@ export interface CompiledShellMatch {
   dynamic?: boolean;
 }
 
+export interface ShellMatchContext {
+  /** Home directory on the target, for `~` and `$HOME` in rule globs. */
+  home: string;
+}
+
 interface PathPattern {
   re: RegExp;
   glob: string;
