@@ -240,6 +240,12 @@ export interface Masker {
    * parse), then the detectors over the text. `failed`: the body was not JSON (paths stopped applying).
    */
   jsonStream?(): StreamMasker & { readonly failed: boolean };
+  /**
+   * json() for a complete body as bytes, without parsing it into objects: strings masked as json()
+   * masks them, json_paths redacted, everything else (numbers, keys, spacing) byte for byte.
+   * The input itself (as a Buffer) when nothing changed; undefined when it is not one JSON text.
+   */
+  maskJsonBytes?(body: Uint8Array): Buffer | undefined;
   /** The column rule covering a column, if any (`null`: a listener that can should send SQL NULL). */
   columnRule?(column: MaskColumn): 'redact' | 'mask' | 'hash' | 'null' | undefined;
 }

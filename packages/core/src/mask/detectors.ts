@@ -282,6 +282,20 @@ function validateCard(text: string, start: number, end: number): number {
   return -1;
 }
 
+/**
+ * validateCard() on a value that is all digits (one group): what the card finder accepts when the
+ * whole value is the candidate. value()'s fast path for a card column calls this instead.
+ */
+export function isCardDigits(digits: string): boolean {
+  const n = digits.length;
+  if (n < 13 || n > 19) return false;
+  const first = digits.charCodeAt(0);
+  if (first < 50 || first > 54) return false;
+  let same = true;
+  for (let i = 1; i < n && same; i++) same = digits.charCodeAt(i) === first;
+  return !same && luhnValid(digits) && cardBrand(digits) !== undefined;
+}
+
 // ── us_ssn ─────────────────────────────────────────────────────────────────────────────────────
 // AAA-GG-SSSS always; bare 9 digits or space-separated only with an SSN context (column name or
 // "ssn"/"social security" in the 32 characters before).
@@ -384,7 +398,8 @@ const EMAIL_DOMAIN =
   /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-])/y;
 const EMAIL_RE = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}/g;
 
-function emailAt(text: string, at: number): Match | null {
+/** The email whose '@' is at `at`, or null. */
+export function emailAt(text: string, at: number): Match | null {
   // the local part is the whole run before '@' (a longer run than 64 is not an address)
   let s = at;
   const min = Math.max(0, at - 65);

@@ -5,10 +5,19 @@ import { compileJsonPath, type JsonPathStep } from '../analyze/http/index.js';
 import type { ColumnMaskRule, Detector, MaskingConfig } from '../config/types.js';
 import { PortcullisError } from '../errors.js';
 import type { MaskColumn, Masker, StreamMasker } from '../types.js';
-import { DETECTOR_ORDER, DETECTORS, type DetectorSpec, type Match, type ScanHint } from './detectors.js';
+import {
+  DETECTOR_ORDER,
+  DETECTORS,
+  type DetectorSpec,
+  emailAt,
+  isCardDigits,
+  type Match,
+  type ScanHint,
+} from './detectors.js';
+import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 import { JsonPathRedactor } from './json-stream.js';
-import { findAll, prescan, render, resolve } from './scan.js';
+import { findAll, newPreScan, prescan, prescanBytes, render, resolve } from './scan.js';
 import { MaskingStream } from './stream.js';
 
 export const DEFAULT_REPLACEMENT = '[MASKED:{type}]';
@@ -37,7 +46,16 @@ function configError(key: string, message: string): PortcullisError {
   return new PortcullisError('config', `masking.${key}: ${message}`, `masking.${key}`);
 }
 
-export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Masker {
+/** What createMasker returns: a Masker whose optional members are all there. */
+export interface CoreMasker extends Masker {
+  maskJsonBytes(body: Uint8Array): Buffer | undefined;
+  jsonStream(): StreamMasker & { readonly failed: boolean };
+  columnRule(column: MaskColumn): 'redact' | 'mask' | 'hash' | 'null' | undefined;
+  /** value() through the general scan only, without the shape fast paths (for tests). */
+  valueUnoptimized(text: string, column?: MaskColumn): string;
+}
+
+export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): CoreMasker {
   const names = cfg.detectors ?? [];
   for (const n of names) {
     if (!Object.hasOwn(DETECTORS, n)) {
@@ -121,19 +139,72 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Mask
     }
   }
 
+  const hasCard = specs.includes(DETECTORS.credit_card);
+  const hasEmail = specs.includes(DETECTORS.email);
+  const scratch = newPreScan(); // refilled per value: no allocation on the common path
+  const renderMatch = (m: Match): string => replacementFor(m.detector);
+
+  function anyGate(): boolean {
+    for (let i = 0; i < specs.length; i++) if (specs[i]!.gate(scratch)) return true;
+    return false;
+  }
+
   function maskText(text: string, hint?: ScanHint): string {
-    if (text.length < MIN_DETECTABLE || specs.length === 0) return text;
-    const pre = prescan(text);
+    const n = text.length;
+    if (n < MIN_DETECTABLE || specs.length === 0) return text;
+    // Shapes a column's values usually have, decided without the scanner. Both produce exactly
+    // what the scan below would (a property test compares them on generated values).
+    const c0 = text.charCodeAt(0);
+    if (c0 >= 48 && c0 <= 57 && n !== 9) {
+      // all digits: only a card can match (cards, NANP and E.164 phones need a separator, a
+      // '+' or more than digits; a bare SSN is exactly nine digits, left to the scan)
+      let i = 1;
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+      }
+      if (i === n) {
+        if (!hasCard || !isCardDigits(text)) return text;
+        count('credit_card');
+        return replacementFor('credit_card');
+      }
+    }
+    if (hasEmail) {
+      // the whole value is one address: it is the longest match, so it names the one cluster
+      const at = text.indexOf('@');
+      if (at > 0) {
+        const m = emailAt(text, at);
+        if (m !== null && m.start === 0 && m.end === n) {
+          count('email');
+          return replacementFor('email');
+        }
+      }
+    }
+    prescan(text, scratch);
     let active: DetectorSpec[] | undefined;
-    for (const s of specs) {
-      if (s.gate(pre)) (active ??= []).push(s);
+    for (let i = 0; i < specs.length; i++) {
+      const s = specs[i]!;
+      if (s.gate(scratch)) (active ??= []).push(s);
     }
     if (!active) return text;
     const found = findAll(text, 0, active, hint);
     if (found.length === 0) return text;
     const ms = resolve(found);
     for (const m of ms) count(m.detector);
-    return render(text, 0, text.length, ms, (m: Match) => replacementFor(m.detector));
+    return render(text, 0, text.length, ms, renderMatch);
+  }
+
+  /** The general scan without the shape fast paths (tests compare the two). */
+  function maskTextSlow(text: string, hint?: ScanHint): string {
+    if (text.length < MIN_DETECTABLE || specs.length === 0) return text;
+    const pre = prescan(text);
+    const active = specs.filter((s) => s.gate(pre));
+    if (active.length === 0) return text;
+    const found = findAll(text, 0, active, hint);
+    if (found.length === 0) return text;
+    const ms = resolve(found);
+    for (const m of ms) count(m.detector);
+    return render(text, 0, text.length, ms, renderMatch);
   }
 
   // ── json ──
@@ -146,6 +217,22 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Mask
   });
   const rootStates: PathState[] = paths.filter((p) => p.length > 0).map((steps) => ({ steps, at: 0 }));
   const rootMatched = paths.some((p) => p.length === 0);
+  // `[-1]` needs an array's length: the byte scanner cannot know it before the end
+  const pathsNeedLengths = paths.some((p) =>
+    p.some((s) => s.selector.kind === 'index' && s.selector.index < 0),
+  );
+  const pathReplacementBytes = Buffer.from(JSON.stringify(replacementFor(JSON_PATH_TYPE)), 'utf8');
+  const jsonBytesMasking = {
+    maskString: (s: string) => maskText(s),
+    mayMatch: (b: Uint8Array, start: number, end: number): boolean => {
+      if (specs.length === 0) return false;
+      prescanBytes(b, start, end, scratch);
+      return anyGate();
+    },
+    paths: new PathAutomaton(rootStates),
+    pathReplacement: pathReplacementBytes,
+    onPath: () => count(JSON_PATH_TYPE),
+  };
 
   function maskJson(node: unknown, states: readonly PathState[]): unknown {
     if (typeof node === 'string') return maskText(node);
@@ -177,7 +264,7 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Mask
     return changed ? Object.fromEntries(entries) : node;
   }
 
-  return {
+  const masker: CoreMasker = {
     counts,
     value(text: string, column?: MaskColumn): string {
       if (column !== undefined && byColumn.size > 0) {
@@ -230,8 +317,29 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Mask
       }
       return maskJson(doc, rootStates);
     },
+    maskJsonBytes(body: Uint8Array): Buffer | undefined {
+      if (rootMatched || pathsNeedLengths) {
+        // rare configurations: the parsed document (numbers re-printed by JSON.stringify)
+        let doc: unknown;
+        try {
+          doc = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+        } catch {
+          return undefined;
+        }
+        return Buffer.from(JSON.stringify(masker.json(doc)), 'utf8');
+      }
+      return maskJsonBytes(body, jsonBytesMasking);
+    },
+    valueUnoptimized(text: string, column?: MaskColumn): string {
+      if (column !== undefined && byColumn.size > 0) {
+        const rule = ruleFor(column);
+        if (rule) return applyColumnRule(rule, text);
+      }
+      return maskTextSlow(text, column === undefined ? undefined : { column: column.column.toLowerCase() });
+    },
     columnRule(column: MaskColumn) {
       return ruleFor(column)?.with;
     },
   };
+  return masker;
 }

@@ -15,8 +15,13 @@ for (const ch of '_+/=') CLASS[ch.charCodeAt(0)] = TOKEN;
 for (const ch of '.-') CLASS[ch.charCodeAt(0)] = TOKEN | SEP;
 for (const ch of ' ()') CLASS[ch.charCodeAt(0)] = SEP;
 
+/** A PreScan to fill again and again (no allocation per value on the hot path). */
+export function newPreScan(): PreScan {
+  return { length: 0, digits: 0, upper: 0, at: false, digitRun: 0, tokenRun: 0, dashRun: 0 };
+}
+
 /** One pass over the value; the detectors' gates read it. */
-export function prescan(text: string): PreScan {
+export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
   let digits = 0;
   let upper = 0;
   let at = false;
@@ -50,7 +55,63 @@ export function prescan(text: string): PreScan {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
   }
-  return { length: n, digits, upper, at, digitRun, tokenRun, dashRun };
+  out.length = n;
+  out.digits = digits;
+  out.upper = upper;
+  out.at = at;
+  out.digitRun = digitRun;
+  out.tokenRun = tokenRun;
+  out.dashRun = dashRun;
+  return out;
+}
+
+/**
+ * prescan() over bytes[start, end) of UTF-8 without decoding them. Every byte of a multi-byte
+ * character counts as one non-ASCII character: runs break the same way and `length` can only be
+ * larger, so a gate that fails here fails on the decoded string too. (Not for text with JSON
+ * escapes: `\u0040` is an `@` only once decoded.)
+ */
+export function prescanBytes(b: Uint8Array, start: number, end: number, out: PreScan): PreScan {
+  let digits = 0;
+  let upper = 0;
+  let at = false;
+  let digitRun = 0;
+  let curDigits = 0;
+  let seps = 0;
+  let tokenRun = 0;
+  let curToken = 0;
+  let dashRun = 0;
+  let curDash = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    const f = c < 128 ? CLASS[c]! : 0;
+    if (f & DIGIT) {
+      digits++;
+      seps = 0;
+      if (++curDigits > digitRun) digitRun = curDigits;
+    } else if (f & SEP) {
+      if (++seps > 2) curDigits = 0;
+    } else {
+      curDigits = 0;
+      seps = 0;
+    }
+    if (f & TOKEN) {
+      if (++curToken > tokenRun) tokenRun = curToken;
+    } else curToken = 0;
+    if (f & UPPER) upper++;
+    else if (c === 64) at = true;
+    if (c === 45) {
+      if (++curDash > dashRun) dashRun = curDash;
+    } else curDash = 0;
+  }
+  out.length = end - start;
+  out.digits = digits;
+  out.upper = upper;
+  out.at = at;
+  out.digitRun = digitRun;
+  out.tokenRun = tokenRun;
+  out.dashRun = dashRun;
+  return out;
 }
 
 /** All validated matches of `specs` at or after `from` (unresolved: may overlap). */

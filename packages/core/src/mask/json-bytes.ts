@@ -1,0 +1,316 @@
+// json() for a complete JSON body given as bytes, without building the document: one validating
+// pass over the tokens. String values go through the detectors exactly as json() would give them
+// to value() (decoded); keys, numbers, literals and whitespace are copied byte for byte, and a
+// value at one of the json_paths becomes the replacement. Only the spans that change are rebuilt.
+import type { JsonPathStep } from '../analyze/http/index.js';
+import { type PathKey, type PathState, stepInto } from './json-path.js';
+
+export interface JsonBytesMasking {
+  /** value() of a decoded string (counts what it masks); the same string when nothing matched. */
+  maskString(s: string): string;
+  /** False when the escape-free UTF-8 bytes [start, end) cannot hold a match (a cheap gate). */
+  mayMatch(b: Uint8Array, start: number, end: number): boolean;
+  /** The json_paths (none with a negative index: an array's length is not known while scanning). */
+  paths: PathAutomaton;
+  /** `"[MASKED:json_path]"` as JSON bytes. */
+  pathReplacement: Uint8Array;
+  onPath(): void;
+}
+
+/** A set of live path states, interned: equal sets are one object, with their transitions cached. */
+interface PathNode {
+  readonly states: readonly PathState[];
+  readonly next: Map<PathKey, { node: PathNode | null; matched: boolean }>;
+}
+
+/**
+ * json_paths as a small automaton over keys. Keys that no selector names (and indexes no selector
+ * picks) all step the same way, so they share one cached transition: a document's thousands of
+ * keys cost a map lookup each, and keys are compared as bytes, never decoded.
+ */
+export class PathAutomaton {
+  readonly root: PathNode | null;
+  private readonly names: { name: string; bytes: Buffer }[] = [];
+  private readonly indexes = new Set<number>();
+  private readonly ids = new Map<readonly JsonPathStep[], number>();
+  private readonly interned = new Map<string, PathNode>();
+  /** A key that no name selector names (chosen so it cannot be one). */
+  readonly otherName: string;
+  private readonly otherIndex = Number.MAX_SAFE_INTEGER;
+
+  constructor(rootStates: readonly PathState[]) {
+    const names = new Set<string>();
+    for (const st of rootStates) {
+      if (!this.ids.has(st.steps)) this.ids.set(st.steps, this.ids.size);
+      for (const step of st.steps) {
+        if (step.selector.kind === 'name') names.add(step.selector.name);
+        else if (step.selector.kind === 'index') this.indexes.add(step.selector.index);
+      }
+    }
+    for (const name of names) this.names.push({ name, bytes: Buffer.from(name, 'utf8') });
+    let other = '\u0000other';
+    while (names.has(other)) other += '\u0000';
+    this.otherName = other;
+    this.root = rootStates.length > 0 ? this.intern(rootStates) : null;
+  }
+
+  private intern(states: readonly PathState[]): PathNode {
+    const sig = [...new Set(states.map((s) => `${this.ids.get(s.steps)}:${s.at}`))].sort().join(',');
+    let node = this.interned.get(sig);
+    if (node === undefined) {
+      node = { states, next: new Map() };
+      // bounded: a pathological set of paths stops sharing nodes rather than growing without end
+      if (this.interned.size < 10_000) this.interned.set(sig, node);
+    }
+    return node;
+  }
+
+  /** The key an unescaped key token b[start, end) stands for, as far as the selectors can tell. */
+  keyOf(b: Uint8Array, start: number, end: number): string {
+    const len = end - start;
+    for (const n of this.names) {
+      if (n.bytes.length !== len) continue;
+      let k = 0;
+      while (k < len && n.bytes[k] === b[start + k]) k++;
+      if (k === len) return n.name;
+    }
+    return this.otherName;
+  }
+
+  /** keyOf() for a key already decoded. */
+  keyOfString(key: string): string {
+    for (const n of this.names) if (n.name === key) return key;
+    return this.otherName;
+  }
+
+  step(node: PathNode, key: PathKey): { node: PathNode | null; matched: boolean } {
+    if (typeof key === 'number' && !this.indexes.has(key)) key = this.otherIndex;
+    let t = node.next.get(key);
+    if (t === undefined) {
+      const r = stepInto(node.states, key, -1);
+      t = { node: r.next.length > 0 ? this.intern(r.next) : null, matched: r.matched };
+      if (node.next.size < 1000) node.next.set(key, t);
+    }
+    return t;
+  }
+}
+
+const ARRAY = 0;
+const OBJECT = 1;
+
+// what the scanner expects next
+const VALUE = 0;
+const VALUE_OR_CLOSE = 1; // just after '['
+const KEY = 2;
+const KEY_OR_CLOSE = 3; // just after '{'
+const COLON = 4;
+const AFTER = 5; // ',' or the container's close
+const DONE = 6;
+
+/** Thrown inside the scanner; the caller turns it into `undefined` (not JSON). */
+class NotJson extends Error {}
+const NOT_JSON = new NotJson('not JSON');
+
+let escaped = false; // set by stringEnd(): the string held a backslash
+
+/** Index of the closing quote of the string whose opening quote is at `i`; validates control chars. */
+function stringEnd(b: Uint8Array, i: number): number {
+  const n = b.length;
+  let esc = false;
+  for (let j = i + 1; j < n; j++) {
+    const c = b[j]!;
+    if (c === 0x22) {
+      escaped = esc;
+      return j;
+    }
+    if (c === 0x5c) {
+      esc = true;
+      j++;
+    } else if (c < 0x20) throw NOT_JSON;
+  }
+  throw NOT_JSON;
+}
+
+/** Decodes the string token b[q0..q1] (quotes included); JSON.parse checks its escapes. */
+function decode(b: Uint8Array, q0: number, q1: number, esc: boolean): string {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (!esc) return buf.toString('utf8', q0 + 1, q1);
+  try {
+    return JSON.parse(buf.toString('utf8', q0, q1 + 1)) as string;
+  } catch {
+    throw NOT_JSON;
+  }
+}
+
+const isDigitByte = (c: number | undefined): boolean => c !== undefined && c >= 48 && c <= 57;
+
+/** End of the number starting at `i` (JSON grammar: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?). */
+function numberEnd(b: Uint8Array, i: number): number {
+  if (b[i] === 0x2d) i++;
+  if (b[i] === 0x30) i++;
+  else if (isDigitByte(b[i])) while (isDigitByte(b[i])) i++;
+  else throw NOT_JSON;
+  if (b[i] === 0x2e) {
+    i++;
+    if (!isDigitByte(b[i])) throw NOT_JSON;
+    while (isDigitByte(b[i])) i++;
+  }
+  if (b[i] === 0x65 || b[i] === 0x45) {
+    i++;
+    if (b[i] === 0x2b || b[i] === 0x2d) i++;
+    if (!isDigitByte(b[i])) throw NOT_JSON;
+    while (isDigitByte(b[i])) i++;
+  }
+  return i;
+}
+
+function literalEnd(b: Uint8Array, i: number, word: string): number {
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) throw NOT_JSON;
+  return i + word.length;
+}
+
+/**
+ * The masked document as bytes (`b` itself, as a Buffer, when nothing changed), or undefined
+ * when `b` is not one JSON text (what JSON.parse would reject: the caller masks it as text).
+ */
+export function maskJsonBytes(b: Uint8Array, m: JsonBytesMasking): Buffer | undefined {
+  try {
+    return scan(b, m);
+  } catch (e) {
+    if (e instanceof NotJson) return undefined;
+    throw e;
+  }
+}
+
+function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
+  const n = b.length;
+  const kinds: number[] = [];
+  const index: number[] = []; // array: the next element's index
+  const states: (PathNode | null)[] = []; // path states for the children; null: none
+  let key: PathKey = 0; // an object's current key (decoded only while paths are live)
+  let depth = 0;
+  let expect = VALUE;
+  let parts: Uint8Array[] | null = null;
+  let copied = 0; // b[0, copied) is in parts already
+  let redactDepth = -1; // the depth a redacted value started at (-1: not redacting)
+  let redactStart = 0;
+  const auto = m.paths;
+
+  const replace = (start: number, end: number, with_: Uint8Array): void => {
+    parts ??= [];
+    if (start > copied) parts.push(b.subarray(copied, start));
+    parts.push(with_);
+    copied = end;
+  };
+
+  let i = 0;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      i++;
+      continue;
+    }
+    switch (expect) {
+      case VALUE:
+      case VALUE_OR_CLOSE: {
+        if (expect === VALUE_OR_CLOSE && c === 0x5d) break; // "[]": handled as a close below
+        // where this value sits for the json_paths
+        let live: PathNode | null = null;
+        if (redactDepth < 0) {
+          if (depth === 0) live = auto.root;
+          else {
+            const st = states[depth - 1]!;
+            if (st !== null) {
+              const k: PathKey = kinds[depth - 1] === ARRAY ? index[depth - 1]! : key;
+              const step = auto.step(st, k);
+              if (step.matched) {
+                redactDepth = depth;
+                redactStart = i;
+              } else live = step.node;
+            }
+          }
+        }
+        if (c === 0x7b || c === 0x5b) {
+          kinds[depth] = c === 0x7b ? OBJECT : ARRAY;
+          index[depth] = 0;
+          states[depth] = live;
+          depth++;
+          expect = c === 0x7b ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+          i++;
+          continue;
+        }
+        let end: number;
+        if (c === 0x22) {
+          const q = stringEnd(b, i);
+          const esc = escaped;
+          end = q + 1;
+          if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(b, i + 1, q)))) {
+            const s = decode(b, i, q, esc);
+            const masked = m.maskString(s);
+            if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
+          } else if (esc) decode(b, i, q, esc); // validates the escapes
+        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) end = numberEnd(b, i);
+        else if (c === 0x74) end = literalEnd(b, i, 'true');
+        else if (c === 0x66) end = literalEnd(b, i, 'false');
+        else if (c === 0x6e) end = literalEnd(b, i, 'null');
+        else throw NOT_JSON;
+        i = end;
+        if (redactDepth === depth) {
+          replace(redactStart, end, m.pathReplacement);
+          m.onPath();
+          redactDepth = -1;
+        }
+        expect = depth === 0 ? DONE : AFTER;
+        continue;
+      }
+      case KEY:
+      case KEY_OR_CLOSE: {
+        if (expect === KEY_OR_CLOSE && c === 0x7d) break;
+        if (c !== 0x22) throw NOT_JSON;
+        const q = stringEnd(b, i);
+        const esc = escaped;
+        if (redactDepth < 0 && states[depth - 1] !== null) {
+          key = esc ? auto.keyOfString(decode(b, i, q, esc)) : auto.keyOf(b, i + 1, q);
+        } else if (esc) decode(b, i, q, esc);
+        i = q + 1;
+        expect = COLON;
+        continue;
+      }
+      case COLON:
+        if (c !== 0x3a) throw NOT_JSON;
+        i++;
+        expect = VALUE;
+        continue;
+      case AFTER:
+        if (c === 0x2c) {
+          i++;
+          if (kinds[depth - 1] === ARRAY) {
+            index[depth - 1]!++;
+            expect = VALUE;
+          } else expect = KEY;
+          continue;
+        }
+        break;
+      default:
+        throw NOT_JSON; // DONE: something after the one value
+    }
+    // a close: it must match the open container
+    if ((c === 0x7d && kinds[depth - 1] === OBJECT) || (c === 0x5d && kinds[depth - 1] === ARRAY)) {
+      depth--;
+      i++;
+      if (redactDepth === depth) {
+        replace(redactStart, i, m.pathReplacement);
+        m.onPath();
+        redactDepth = -1;
+      }
+      expect = depth === 0 ? DONE : AFTER;
+      continue;
+    }
+    throw NOT_JSON;
+  }
+  if (expect !== DONE) throw NOT_JSON;
+  if (parts === null) return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const list: Uint8Array[] = parts;
+  if (copied < n) list.push(b.subarray(copied));
+  return Buffer.concat(list);
+}
