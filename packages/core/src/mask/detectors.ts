@@ -42,6 +42,56 @@ export interface PreScan {
   dashRun: number;
 }
 
+/** Minimum pre-scan counts a detector needs (unset: no minimum). */
+export type GateMin = Partial<
+  Record<'length' | 'digits' | 'upper' | 'at' | 'digitRun' | 'tokenRun' | 'dashRun', number>
+>;
+
+const GATE_FIELDS = ['length', 'digits', 'upper', 'at', 'digitRun', 'tokenRun', 'dashRun'] as const;
+
+function gateOf(min: GateMin): (s: PreScan) => boolean {
+  const need = GATE_FIELDS.map((f) => min[f] ?? 0);
+  return (s) =>
+    s.length >= need[0]! &&
+    s.digits >= need[1]! &&
+    s.upper >= need[2]! &&
+    (s.at ? 1 : 0) >= need[3]! &&
+    s.digitRun >= need[4]! &&
+    s.tokenRun >= need[5]! &&
+    s.dashRun >= need[6]!;
+}
+
+/**
+ * One gate for a set of detectors: true when any of theirs passes. A flat table and one loop, so
+ * a hot path makes no call per detector.
+ */
+export function combinedGate(specs: readonly DetectorSpec[]): (s: PreScan) => boolean {
+  const t = new Int32Array(specs.length * 7);
+  specs.forEach((d, k) => {
+    GATE_FIELDS.forEach((f, j) => {
+      t[k * 7 + j] = d.gateMin[f] ?? 0;
+    });
+  });
+  const n = t.length;
+  return (s) => {
+    const at = s.at ? 1 : 0;
+    for (let k = 0; k < n; k += 7) {
+      if (
+        s.length >= t[k]! &&
+        s.digits >= t[k + 1]! &&
+        s.upper >= t[k + 2]! &&
+        at >= t[k + 3]! &&
+        s.digitRun >= t[k + 4]! &&
+        s.tokenRun >= t[k + 5]! &&
+        s.dashRun >= t[k + 6]!
+      ) {
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 export interface DetectorSpec {
   readonly name: Detector;
   /** Breaks a tie between overlapping matches of equal length: lower wins. */
@@ -52,8 +102,10 @@ export interface DetectorSpec {
   readonly pattern: RegExp;
   /** Accepts the candidate text[start, end): returns the end of the accepted match (≤ end) or -1. */
   validate(text: string, start: number, end: number, hint?: ScanHint): number;
-  /** False when the pre-scan proves the value holds no match. */
+  /** False when the pre-scan proves the value holds no match (derived from `gateMin`). */
   gate(s: PreScan): boolean;
+  /** The gate as minimums on the pre-scan's counts (`at`: 1 = needs an '@'); all must hold. */
+  readonly gateMin: GateMin;
   /** Appends validated matches found at or after `from` to `out`. */
   find(text: string, from: number, out: Match[], hint?: ScanHint): void;
   /** Stream support: the earliest index in [lo, end) where a match could start and still be growing. */
@@ -743,7 +795,7 @@ function holdPrivateKey(text: string, lo: number): number {
 const DIGIT_START = (text: string, i: number): boolean => isDigit(text.charCodeAt(i));
 
 function spec(
-  s: Omit<DetectorSpec, 'find' | 'holdFrom'> &
+  s: Omit<DetectorSpec, 'find' | 'holdFrom' | 'gate'> &
     Partial<Pick<DetectorSpec, 'find' | 'holdFrom'>> & {
       inner?: string;
       canStart?: (text: string, i: number) => boolean;
@@ -758,7 +810,8 @@ function spec(
     maxLength: s.maxLength,
     pattern: s.pattern,
     validate: s.validate,
-    gate: s.gate,
+    gate: gateOf(s.gateMin),
+    gateMin: s.gateMin,
     find,
     holdFrom,
   };
@@ -771,7 +824,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: PRIVATE_KEY_BOUND,
     pattern: PK_PATTERN,
     validate: (_t, _s, end) => end,
-    gate: (s) => s.dashRun >= 5,
+    gateMin: { dashRun: 5 },
     find: (text, from, out) => void scanPrivateKeys(text, from, out),
     holdFrom: holdPrivateKey,
   }),
@@ -781,7 +834,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 10_100,
     pattern: JWT_PATTERN,
     validate: validateJwt,
-    gate: (s) => s.tokenRun >= 12, // eyJ + 5 + . + 2 + . is the shortest the pattern takes
+    gateMin: { tokenRun: 12 }, // eyJ + 5 + . + 2 + . is the shortest the pattern takes
     find: findJwt,
     holdFrom: holdJwt,
   }),
@@ -792,7 +845,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: AWS_KEY_RE,
     validate: validateAwsKey,
     boundary: alnumBoundary,
-    gate: (s) => s.tokenRun >= 20 && s.upper >= 4,
+    gateMin: { tokenRun: 20, upper: 4 },
     inner: 'A~Za~z0~9',
     canStart: headStart(['AKIA', 'ASIA', 'ABIA', 'ACCA']),
   }),
@@ -802,7 +855,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 44,
     pattern: AWS_SECRET_RE,
     validate: validateAwsSecret,
-    gate: (s) => s.tokenRun >= 40,
+    gateMin: { tokenRun: 40 },
     find: findAwsSecret,
     holdFrom: holdAwsSecret,
   }),
@@ -812,7 +865,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 340,
     pattern: API_KNOWN_RE,
     validate: validateApiKnown,
-    gate: (s) => s.tokenRun >= 15, // xoxb- + 10
+    gateMin: { tokenRun: 15 }, // xoxb- + 10
     find: findApiKey,
     inner: 'A~Za~z0~9_.-/+="\': \t',
     canStart: (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),
@@ -824,7 +877,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: IBAN_RE,
     validate: validateIban,
     boundary: alnumBoundary,
-    gate: (s) => s.length >= 15 && s.upper >= 2 && s.digits >= 4,
+    gateMin: { length: 15, upper: 2, digits: 4 },
     inner: 'A~Za~z0~9 ',
     canStart: (text, i) => {
       const n = text.length;
@@ -843,7 +896,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: CARD_RE,
     validate: validateCard,
     find: clusterFind(CARD_RE, 13, validateCard, 'credit_card', 6, cardBoundary),
-    gate: (s) => s.digitRun >= 13,
+    gateMin: { digitRun: 13 },
     inner: '0~9 ,.-',
     canStart: DIGIT_START,
   }),
@@ -854,7 +907,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: SSN_RE,
     validate: validateSsn,
     find: clusterFind(SSN_RE, 9, validateSsn, 'us_ssn', 7, ssnBoundary),
-    gate: (s) => s.digitRun >= 9,
+    gateMin: { digitRun: 9 },
     inner: '0~9 ,.-',
     canStart: DIGIT_START,
   }),
@@ -868,7 +921,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
       const m = at >= 0 && at < end ? emailAt(text, at) : null;
       return m && m.start === start ? m.end : -1;
     },
-    gate: (s) => s.at,
+    gateMin: { at: 1 },
     find: findEmail,
     inner: 'A~Za~z0~9._%+@-',
     canStart: (text, i) => inClass(EMAIL_LOCAL, text.charCodeAt(i)),
@@ -879,7 +932,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     maxLength: 300,
     pattern: E164_RE,
     validate: validateE164,
-    gate: (s) => s.digitRun >= 8,
+    gateMin: { digitRun: 8 },
     find: (text, from, out) => {
       findE164(text, from, out);
       findNanp(text, from, out);

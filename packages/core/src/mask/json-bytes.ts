@@ -3,13 +3,15 @@
 // to value() (decoded); keys, numbers, literals and whitespace are copied byte for byte, and a
 // value at one of the json_paths becomes the replacement. Only the spans that change are rebuilt.
 import type { JsonPathStep } from '../analyze/http/index.js';
+import type { PreScan } from './detectors.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
+import { newPreScan, prescanBytes } from './scan.js';
 
 export interface JsonBytesMasking {
   /** value() of a decoded string (counts what it masks); the same string when nothing matched. */
   maskString(s: string): string;
-  /** False when the escape-free UTF-8 bytes [start, end) cannot hold a match (a cheap gate). */
-  mayMatch(b: Uint8Array, start: number, end: number): boolean;
+  /** False when a value with these counts (of its raw, escape-free bytes) cannot hold a match. */
+  mayMatch(pre: PreScan): boolean;
   /** The json_paths (none with a negative index: an array's length is not known while scanning). */
   paths: PathAutomaton;
   /** `"[MASKED:json_path]"` as JSON bytes. */
@@ -195,6 +197,7 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
   let redactDepth = -1; // the depth a redacted value started at (-1: not redacting)
   let redactStart = 0;
   const auto = m.paths;
+  const pre = newPreScan();
 
   const replace = (start: number, end: number, with_: Uint8Array): void => {
     parts ??= [];
@@ -244,7 +247,8 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
           const q = stringEnd(b, i);
           const esc = escaped;
           end = q + 1;
-          if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(b, i + 1, q)))) {
+          // bytes can only outnumber characters: under 6 bytes is under value()'s minimum too
+          if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(prescanBytes(b, i + 1, q, pre))))) {
             const s = decode(b, i, q, esc);
             const masked = m.maskString(s);
             if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));

@@ -6,18 +6,20 @@ import type { ColumnMaskRule, Detector, MaskingConfig } from '../config/types.js
 import { PortcullisError } from '../errors.js';
 import type { MaskColumn, Masker, StreamMasker } from '../types.js';
 import {
+  combinedGate,
   DETECTOR_ORDER,
   DETECTORS,
   type DetectorSpec,
   emailAt,
   isCardDigits,
   type Match,
+  type PreScan,
   type ScanHint,
 } from './detectors.js';
 import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 import { JsonPathRedactor } from './json-stream.js';
-import { findAll, newPreScan, prescan, prescanBytes, render, resolve } from './scan.js';
+import { findAll, newPreScan, prescan, render, resolve } from './scan.js';
 import { MaskingStream } from './stream.js';
 
 export const DEFAULT_REPLACEMENT = '[MASKED:{type}]';
@@ -142,12 +144,8 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
   const hasCard = specs.includes(DETECTORS.credit_card);
   const hasEmail = specs.includes(DETECTORS.email);
   const scratch = newPreScan(); // refilled per value: no allocation on the common path
+  const anyGate = combinedGate(specs);
   const renderMatch = (m: Match): string => replacementFor(m.detector);
-
-  function anyGate(): boolean {
-    for (let i = 0; i < specs.length; i++) if (specs[i]!.gate(scratch)) return true;
-    return false;
-  }
 
   function maskText(text: string, hint?: ScanHint): string {
     const n = text.length;
@@ -181,6 +179,7 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
       }
     }
     prescan(text, scratch);
+    if (!anyGate(scratch)) return text;
     let active: DetectorSpec[] | undefined;
     for (let i = 0; i < specs.length; i++) {
       const s = specs[i]!;
@@ -224,11 +223,7 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
   const pathReplacementBytes = Buffer.from(JSON.stringify(replacementFor(JSON_PATH_TYPE)), 'utf8');
   const jsonBytesMasking = {
     maskString: (s: string) => maskText(s),
-    mayMatch: (b: Uint8Array, start: number, end: number): boolean => {
-      if (specs.length === 0) return false;
-      prescanBytes(b, start, end, scratch);
-      return anyGate();
-    },
+    mayMatch: anyGate,
     paths: new PathAutomaton(rootStates),
     pathReplacement: pathReplacementBytes,
     onPath: () => count(JSON_PATH_TYPE),
