@@ -648,7 +648,7 @@ const API_HEADS = [
 const API_KEYWORD_HEADS = ['api', 'access', 'auth', 'refresh', 'client', 'secret', 'token', 'bearer'];
 // `name: value` / `name=value`: found from the ':' or '=' (native search), then checked by
 // the pattern from where the name can start. Every name ends in y, n or t, 5–17 characters long.
-const API_ASSIGN_RE =
+export const API_ASSIGN_RE =
   /(?<![A-Za-z0-9])(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/iy;
 // `Bearer value` (these three spellings). `(?=(…))\1` takes the value run once, without
 // backtracking through it when it is too long.
@@ -656,7 +656,7 @@ const API_BEARER_RE =
   /(?<![A-Za-z0-9])(?:bearer|Bearer|BEARER)[ \t]{1,8}(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/y;
 const NAME_END = charTable('yYnNtT');
 
-function highEntropyToken(s: string, min: number): boolean {
+export function highEntropyToken(s: string, min: number): boolean {
   return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
 }
 
@@ -717,6 +717,13 @@ function findApiKey(text: string, from: number, out: Match[]): void {
     while (k > pos && q - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
     if (k > pos && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
     if (k - 5 < pos || !inClass(NAME_END, text.charCodeAt(k - 1))) continue;
+    // every name ends in "key", "ken" (token) or "ret" (secret), any case: JSON is full of
+    // `"qty":`, `"city":`, `"count":` that would otherwise each cost a dozen regex attempts. (A
+    // match whose [:=] is an earlier one was already tried from that one.)
+    const a = text.charCodeAt(k - 3) | 32;
+    const b = text.charCodeAt(k - 2) | 32;
+    const c = text.charCodeAt(k - 1) | 32;
+    if (b !== 101 || !((a === 107 && (c === 121 || c === 110)) || (a === 114 && c === 116))) continue;
     const hit = tryAssign(API_ASSIGN_RE, text, Math.max(pos, k - 17), k - 5, out);
     if (hit) pos = hit.end;
   }

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detector, MaskingConfig } from '../config/types.js';
 import { luhnValid } from './checksums.js';
+import { API_ASSIGN_RE, highEntropyToken } from './detectors.js';
 import { createMasker } from './masker.js';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from './testing/samples.js';
 
@@ -281,6 +282,70 @@ describe('maskJsonBytes() equals json() on the parsed document', () => {
     const deep = `${'['.repeat(100_000)}"a@example.com"${']'.repeat(100_000)}`;
     expect(m.maskJsonBytes(Buffer.from(deep))!.toString()).toBe(
       `${'['.repeat(100_000)}"[MASKED:email]"${']'.repeat(100_000)}`,
+    );
+  });
+});
+
+describe('api_key assignments: the name-suffix filter drops nothing', () => {
+  // reference: try the assignment pattern at every position, left to right, as a plain scan would
+  function reference(text: string): string {
+    const re = new RegExp(API_ASSIGN_RE.source, API_ASSIGN_RE.flags);
+    let out = '';
+    let last = 0;
+    for (let i = 0; i < text.length; ) {
+      re.lastIndex = i;
+      const m = re.exec(text);
+      const value = m?.[1];
+      if (m && value && highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
+        const end = i + m[0].length;
+        out += `${text.slice(last, end - value.length)}[MASKED:api_key]`;
+        last = end;
+        i = end;
+      } else i++;
+    }
+    return out + text.slice(last);
+  }
+  const piece = fc.constantFrom(
+    'api_key',
+    'API-KEY',
+    'apikey',
+    'access_token',
+    'Auth_Token',
+    'refresh-token',
+    'client_secret',
+    'secret',
+    'SECRET_ACCESS_KEY',
+    'secret-key',
+    'token',
+    'Token',
+    'qty',
+    'city',
+    'count',
+    'monkey',
+    'xtoken',
+    'key',
+    'ken',
+    ':',
+    '=',
+    '"',
+    "'",
+    ' ',
+    '\t',
+    '  ',
+    ',',
+    '{',
+    'aB3dE5fG7hJ9kL1mN2pQ',
+    'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk',
+    'plainvaluewithoutdigits',
+  );
+  it('property: equals a position-by-position scan on generated key/value text', () => {
+    const m = createMasker(cfg(['api_key']));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 14 }), (parts) => {
+        const text = parts.join('');
+        expect(m.value(text)).toBe(reference(text));
+      }),
+      { numRuns: 4000 },
     );
   });
 });
