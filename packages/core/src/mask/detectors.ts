@@ -416,7 +416,20 @@ function validateNanp(text: string, start: number, end: number): number {
   return nanpOk(digits) ? end : -1;
 }
 
-const findE164 = regexFind(E164_RE, validateE164, 'phone', 9, phoneBoundary);
+const E164_AT = new RegExp(E164_RE.source, 'y');
+// regexFind() with the '+' found by native search: irregexp would test every character for it
+function findE164(text: string, from: number, out: Match[]): void {
+  let i = text.indexOf('+', from);
+  while (i >= 0) {
+    E164_AT.lastIndex = i;
+    const m = E164_AT.exec(text);
+    const end = m !== null && phoneBoundary(text, i) ? validateE164(text, i, i + m[0].length) : -1;
+    if (end > i) {
+      out.push({ detector: 'phone', start: i, end, from: i, priority: 9 });
+      i = text.indexOf('+', end);
+    } else i = text.indexOf('+', i + 1);
+  }
+}
 const findNanp = clusterFind(NANP_RE, 10, validateNanp, 'phone', 9, phoneBoundary);
 
 // ── iban ───────────────────────────────────────────────────────────────────────────────────────
