@@ -4,12 +4,17 @@
 //     and maskJsonBytes() when core has it
 //   - 1 MiB of text through stream() in 64 KiB chunks
 // Config: the HTTP bench gateway's masking (nine detectors + json_paths ["$..card_number"]).
-// Run from the repository root:  npx tsc -b packages/core && node bench/mask/hot.mjs [--seconds N] [--json]
+// Run from the repository root:  npx tsc -b packages/core && node bench/mask/hot.mjs [--seconds N] [--json] [--dist DIR]
 // Rates are per second of this process's CPU time (user + system); wall-clock in brackets.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const dist = fileURLToPath(new URL('../../packages/core/dist/mask/index.js', import.meta.url));
+// --dist DIR: another build of core's dist/mask (e.g. an older commit's) to compare against
+const distArg = process.argv.indexOf('--dist');
+const dist =
+  distArg > 0
+    ? `${process.argv[distArg + 1]}/index.js`
+    : fileURLToPath(new URL('../../packages/core/dist/mask/index.js', import.meta.url));
 if (!existsSync(dist)) {
   console.error(`bench/mask: ${dist} is missing; build core first: npx tsc -b packages/core`);
   process.exit(1);
