@@ -161,6 +161,25 @@ for (const [label, buf] of [
     console.log(
       `${`JSON ${label}: parse + json() + stringify`.padEnd(58)} ${((buf.length * r.n) / r.cpu / 1e6).toFixed(1).padStart(10)} MB/s  (${us.toFixed(1)} µs CPU/doc)`,
     );
+  {
+    const r3 = timeLoop(() => {
+      const s = m.jsonStream();
+      for (let i = 0; i < buf.length; i += 65536) sink += s.write(buf.subarray(i, i + 65536)).length;
+      sink += s.flush().length;
+      return 1;
+    });
+    const rate = (buf.length * r3.n) / r3.cpu / 1e6;
+    const us3 = (r3.cpu / r3.n) * 1e6;
+    results.push({
+      name: `JSON ${label}: jsonStream(), 64 KiB chunks`,
+      perCpuSecond: +rate.toFixed(1),
+      perWallSecond: +((buf.length * r3.n) / r3.wall / 1e6).toFixed(1),
+      unit: 'MB/s',
+      usPerDoc: +us3.toFixed(1),
+    });
+    if (!asJson)
+      console.log(`${`JSON ${label}: jsonStream(), 64 KiB chunks`.padEnd(58)} ${rate.toFixed(1).padStart(10)} MB/s  (${us3.toFixed(1)} µs CPU/doc)`);
+  }
   if (m.maskJsonBytes) {
     const r2 = timeLoop(() => {
       sink += m.maskJsonBytes(buf).length;

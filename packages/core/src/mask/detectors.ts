@@ -690,7 +690,54 @@ const apiBoundary = (text: string, i: number): boolean => {
 const apiHeadStart = headStart(API_HEADS);
 const apiKeywordStart = headStart(API_KEYWORD_HEADS, true);
 
-const findApiKnown = regexFind(API_KNOWN_RE, validateApiKnown, 'api_key', 4, apiBoundary);
+const API_KNOWN_AT = new RegExp(API_KNOWN_RE.source, 'y');
+
+/**
+ * Where a known token format can start, found from the first separator of its prefix (native
+ * search for '_', '-', '.') and from "AIza": every alternative of API_KNOWN_RE begins with one of
+ * these heads, so the pattern (run sticky at each candidate) finds what a scan would. Irregexp
+ * would otherwise try the alternation at every 'g', 's', 'r', 'n', 'x', 'A', 'S' of the text.
+ */
+function apiKnownStarts(text: string, from: number): number[] {
+  const out: number[] = [];
+  const at = (s: number, head: string): boolean => s >= from && text.startsWith(head, s);
+  for (let p = text.indexOf('_', from); p >= 0; p = text.indexOf('_', p + 1)) {
+    // gh[pousr]_  npm_  github_pat_  [sr]k_(live|test)_
+    if (at(p - 3, 'gh') && 'pousr'.includes(text[p - 1]!)) out.push(p - 3);
+    else if (at(p - 3, 'npm')) out.push(p - 3);
+    if (at(p - 6, 'github')) out.push(p - 6);
+    if ((at(p - 2, 'sk') || at(p - 2, 'rk')) && p - 2 >= from) out.push(p - 2);
+  }
+  for (let p = text.indexOf('-', from); p >= 0; p = text.indexOf('-', p + 1)) {
+    // xox[abposr]-  sk-…  glpat-
+    if (at(p - 4, 'xox') && 'abposr'.includes(text[p - 1]!)) out.push(p - 4);
+    if (at(p - 2, 'sk')) out.push(p - 2);
+    if (at(p - 5, 'glpat')) out.push(p - 5);
+  }
+  for (let p = text.indexOf('SG.', from); p >= 0; p = text.indexOf('SG.', p + 1)) out.push(p);
+  for (let p = text.indexOf('AIza', from); p >= 0; p = text.indexOf('AIza', p + 1)) out.push(p);
+  if (out.length > 1) out.sort((a, b) => a - b);
+  return out;
+}
+
+/** The plain scan findApiKnown() stands for (tests compare the two). */
+export const findApiKnownByScan = regexFind(API_KNOWN_RE, validateApiKnown, 'api_key', 4, apiBoundary);
+
+/** regexFind(API_KNOWN_RE, …) over the candidate starts only. */
+export function findApiKnown(text: string, from: number, out: Match[]): void {
+  let next = from; // a match ends the search before its end, as lastIndex does for a scan
+  for (const start of apiKnownStarts(text, from)) {
+    if (start < next) continue;
+    API_KNOWN_AT.lastIndex = start;
+    const m = API_KNOWN_AT.exec(text);
+    if (m === null) continue;
+    const end = apiBoundary(text, start) ? validateApiKnown(text, start, start + m[0].length) : -1;
+    if (end > start) {
+      out.push({ detector: 'api_key', start, end, from: start, priority: 4 });
+      next = end;
+    }
+  }
+}
 
 /** Tries the sticky `re` at each start in [lo, hi]; pushes the first accepted assignment and returns it. */
 function tryAssign(

@@ -5,7 +5,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detector, MaskingConfig } from '../config/types.js';
 import { luhnValid } from './checksums.js';
-import { API_ASSIGN_RE, highEntropyToken } from './detectors.js';
+import {
+  API_ASSIGN_RE,
+  findApiKnown,
+  findApiKnownByScan,
+  highEntropyToken,
+  type Match,
+} from './detectors.js';
 import { createMasker } from './masker.js';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from './testing/samples.js';
 
@@ -347,5 +353,61 @@ describe('api_key assignments: the name-suffix filter drops nothing', () => {
       }),
       { numRuns: 4000 },
     );
+  });
+});
+
+describe('known token formats: candidate starts find what a scan finds', () => {
+  const piece = fc.constantFrom(
+    'ghp_',
+    'gho_',
+    'ghx_',
+    'github_pat_',
+    'xoxb-',
+    'xoxz-',
+    'sk_live_',
+    'rk_test_',
+    'sk_',
+    'AIza',
+    'sk-',
+    'sk-ant-',
+    'sk-proj-',
+    'glpat-',
+    'npm_',
+    'SG.',
+    '.',
+    '_',
+    '-',
+    'g',
+    'h',
+    'k',
+    's',
+    ' ',
+    'x',
+    'aB3dE5fG7hJ9kL1mN2pQ',
+    'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk8Jh2',
+    'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    '0123456789abcdefABCDEF',
+  );
+  it('property: same matches on generated token-shaped text, from any start', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), fc.nat(40), (parts, from) => {
+        const text = parts.join('');
+        const a: Match[] = [];
+        const b: Match[] = [];
+        findApiKnown(text, Math.min(from, text.length), a);
+        findApiKnownByScan(text, Math.min(from, text.length), b);
+        expect(a).toEqual(b);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('on the sample corpus', () => {
+    for (const v of corpus) {
+      const a: Match[] = [];
+      const b: Match[] = [];
+      findApiKnown(v, 0, a);
+      findApiKnownByScan(v, 0, b);
+      expect(a).toEqual(b);
+    }
   });
 });
