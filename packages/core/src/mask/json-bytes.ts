@@ -5,7 +5,7 @@
 import type { JsonPathStep } from '../analyze/http/index.js';
 import type { PreScan } from './detectors.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
-import { newPreScan, prescanBytes } from './scan.js';
+import { jsonStringEscaped, newPreScan, scanJsonString } from './scan.js';
 
 export interface JsonBytesMasking {
   /** value() of a decoded string (counts what it masks); the same string when nothing matched. */
@@ -23,6 +23,8 @@ export interface JsonBytesMasking {
 interface PathNode {
   readonly states: readonly PathState[];
   readonly next: Map<PathKey, { node: PathNode | null; matched: boolean }>;
+  onOtherName?: { node: PathNode | null; matched: boolean };
+  onOtherIndex?: { node: PathNode | null; matched: boolean };
 }
 
 /**
@@ -86,14 +88,22 @@ export class PathAutomaton {
   }
 
   step(node: PathNode, key: PathKey): { node: PathNode | null; matched: boolean } {
-    if (typeof key === 'number' && !this.indexes.has(key)) key = this.otherIndex;
+    // the common keys (no selector names them) have their own slot: no hashing
+    if (key === this.otherName) return (node.onOtherName ??= this.compute(node, key));
+    if (typeof key === 'number' && !this.indexes.has(key)) {
+      return (node.onOtherIndex ??= this.compute(node, this.otherIndex));
+    }
     let t = node.next.get(key);
     if (t === undefined) {
-      const r = stepInto(node.states, key, -1);
-      t = { node: r.next.length > 0 ? this.intern(r.next) : null, matched: r.matched };
+      t = this.compute(node, key);
       if (node.next.size < 1000) node.next.set(key, t);
     }
     return t;
+  }
+
+  private compute(node: PathNode, key: PathKey): { node: PathNode | null; matched: boolean } {
+    const r = stepInto(node.states, key, -1);
+    return { node: r.next.length > 0 ? this.intern(r.next) : null, matched: r.matched };
   }
 }
 
@@ -244,11 +254,12 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
         }
         let end: number;
         if (c === 0x22) {
-          const q = stringEnd(b, i);
-          const esc = escaped;
+          const q = scanJsonString(b, i, pre);
+          if (q < 0) throw NOT_JSON;
+          const esc = jsonStringEscaped;
           end = q + 1;
           // bytes can only outnumber characters: under 6 bytes is under value()'s minimum too
-          if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(prescanBytes(b, i + 1, q, pre))))) {
+          if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(pre)))) {
             const s = decode(b, i, q, esc);
             const masked = m.maskString(s);
             if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));

@@ -114,6 +114,80 @@ export function prescanBytes(b: Uint8Array, start: number, end: number, out: Pre
   return out;
 }
 
+/** Set by scanJsonString(): the token held a backslash (its counts then do not describe the decoded text). */
+export let jsonStringEscaped = false;
+
+/**
+ * One pass over the JSON string token whose opening quote is at `i`: returns the index of its
+ * closing quote, or -1 when the token is unterminated or holds a raw control character (not
+ * JSON), and fills `out` as prescanBytes() would for the bytes between the quotes.
+ */
+export function scanJsonString(b: Uint8Array, i: number, out: PreScan): number {
+  let digits = 0;
+  let upper = 0;
+  let at = false;
+  let digitRun = 0;
+  let curDigits = 0;
+  let seps = 0;
+  let tokenRun = 0;
+  let curToken = 0;
+  let dashRun = 0;
+  let curDash = 0;
+  let escaped = false;
+  const n = b.length;
+  let j = i + 1;
+  for (; j < n; j++) {
+    const c = b[j]!;
+    const f = c < 128 ? CLASS[c]! : 0;
+    if (f === 0) {
+      if (c === 0x22) break;
+      if (c < 0x20) return -1;
+      if (c === 0x5c) {
+        escaped = true;
+        j++;
+        curDigits = 0;
+        seps = 0;
+        curToken = 0;
+        curDash = 0;
+        continue;
+      }
+      curDigits = 0;
+      seps = 0;
+      curToken = 0;
+      curDash = 0;
+      if (c === 64) at = true;
+      continue;
+    }
+    if (f & DIGIT) {
+      digits++;
+      seps = 0;
+      if (++curDigits > digitRun) digitRun = curDigits;
+    } else if (f & SEP) {
+      if (++seps > 2) curDigits = 0;
+    } else {
+      curDigits = 0;
+      seps = 0;
+    }
+    if (f & TOKEN) {
+      if (++curToken > tokenRun) tokenRun = curToken;
+    } else curToken = 0;
+    if (f & UPPER) upper++;
+    if (c === 45) {
+      if (++curDash > dashRun) dashRun = curDash;
+    } else curDash = 0;
+  }
+  if (j >= n) return -1;
+  jsonStringEscaped = escaped;
+  out.length = j - i - 1;
+  out.digits = digits;
+  out.upper = upper;
+  out.at = at;
+  out.digitRun = digitRun;
+  out.tokenRun = tokenRun;
+  out.dashRun = dashRun;
+  return j;
+}
+
 /** All validated matches of `specs` at or after `from` (unresolved: may overlap). */
 export function findAll(
   text: string,
