@@ -25,7 +25,7 @@ await build({
   external: [/^(?!@portcullis\/)[^./]/],
   resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
   logLevel: 'silent',
-  output: { file: gatewayJs, format: 'esm' },
+  output: { file: gatewayJs, format: 'esm', codeSplitting: false },
   write: true,
 });
 

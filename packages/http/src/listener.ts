@@ -23,7 +23,14 @@ import { type Dispatcher, Pool } from 'undici';
 import { AgentConnection, BearerError } from './agent-session.js';
 import { framingProblem } from './framing.js';
 import { agentResponseHeaders, redactedHeaders, upstreamRequestHeaders } from './headers.js';
-import { bodyMode, contentCodings, decoders, maskJsonBody, maskStream, readUpTo } from './response-body.js';
+import {
+  bodyMode,
+  contentCodings,
+  decoders,
+  maskJsonResponse,
+  maskStream,
+  readUpTo,
+} from './response-body.js';
 import { handleUpgrade } from './websocket.js';
 
 /** JSON responses up to this size are parsed and masked value by value; larger ones as a text stream. */
@@ -447,7 +454,7 @@ async function relayResponse(
     if (mode === 'json') {
       const head = await readUpTo(decoded, JSON_MASK_CAP);
       if (head.complete) {
-        const masked = maskJsonBody(masker, Buffer.concat(head.chunks, head.size));
+        const masked = maskJsonResponse(masker, Buffer.concat(head.chunks, head.size));
         const headers = agentResponseHeaders(up.headers, drop);
         if (masked) {
           tap(masked);

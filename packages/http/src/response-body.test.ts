@@ -1,6 +1,6 @@
 import { createMasker } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
-import { bodyMode, contentCodings, maskJsonBody } from './response-body.js';
+import { bodyMode, contentCodings, maskJsonBody, maskJsonResponse } from './response-body.js';
 
 const masker = () =>
   createMasker({
@@ -56,5 +56,25 @@ describe('maskJsonBody', () => {
 
   it('returns undefined for a body that is not JSON', () => {
     expect(maskJsonBody(masker(), Buffer.from('not json'))).toBeUndefined();
+  });
+});
+
+describe('maskJsonResponse', () => {
+  it('masks strings and json_paths, keeps everything else byte for byte', () => {
+    const body =
+      '{"id": 12345678901234567890, "p": 1.50, "s": "mail alice@example.com", "card_number": "x", "esc": "bob\\u0040example.com"}';
+    const out = maskJsonResponse(masker(), Buffer.from(body))!.toString();
+    expect(out).toContain('"id": 12345678901234567890');
+    expect(out).toContain('"p": 1.50');
+    expect(out).not.toContain('alice@example.com');
+    expect(out).toContain('"card_number": "[MASKED:json_path]"');
+    // an escaped secret is decoded before the detectors see it, as json() would see it
+    expect(out).not.toMatch(/bob\\u0040example\.com/);
+    expect(JSON.parse(out).s).toBe('mail [MASKED:email]');
+  });
+
+  it('returns undefined for a body that is not one JSON text', () => {
+    expect(maskJsonResponse(masker(), Buffer.from('{"a": 1} trailing'))).toBeUndefined();
+    expect(maskJsonResponse(masker(), Buffer.from('not json'))).toBeUndefined();
   });
 });

@@ -130,6 +130,15 @@ export function readUpTo(
 }
 
 /**
+ * Masks a complete JSON response body: with core's byte-level masker when it has one (strings masked
+ * as json() masks them, json_paths redacted, everything else byte for byte, no parse), else by
+ * parse/mask/stringify. Undefined when it is not one JSON text (then it is masked as text).
+ */
+export function maskJsonResponse(masker: Masker, bytes: Buffer): Buffer | undefined {
+  return masker.maskJsonBytes ? masker.maskJsonBytes(bytes) : maskJsonBody(masker, bytes);
+}
+
+/**
  * Masks a complete JSON body; undefined when it is not JSON after all (then it is masked as text).
  * Numbers that would not survive a parse/stringify round trip (big integers, `1.0`) are kept verbatim.
  */
