@@ -28,6 +28,8 @@ export class GatewaySession implements Session {
   readonly closed: Promise<void>;
   private readonly recorder: SessionRecorder;
   private readonly sqlState = new SqlSessionState();
+  /** The interactive shell's working directory as far as judged lines tell (undefined: home; null: unknown). */
+  private shellCwd: string | null | undefined;
   private readonly startedAt = Date.now();
   private sessionMasker?: Masker;
   private markClosed!: () => void;
@@ -90,6 +92,8 @@ export class GatewaySession implements Session {
         identity: this.identity,
         sqlState: this.sqlState,
         home: this.policy.home,
+        // A pty shell keeps its directory from line to line (`cd /etc`, then `cat shadow`); exec starts at home.
+        cwd: command.kind === 'shell' && command.source === 'interactive' ? this.shellCwd : undefined,
       });
     } catch (err) {
       // An analyzer fault must never let a command through.
@@ -127,7 +131,12 @@ export class GatewaySession implements Session {
       }
     }
     if (decision.action === 'deny') this.tally.denied++;
-    if (decision.action === 'allow') j.analysis?.commit?.();
+    if (decision.action === 'allow') {
+      j.analysis?.commit?.();
+      if (command.kind === 'shell' && command.source === 'interactive' && j.analysis?.cwd !== undefined) {
+        this.shellCwd = j.analysis.cwd;
+      }
+    }
     handles(this.gateway.metrics).commands(this.connection.protocol, decision.action).inc();
     span.end(decision);
     return decision;
