@@ -139,3 +139,42 @@ describe('the working directory and globs in shell paths', () => {
     expect(j('cat shadow')).toBe('allow');
   });
 });
+
+describe('whole-tree commands and protected paths below the directory they are given', () => {
+  const p = new CompiledPolicy(
+    policy(
+      [{ name: 'no-secret-files', when: { shell: { paths: ['/etc/shadow', '~/.ssh/**', '**/.env'] } } }],
+      {
+        default: 'allow',
+      },
+    ),
+    { home: '/home/deploy' },
+  );
+  const j = (text: string) =>
+    judge.judge({ kind: 'shell', text, source: 'exec' }, { policy: p, identity: agent, home: '/home/deploy' })
+      .decision.action;
+  it.each([
+    'tar czf /tmp/h.tgz /home/deploy',
+    'tar czf /tmp/h.tgz .',
+    'cp -r ~ /tmp/copy',
+    'cp -a /etc /tmp/etc',
+    'rsync -a / backup:/',
+    'grep -r PRIVATE ~',
+    'zip -r /tmp/x.zip /home',
+    'mv /home/deploy /tmp/gone',
+    'chmod -R 777 /etc',
+  ])('%s is denied', (text) => {
+    expect(j(text)).toBe('deny');
+  });
+  it.each([
+    'tar czf /tmp/a.tgz /srv/app',
+    'grep -r TODO /srv/app',
+    'cp /etc/hostname /tmp/',
+    'ls /etc',
+    'ls -la /etc',
+    'grep -i root /etc/passwd',
+    'cat /etc/hosts',
+  ])('%s is allowed', (text) => {
+    expect(j(text)).toBe('allow');
+  });
+});

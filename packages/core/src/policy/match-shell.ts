@@ -53,7 +53,10 @@ export function matchShell(m: CompiledShellMatch, u: ShellUnit, ctx: ShellMatchC
     why.push(`argument ${a}`);
   }
   if (m.paths) {
-    const p = u.paths.find((raw) => m.paths!.some((pat) => pathMatches(pat, raw)));
+    const tree = readsWholeTree(u);
+    const p = u.paths.find((raw) =>
+      m.paths!.some((pat) => pathMatches(pat, raw) || (tree && holds(raw, pat))),
+    );
     if (p === undefined) return null;
     why.push(`path ${p}`);
   }
@@ -67,6 +70,46 @@ export function matchShell(m: CompiledShellMatch, u: ShellUnit, ctx: ShellMatchC
 // A path is tried as written and normalised (the analyzer adds the cwd-resolved form of relative
 // paths). A path with glob characters is what the shell expands against the disk (`cat /etc/sha*`):
 // it matches when the two globs can name the same file.
+/** Commands that read, copy, move or change everything under a directory they are given. */
+const ALWAYS_RECURSIVE = new Set(['tar', 'bsdtar', 'rsync', 'rg', 'ag', 'find', 'mv', '7z', 'rclone']);
+/** Commands that do so only with one of these short flags (alone or combined: `-Rf`) or a long form. */
+const RECURSIVE_FLAGS: Record<string, string> = {
+  cp: 'rRa',
+  scp: 'r',
+  grep: 'rR',
+  egrep: 'rR',
+  fgrep: 'rR',
+  chmod: 'R',
+  chown: 'R',
+  chgrp: 'R',
+  rm: 'rR',
+  ls: 'R',
+  diff: 'r',
+  zip: 'r',
+};
+
+function readsWholeTree(u: ShellUnit): boolean {
+  if (ALWAYS_RECURSIVE.has(u.command)) return true;
+  const flags = RECURSIVE_FLAGS[u.command];
+  if (!flags) return false;
+  return u.args.some(
+    (a) =>
+      a === '--recursive' ||
+      a === '--archive' ||
+      a === '--dereference-recursive' ||
+      (/^-[A-Za-z]+$/.test(a) && [...a.slice(1)].some((c) => flags.includes(c))),
+  );
+}
+
+// `tar czf x.tgz /root` reads ~/.ssh too: a directory handed to a whole-tree command meets a rule on
+// anything below it. Only rules anchored at a directory take part (`~/.ssh/**`, `/etc/shadow`); a rule
+// for a name anywhere (`**/.env`) would otherwise hold every directory.
+function holds(dir: string, pat: PathPattern): boolean {
+  if (!pat.glob.startsWith('/')) return false;
+  const d = path.posix.normalize(dir).replace(/\/+$/, '');
+  return pathGlobsIntersect(`${d === '' ? '' : d}/**`, pat.glob);
+}
+
 function pathMatches(pat: PathPattern, p: string): boolean {
   if (pat.re.test(p)) return true;
   const norm = path.posix.normalize(p);
