@@ -417,7 +417,10 @@ async function relayResponse(
       mode,
       bytes: bytesOut,
       masked,
-      preview: mode === 'binary' ? undefined : Buffer.concat(preview).toString('utf8'),
+      preview:
+        mode === 'binary'
+          ? undefined
+          : (preview.length === 1 ? preview[0]! : Buffer.concat(preview)).toString('utf8'),
       request: { headers: command.headers, body: requestPreview(command, recordCap, session) },
       ms: Math.round((performance.now() - started) * 1000) / 1000,
       ...extra,
@@ -454,10 +457,14 @@ async function relayResponse(
     if (mode === 'json') {
       const head = await readUpTo(decoded, JSON_MASK_CAP);
       if (head.complete) {
-        const masked = maskJsonResponse(masker, Buffer.concat(head.chunks, head.size));
+        const whole = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks, head.size);
+        const masked = maskJsonResponse(masker, whole);
         const headers = agentResponseHeaders(up.headers, drop);
         if (masked) {
-          tap(masked);
+          // The masked body is ours and never reused: the preview is a view of it, not a copy.
+          bytesOut += masked.length;
+          preview.push(masked.subarray(0, recordCap));
+          previewSize = Math.min(masked.length, recordCap);
           headers['content-length'] = String(masked.length);
           res.writeHead(up.statusCode, headers);
           res.end(masked);
