@@ -315,7 +315,70 @@ function cardGroupingOk(lengths: number[]): boolean {
   return last >= 1 && last <= 4;
 }
 
+const groupLens = new Int32Array(40);
+const groupEnds = new Int32Array(40);
+
 function validateCard(text: string, start: number, end: number): number {
+  const first = text.charCodeAt(start);
+  if (first < 50 || first > 54) return -1; // every issuer range starts with 2–6: skip the work
+  // the candidate pattern's text (digits, one kind of ' '/'-'): groups as numbers, no arrays of strings
+  let sep = -1;
+  let groups = 0;
+  let cur = 0;
+  let digits = '';
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      cur++;
+      continue;
+    }
+    if ((c !== 32 && c !== 45) || groups >= 39) return validateCardGeneral(text, start, end);
+    if (sep < 0) sep = c;
+    else if (c !== sep) return -1; // mixed separators
+    if (cur > 0) {
+      groupLens[groups] = cur;
+      groupEnds[groups++] = i;
+      digits += text.slice(i - cur, i);
+    }
+    cur = 0;
+  }
+  if (cur > 0) {
+    groupLens[groups] = cur;
+    groupEnds[groups++] = end;
+    digits += text.slice(end - cur, end);
+  }
+  // a card followed by more digit groups ("4111 1111 1111 1111 2024"): try shorter groupings
+  let total = digits.length;
+  for (let k = groups; k >= 1; k--) {
+    if (k < groups) total -= groupLens[k]!;
+    if (total < 13) break;
+    if (total > 19) continue;
+    if (!groupingOk(k)) continue;
+    const d = total === digits.length ? digits : digits.slice(0, total);
+    let same = true;
+    for (let i = 1; i < total && same; i++) same = d.charCodeAt(i) === first;
+    if (same) continue;
+    if (luhnValid(d) && cardBrand(d)) return groupEnds[k - 1]!;
+  }
+  return -1;
+}
+
+/** cardGroupingOk() over groupLens[0, k). */
+function groupingOk(k: number): boolean {
+  if (k === 1) return true;
+  if (k === 3 && groupLens[0] === 4 && groupLens[1] === 6 && (groupLens[2] === 5 || groupLens[2] === 4))
+    return true;
+  if (k < 3) return false;
+  for (let i = 0; i < k - 1; i++) if (groupLens[i] !== 4) return false;
+  const last = groupLens[k - 1]!;
+  return last >= 1 && last <= 4;
+}
+
+/** validateCard, for tests. */
+export const validateCardFast = validateCard;
+
+/** validateCard() for any text (the candidate pattern gives only digits, ' ' and '-'). */
+export function validateCardGeneral(text: string, start: number, end: number): number {
   const first = text.charCodeAt(start);
   if (first < 50 || first > 54) return -1; // every issuer range starts with 2–6: skip the work
   const seps: string[] = [];

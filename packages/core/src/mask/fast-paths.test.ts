@@ -11,6 +11,8 @@ import {
   findApiKnownByScan,
   highEntropyToken,
   type Match,
+  validateCardFast,
+  validateCardGeneral,
 } from './detectors.js';
 import { createMasker } from './masker.js';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from './testing/samples.js';
@@ -408,6 +410,38 @@ describe('known token formats: candidate starts find what a scan finds', () => {
       findApiKnown(v, 0, a);
       findApiKnownByScan(v, 0, b);
       expect(a).toEqual(b);
+    }
+  });
+});
+
+describe('card validation: the numeric grouping equals the general one', () => {
+  const unit = fc.constantFrom(
+    ...'0123456789 -()x',
+    '4111',
+    '1111',
+    '5555',
+    '4444',
+    '3782',
+    '822463',
+    '10005',
+    '6011',
+  );
+  it('property: same end (or rejection) for generated candidates', () => {
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 14 }), fc.nat(3), (parts, cut) => {
+        const text = `a ${parts.join('')}`;
+        for (let start = 0; start < Math.min(text.length, 6); start++) {
+          const end = Math.max(start, text.length - cut);
+          expect(validateCardFast(text, start, end)).toBe(validateCardGeneral(text, start, end));
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('on the sample corpus', () => {
+    for (const v of corpus) {
+      for (let s = 0; s < v.length; s++)
+        expect(validateCardFast(v, s, v.length)).toBe(validateCardGeneral(v, s, v.length));
     }
   });
 });
