@@ -36,6 +36,14 @@ export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     const f = c < 128 ? CLASS[c]! : 0;
+    if (f === TOKEN) {
+      // lower-case letters and _+/= (most of any text): the general steps below, specialised
+      curDigits = 0;
+      seps = 0;
+      if (++curToken > tokenRun) tokenRun = curToken;
+      curDash = 0;
+      continue;
+    }
     if (f & DIGIT) {
       digits++;
       seps = 0;
