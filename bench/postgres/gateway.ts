@@ -2,6 +2,7 @@
 // detector + a column rule) and Redis recording on. Usage: node gateway.mjs DATABASE WORKDIR —
 // prints {"port", "token", "pid"} on stdout; SIGTERM stops it.
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import {
   Gateway,
   generateDevKeys,
@@ -59,4 +60,13 @@ process.on('SIGTERM', async () => {
   await listener.close();
   await gateway.close();
   process.exit(0);
+});
+// Diagnostics: `kill -USR2 <pid>` prints the process's memory by kind on stderr.
+process.on('SIGUSR2', () => {
+  const m = process.memoryUsage();
+  const h = getHeapStatistics();
+  const mb = (n: number) => Math.round(n / 1048576);
+  process.stderr.write(
+    `memory MB: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} malloced ${mb(h.malloced_memory)} peakMalloced ${mb(h.peak_malloced_memory)}\n`,
+  );
 });

@@ -27,7 +27,8 @@ await build({
   external: [/^(?!@portcullis\/)[^./]/],
   resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
   logLevel: 'silent',
-  output: { file: gatewayJs, format: 'esm' },
+  // One file even when a module imports another dynamically (telemetry's optional exporters).
+  output: { file: gatewayJs, format: 'esm', codeSplitting: false },
   write: true,
 });
 
