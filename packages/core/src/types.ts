@@ -229,6 +229,18 @@ export interface MaskColumn {
 export interface Masker {
   /** Masks one complete value. Returns the same string when nothing was masked. */
   value(text: string, column?: MaskColumn): string;
+  /**
+   * value() of bytes[start, end) as UTF-8 (or latin1) text, without decoding a value that holds
+   * nothing: undefined when nothing was masked, else the masked text (a column with a rule always
+   * gets its text). Only for UTF-8 or latin1 (a pre-scan of the bytes stands for one of the text).
+   */
+  valueBytes?(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    column?: MaskColumn,
+    encoding?: 'utf8' | 'latin1',
+  ): string | undefined;
   /** A streaming masker for a byte stream (values split across chunks are still masked). */
   stream(): StreamMasker;
   /** Masks every string inside a parsed JSON document (and redacts the policy's json_paths). */

@@ -19,7 +19,7 @@ import {
 import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 import { JsonPathRedactor } from './json-stream.js';
-import { findAll, newPreScan, prescan, render, resolve } from './scan.js';
+import { findAll, newPreScan, prescan, prescanBytes, render, resolve } from './scan.js';
 import { MaskingStream } from './stream.js';
 
 export const DEFAULT_REPLACEMENT = '[MASKED:{type}]';
@@ -50,6 +50,13 @@ function configError(key: string, message: string): PortcullisError {
 
 /** What createMasker returns: a Masker whose optional members are all there. */
 export interface CoreMasker extends Masker {
+  valueBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    column?: MaskColumn,
+    encoding?: 'utf8' | 'latin1',
+  ): string | undefined;
   maskJsonBytes(body: Uint8Array): Buffer | undefined;
   jsonStream(): StreamMasker & { readonly failed: boolean };
   columnRule(column: MaskColumn): 'redact' | 'mask' | 'hash' | 'null' | undefined;
@@ -273,6 +280,34 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
         hintCache.set(column, hint);
       }
       return maskText(text, hint);
+    },
+    valueBytes(
+      bytes: Uint8Array,
+      start: number,
+      end: number,
+      column?: MaskColumn,
+      encoding: 'utf8' | 'latin1' = 'utf8',
+    ): string | undefined {
+      const buf = Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (column !== undefined && byColumn.size > 0 && ruleFor(column)) {
+        return masker.value(buf.toString(encoding, start, end), column);
+      }
+      // bytes can only outnumber characters, and every byte of a non-ASCII character breaks a run
+      // as the character does: a value these checks clear holds nothing once decoded either
+      const n = end - start;
+      if (n < MIN_DETECTABLE || specs.length === 0) return undefined;
+      let digitsOnly = n !== 9; // nine digits may be a bare SSN: left to the scan
+      for (let i = start; i < end && digitsOnly; i++) {
+        const c = buf[i]!;
+        digitsOnly = c >= 48 && c <= 57;
+      }
+      if (digitsOnly && !hasCard) return undefined;
+      if (!digitsOnly && !anyGate(prescanBytes(buf, start, end, scratch))) return undefined;
+      const text = buf.toString(encoding, start, end);
+      const out = masker.value(text, column);
+      return out === text ? undefined : out;
     },
     stream(): StreamMasker {
       return new MaskingStream(

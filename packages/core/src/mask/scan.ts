@@ -93,6 +93,13 @@ export function prescanBytes(b: Uint8Array, start: number, end: number, out: Pre
   for (let i = start; i < end; i++) {
     const c = b[i]!;
     const f = c < 128 ? CLASS[c]! : 0;
+    if (f === TOKEN) {
+      curDigits = 0;
+      seps = 0;
+      if (++curToken > tokenRun) tokenRun = curToken;
+      curDash = 0;
+      continue;
+    }
     if (f & DIGIT) {
       digits++;
       seps = 0;
