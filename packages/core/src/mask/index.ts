@@ -13,6 +13,7 @@ export {
 } from './detectors.js';
 export {
   COLUMN_TYPE,
+  type CoreMasker,
   createMasker,
   DEFAULT_REPLACEMENT,
   JSON_PATH_TYPE,
