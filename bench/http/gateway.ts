@@ -14,11 +14,13 @@ import { startHttpListener } from '../../packages/http/src/index.js';
 const [upstreamPort, dir] = process.argv.slice(2);
 const keys = await generateDevKeys(join(dir!, 'keys'), { force: true });
 const store = process.env.PORTCULLIS_BENCH_STORE ?? `file:${join(dir!, 'sessions')}`;
+// A Redis store gets a prefix of its own, removed again at exit.
+const prefix = `bench-http-${process.pid}`;
 const yaml = `
 version: 1
 identity:
   issuers: [{ issuer: https://portcullis.dev.local/, audience: portcullis, jwks_file: ${keys.jwks} }]
-store: { url: "${store}", key_prefix: "bench-http" }
+store: { url: "${store}", key_prefix: "${prefix}" }
 connections:
   - name: api
     protocol: http
@@ -61,5 +63,18 @@ process.on('SIGTERM', async () => {
   }, 5000).unref();
   await listener.close();
   await gateway.close();
+  if (store.startsWith('redis')) await dropKeys(store, prefix);
   process.exit(0);
 });
+
+async function dropKeys(url: string, keyPrefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
+}

@@ -1,5 +1,6 @@
 // HTTP benchmark: direct vs Portcullis vs haproxy (pass-through anchor) vs a naive node:http pipe proxy,
-// alternating in one run, with wrk. Env: DURATION (15s), ROUNDS (2), SIZES ("1k 1m"), CONNECTIONS (32).
+// alternating in one run, with wrk. Env: DURATION (15s), ROUNDS (2), SIZES ("1k 1m"), CONNECTIONS (32),
+// PORTCULLIS_BENCH_STORE (the gateway's recording store; default a file store in a temp dir).
 // Everything started here is stopped by pid at the end.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,7 +67,7 @@ async function waitForPort(port) {
 }
 
 function stopAll() {
-  for (const c of children) if (c.exitCode === null) process.kill(c.pid, 'SIGTERM');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGTERM');
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', stopAll);
@@ -173,3 +174,16 @@ lines.push(
   `Added latency, 1 connection, 1 KiB: p50 ${median(lat.direct.map((x) => x.p50)).toFixed(3)} → ${median(lat.portcullis.map((x) => x.p50)).toFixed(3)} ms, p99 ${p99d.toFixed(3)} → ${p99p.toFixed(3)} ms (added ${(p99p - p99d).toFixed(3)} ms)`,
 );
 console.log(lines.join('\n'));
+// The children's pipes keep this process alive: stop them (the gateway removes its Redis keys) and wait.
+await Promise.all(
+  children.map(
+    (c) =>
+      new Promise((resolve) => {
+        if (c.exitCode !== null || c.signalCode !== null) return resolve();
+        c.once('exit', resolve);
+        process.kill(c.pid, 'SIGTERM');
+        setTimeout(resolve, 10_000).unref();
+      }),
+  ),
+);
+process.exit(0);
