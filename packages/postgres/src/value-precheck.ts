@@ -65,6 +65,12 @@ export function bytePrescan(
   end: number,
   out: PreScan = { ...scratch },
 ): PreScan {
+  scan(buf, start, end, out, false);
+  return out;
+}
+
+/** Fills `out`; with `stopAtAt`, returns false at the first '@' (an email gate passes: no need to go on). */
+function scan(buf: Uint8Array, start: number, end: number, out: PreScan, stopAtAt: boolean): boolean {
   let digits = 0;
   let upper = 0;
   let at = false;
@@ -100,7 +106,10 @@ export function bytePrescan(
       if (++curToken > tokenRun) tokenRun = curToken;
     } else curToken = 0;
     if (f & UPPER) upper++;
-    else if (c === 64) at = true;
+    else if (c === 64) {
+      if (stopAtAt) return false;
+      at = true;
+    }
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -112,13 +121,14 @@ export function bytePrescan(
   out.digitRun = digitRun;
   out.tokenRun = tokenRun;
   out.dashRun = dashRun;
-  return out;
+  return true;
 }
 
 /** False only when masker.value() (without a column rule) cannot change the value in bytes [start, end). */
 export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
-  const s = bytePrescan(buf, start, end, scratch);
-  if (s.at) return true; // the common "yes" (an email) without a walk through the table
+  // The common "yes" (an '@': the email gate) ends the walk early.
+  if (!scan(buf, start, end, scratch, true)) return true;
+  const s = scratch;
   if (!ONLY_MINS) {
     for (const gate of GATES) if (gate(s)) return true;
     return false;
