@@ -15,12 +15,13 @@ import {
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-http-costs-'));
 const keys = await generateDevKeys(join(dir, 'keys'), { force: true });
+const prefix = `bench-http-costs-${process.pid}`;
 const store = process.env.STORE ?? `file:${join(dir, 'sessions')}`;
 const yaml = `
 version: 1
 identity:
   issuers: [{ issuer: https://portcullis.dev.local/, audience: portcullis, jwks_file: ${keys.jwks} }]
-store: { url: "${store}", key_prefix: "bench-http-costs" }
+store: { url: "${store}", key_prefix: "${prefix}" }
 connections:
   - name: api
     protocol: http
@@ -141,3 +142,14 @@ await measure('masker.stream() over 1 MiB in 64 KiB chunks', 40, () => {
 await session.close('done');
 await gateway.close();
 rmSync(dir, { recursive: true, force: true });
+if (store.startsWith('redis')) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(store);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
+}
