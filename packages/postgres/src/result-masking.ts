@@ -3,7 +3,7 @@
 // reported unchanged (undefined) so the caller forwards the original bytes without a copy.
 import type { MaskColumn, Masker } from '@portcullis/core';
 import type { ColumnDescription } from './backend-reader.js';
-import { dataRow, fieldsMessage } from './backend-writer.js';
+import { fieldsMessage } from './backend-writer.js';
 import type { TableNames } from './catalog-lookup.js';
 import { mayMask } from './value-precheck.js';
 
@@ -81,7 +81,9 @@ export function maskDataRow(
 ): Buffer | undefined {
   const n = buf.readInt16BE(start + 5);
   let p = start + 7;
-  let changed: (Buffer | null)[] | undefined;
+  // Per field: undefined = unchanged, null = SQL NULL, a string = the masked text.
+  let changed: (string | null | undefined)[] | undefined;
+  let delta = 0; // the new row's size minus the old one's
   for (let i = 0; i < n; i++) {
     if (p + 4 > end) throw new RangeError('DataRow truncated');
     const len = buf.readInt32BE(p);
@@ -93,6 +95,7 @@ export function maskDataRow(
       masker.value(buf.toString(enc, p, p + len), col.context); // counts it
       changed ??= new Array(n);
       changed[i] = null;
+      delta -= len;
     } else if (col !== undefined && col.mode !== ColumnMode.Skip && len > 0) {
       const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
       if (col.precheck && !mayMask(buf, p + off, p + len)) {
@@ -103,24 +106,43 @@ export function maskDataRow(
       const masked = masker.value(text, col.context);
       if (masked !== text) {
         changed ??= new Array(n);
-        const body = Buffer.from(masked, enc);
-        changed[i] = off ? Buffer.concat([buf.subarray(p, p + 1), body]) : body;
+        changed[i] = masked;
+        delta += Buffer.byteLength(masked, enc) - (len - off);
       }
     }
     p += len;
   }
   if (!changed) return undefined;
-  // Rebuild: changed fields from `changed`, the rest copied from the original row.
-  const values: (Buffer | null)[] = [];
+  // One new message: runs of unchanged fields copied as they are, changed ones written in place.
+  const out = Buffer.allocUnsafe(end - start + delta);
+  buf.copy(out, 0, start, start + 7);
+  out.writeInt32BE(out.length - 1, 1);
+  let q = 7;
+  let run = start + 7; // start of the unchanged bytes not yet copied
   p = start + 7;
   for (let i = 0; i < n; i++) {
     const len = buf.readInt32BE(p);
-    p += 4;
-    const orig = len < 0 ? null : buf.subarray(p, p + len);
-    if (len > 0) p += len;
-    values.push(changed[i] !== undefined ? changed[i] : orig);
+    const next = p + 4 + Math.max(len, 0);
+    const c = changed[i];
+    if (c !== undefined) {
+      q += buf.copy(out, q, run, p);
+      if (c === null) {
+        q = out.writeInt32BE(-1, q);
+      } else {
+        const off = plan[i]?.mode === ColumnMode.BinaryJsonb ? 1 : 0;
+        const at = q;
+        q += 4;
+        if (off) out[q++] = buf[p + 4]!;
+        q += out.write(c, q, enc);
+        out.writeInt32BE(q - at - 4, at);
+      }
+      run = next;
+    }
+    p = next;
   }
-  return dataRow(values);
+  q += buf.copy(out, q, run, end);
+  if (q !== out.length) throw new RangeError('DataRow rewrite size mismatch');
+  return out;
 }
 
 /** A row as the agent sees it, for the recorded preview: text values, binary ones as \x hex. */
