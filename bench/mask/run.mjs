@@ -15,18 +15,7 @@ const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 2;
 const asJson = args.includes('--json');
 
-const ALL = [
-  'email',
-  'credit_card',
-  'us_ssn',
-  'phone',
-  'iban',
-  'aws_access_key',
-  'aws_secret_key',
-  'private_key',
-  'jwt',
-  'api_key',
-];
+const { DETECTORS: ALL } = await import(fileURLToPath(new URL('../../packages/core/dist/config/schema.js', import.meta.url)));
 const SPEC_DB = [
   'email',
   'credit_card',

@@ -1,19 +1,10 @@
 // Test values for the masking tests: real-shaped secrets each detector must mask, look-alikes it
 // must leave alone, and secrets that only count with their context. One line per case.
+import { DETECTORS as CONFIG_DETECTORS } from '../../config/schema.js';
 import type { Detector } from '../../config/types.js';
 
-export const ALL_DETECTORS: Detector[] = [
-  'email',
-  'credit_card',
-  'us_ssn',
-  'phone',
-  'iban',
-  'aws_access_key',
-  'aws_secret_key',
-  'private_key',
-  'jwt',
-  'api_key',
-];
+/** Every detector the config accepts (one list: the config schema's). */
+export const ALL_DETECTORS: Detector[] = [...CONFIG_DETECTORS];
 
 const JWT_RS256 =
   'eyJhbGciOiAiUlMyNTYiLCAia2lkIjogImsxIn0.eyJzdWIiOiAiYWdlbnQiLCAiZ3JvdXBzIjogWyJhaSJdfQ.' +
