@@ -1,11 +1,10 @@
 // Masks what the upstream returns (backend → agent), one message at a time: DataRow values,
 // COPY TO STDOUT rows, error/notice fields and NOTIFY payloads. A message with nothing to mask is
 // reported unchanged (undefined) so the caller forwards the original bytes without a copy.
-import type { MaskColumn, Masker } from '@portcullis/core';
+import { type MaskColumn, type Masker, mayMask } from '@portcullis/core';
 import type { ColumnDescription } from './backend-reader.js';
 import { fieldsMessage } from './backend-writer.js';
 import type { TableNames } from './catalog-lookup.js';
-import { mayMask } from './value-precheck.js';
 
 /** How one result column is treated: Skip — not inspected (fixed-form or binary non-text type);
  * Text — text bytes in the client encoding; BinaryJsonb — a version byte, then JSON text;

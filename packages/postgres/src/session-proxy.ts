@@ -15,6 +15,7 @@ import {
   LimitError,
   type MaskColumn,
   type Masker,
+  mayMask,
   type PostgresConnection,
   type Session,
   type SqlCommand,
@@ -79,7 +80,6 @@ import {
   type UpstreamConnection,
   UpstreamError,
 } from './upstream-auth.js';
-import { mayMask } from './value-precheck.js';
 
 export interface ProxyContext {
   gateway: Gateway;

@@ -1,13 +1,13 @@
-// A byte-level look at a result value before it is decoded into a JS string: when no masking
-// detector's gate can pass on it, masker.value() would return it unchanged, so the listener
-// forwards the bytes without decoding them (most ids, names and free text in a result).
+// A byte-level look at a value before a listener decodes it into a JS string: when no masking
+// detector's gate can pass on it, masker.value() would return it unchanged, so the listener can
+// forward the bytes without decoding them (most ids, names and free text in a Postgres result).
 //
 // It errs towards calling value(): it computes the same pre-scan counts core's masker computes on
 // the decoded string, over the raw bytes (ASCII bytes decode to themselves in UTF-8 and latin1; a
 // non-ASCII byte, like a non-ASCII character, belongs to no class and only breaks runs), with the
 // byte length (≥ the string's length), and asks the gates of EVERY detector, not only the policy's.
-// Values under a column rule never come here: the listener always calls value() for them.
-import { DETECTOR_SPECS, type PreScan } from '@portcullis/core';
+// Values under a column rule must not be skipped: the listener always calls value() for them.
+import { DETECTORS as DETECTOR_SPECS, type PreScan } from './detectors.js';
 
 const DIGIT = 1;
 const UPPER = 2;

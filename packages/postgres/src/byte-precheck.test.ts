@@ -1,9 +1,8 @@
-import { createMasker } from '@portcullis/core';
+import { createMasker, mayMask } from '@portcullis/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from '../../core/src/mask/testing/samples.js';
 import { ColumnMode, maskDataRow, planColumns } from './result-masking.js';
-import { mayMask } from './value-precheck.js';
 
 const masker = createMasker({ detectors: ALL_DETECTORS });
 const corpus = [
