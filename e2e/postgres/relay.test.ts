@@ -102,6 +102,17 @@ describe('psql through the gateway', () => {
     expect((await mainQuery('select count(*)::int n from users', db.name)).rows[0].n).toBe(2);
   });
 
+  it('refuses a client encoding whose characters can hide quotes or backslashes, accepts LATIN1', async () => {
+    const sjis = await run('psql', [...psqlArgs(gw.port('gw')), '-c', 'select 1'], {
+      env: { PGPASSWORD: token, PGSSLMODE: 'disable', PGCLIENTENCODING: 'SJIS' },
+    });
+    expect(sjis.stderr).toContain('client_encoding SJIS is not supported');
+    const latin1 = await run('psql', [...psqlArgs(gw.port('gw')), '-tAc', 'select 41 + 1'], {
+      env: { PGPASSWORD: token, PGSSLMODE: 'disable', PGCLIENTENCODING: 'LATIN1' },
+    });
+    expect(latin1.stdout.trim()).toBe('42');
+  });
+
   it('multi-statement query with one denied part sends nothing', async () => {
     const r = await psql(['-c', "insert into items(note) values ('a'); drop table items"]);
     expect(r.stderr).toContain('portcullis: denied by rule no-drop');

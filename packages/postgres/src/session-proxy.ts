@@ -93,6 +93,27 @@ export interface ProxyContext {
 }
 
 /** Startup parameters passed on to the upstream; others (notably `options`, which can set any GUC) are dropped. */
+/** Client-only encodings whose multi-byte characters can contain ASCII bytes (normalised: upper case, no - or _). */
+const UNSAFE_CLIENT_ENCODINGS = new Set([
+  'SJIS',
+  'SHIFTJIS',
+  'SHIFTJIS2004',
+  'BIG5',
+  'GBK',
+  'GB18030',
+  'UHC',
+  'JOHAB',
+  'WIN932',
+  'WIN936',
+  'WIN949',
+  'WIN950',
+  'MSKANJI',
+  'CP932',
+  'CP936',
+  'CP949',
+  'CP950',
+]);
+
 const FORWARDED_PARAMS = new Set([
   'application_name',
   'client_encoding',
@@ -463,6 +484,14 @@ export class SessionProxy {
       () => {},
     );
     this.masker = session.masker();
+    const encoding = this.startup.get('client_encoding');
+    if (encoding && UNSAFE_CLIENT_ENCODINGS.has(encoding.toUpperCase().replace(/[-_]/g, ''))) {
+      // In these encodings a multi-byte character can end in `\` or `'`: the server would read the
+      // statement differently from the UTF-8 text that was judged.
+      session.record('error', { message: `client_encoding ${encoding} refused`, code: '0A000' });
+      this.fatal('0A000', `portcullis: client_encoding ${encoding} is not supported (use UTF8)`);
+      return;
+    }
     const upstreamParams: Record<string, string> = {};
     for (const [k, v] of this.startup) if (FORWARDED_PARAMS.has(k.toLowerCase())) upstreamParams[k] = v;
     try {
