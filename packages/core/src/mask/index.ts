@@ -23,4 +23,4 @@ export {
 /** The detector table under a name that does not clash with config's list of detector names. */
 export const DETECTOR_SPECS = DETECTORS;
 /** Byte-level: could masker.value() change this value? (false → forward the bytes undecoded) */
-export { bytePrescan, mayMask } from './byte-precheck.js';
+export { mayMask } from './byte-precheck.js';
