@@ -1,10 +1,9 @@
 // Approvals held in this process: for the file store and single-process gateways. The Redis-backed
 // service shares them across replicas.
-import { randomUUID } from 'node:crypto';
 import { PortcullisError } from '../errors.js';
 import type { ApprovalStatus, Identity } from '../types.js';
 import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval, VoteOptions } from './types.js';
-import { applyVote } from './vote.js';
+import { applyVote, newApproval } from './vote.js';
 
 export class LocalApprovals implements ApprovalService {
   private readonly approvals = new Map<string, Approval>();
@@ -21,14 +20,7 @@ export class LocalApprovals implements ApprovalService {
   request(req: NewApproval, opts: ApprovalWaitOptions = {}): Promise<Approval> {
     const createdAt = this.now();
     this.prune(createdAt);
-    const a: Approval = {
-      ...req,
-      id: randomUUID(),
-      createdAt,
-      expiresAt: createdAt + req.timeoutMs,
-      status: 'pending',
-      votes: [],
-    };
+    const a = newApproval(req, createdAt);
     this.approvals.set(a.id, a);
     return new Promise<Approval>((resolve) => {
       const finish = (status?: ApprovalStatus) => {

@@ -3,12 +3,11 @@
 // Keys: `<prefix>:approval:{<id>}` (JSON, expires after `keepMs`), `<prefix>:approvals` (zset by creation ms),
 // channel `<prefix>:approvals:events` (message = id). State changes go through WATCH/MULTI so two
 // replicas voting at once cannot both win.
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { PortcullisError } from '../errors.js';
 import type { ApprovalStatus, Identity } from '../types.js';
 import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval, VoteOptions } from './types.js';
-import { applyVote } from './vote.js';
+import { applyVote, newApproval } from './vote.js';
 
 export interface RedisApprovalsOptions {
   url: string;
@@ -70,14 +69,7 @@ export class RedisApprovals implements ApprovalService {
 
   async request(req: NewApproval, opts: ApprovalWaitOptions = {}): Promise<Approval> {
     const createdAt = this.now();
-    const a: Approval = {
-      ...req,
-      id: randomUUID(),
-      createdAt,
-      expiresAt: createdAt + req.timeoutMs,
-      status: 'pending',
-      votes: [],
-    };
+    const a = newApproval(req, createdAt);
     // Queued with the transitions: an EXEC here between their WATCH and EXEC would drop their WATCH.
     await this.serial(async () => {
       const res = await this.redis

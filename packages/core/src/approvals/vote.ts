@@ -1,7 +1,8 @@
-// The rules of a vote, in one place for every approval store.
+// The rules of an approval's life, in one place for every approval store: how one starts, how a vote counts.
+import { randomUUID } from 'node:crypto';
 import { ForbiddenError, PortcullisError } from '../errors.js';
 import type { Identity } from '../types.js';
-import type { Approval, ApprovalVote, VoteOptions } from './types.js';
+import type { Approval, ApprovalVote, NewApproval, VoteOptions } from './types.js';
 
 /** Applies a vote to an approval (mutates and returns it), or throws with the reason it is refused. */
 export function applyVote(
@@ -45,4 +46,16 @@ export function applyVote(
     a.resolvedAt = now;
   }
   return a;
+}
+
+/** A new pending approval for a request, expiring after the rule's timeout. */
+export function newApproval(req: NewApproval, createdAt: number): Approval {
+  return {
+    ...req,
+    id: randomUUID(),
+    createdAt,
+    expiresAt: createdAt + req.timeoutMs,
+    status: 'pending',
+    votes: [],
+  };
 }
