@@ -15,7 +15,9 @@ const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 2;
 const asJson = args.includes('--json');
 
-const { DETECTORS: ALL } = await import(fileURLToPath(new URL('../../packages/core/dist/config/schema.js', import.meta.url)));
+const { DETECTORS: ALL } = await import(
+  fileURLToPath(new URL('../../packages/core/dist/config/schema.js', import.meta.url))
+);
 const SPEC_DB = [
   'email',
   'credit_card',

@@ -17,7 +17,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-demo-'));
 
 async function bash(script: string, env: Record<string, string> = {}) {
   try {
-    const r = await run('bash', ['-c', script], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 });
+    const r = await run('bash', ['-c', script], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code?: number; stdout?: string; stderr?: string };
@@ -42,7 +46,12 @@ beforeAll(async () => {
     DEMO_ADMIN_PORT: String(await freePort()),
     REDIS_URL: '',
   };
-  demo = spawn('make', ['--no-print-directory', 'demo'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  demo = spawn('make', ['--no-print-directory', 'demo'], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   demo.stdout!.on('data', (d) => {
     out += d;
   });
@@ -105,14 +114,20 @@ describe('make demo', () => {
     let id = '';
     for (let i = 0; i < 80 && !id; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      const list = await bash(`${line('node packages/cli/bin/portcullis.js approvals list')} --json`, tokens());
-      const pending = (JSON.parse(list.stdout || '[]') as { id: string; status: string; command: string }[]).find(
-        (a) => a.status === 'pending' && a.command.includes('DELETE FROM orders'),
+      const list = await bash(
+        `${line('node packages/cli/bin/portcullis.js approvals list')} --json`,
+        tokens(),
       );
+      const pending = (
+        JSON.parse(list.stdout || '[]') as { id: string; status: string; command: string }[]
+      ).find((a) => a.status === 'pending' && a.command.includes('DELETE FROM orders'));
       id = pending?.id ?? '';
     }
     expect(id).not.toBe('');
-    const approve = await bash(line('node packages/cli/bin/portcullis.js approvals approve').replace('<ID>', id), tokens());
+    const approve = await bash(
+      line('node packages/cli/bin/portcullis.js approvals approve').replace('<ID>', id),
+      tokens(),
+    );
     expect(approve.code).toBe(0);
     const r = await waiting;
     expect(r.stdout).toContain('DELETE 1');

@@ -29,7 +29,12 @@ export async function adminTarget(
   return { base: base.replace(/\/+$/, ''), token };
 }
 
-export async function adminRequest<T>(t: AdminTarget, method: string, path: string, body?: unknown): Promise<T> {
+export async function adminRequest<T>(
+  t: AdminTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${t.base}${path}`, {
@@ -39,7 +44,9 @@ export async function adminRequest<T>(t: AdminTarget, method: string, path: stri
       signal: AbortSignal.timeout(15_000),
     });
   } catch (err) {
-    throw new Error(`cannot reach the gateway at ${t.base}: ${(err as Error).cause ?? (err as Error).message}`);
+    throw new Error(
+      `cannot reach the gateway at ${t.base}: ${(err as Error).cause ?? (err as Error).message}`,
+    );
   }
   const text = await res.text();
   let json: { error?: string; reason?: string } & Record<string, unknown>;

@@ -13,7 +13,8 @@ export const adminOptions = {
 const command: CliCommand = {
   name: 'approvals list',
   summary: 'Lists approvals (pending first) from a running gateway’s admin API.',
-  usage: 'portcullis approvals list [--status pending|approved|denied|expired|cancelled] [--gateway URL] [--token JWT] [--json]',
+  usage:
+    'portcullis approvals list [--status pending|approved|denied|expired|cancelled] [--gateway URL] [--token JWT] [--json]',
   async run(args: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({
       args,
@@ -32,7 +33,8 @@ const command: CliCommand = {
     }
     const now = Date.now();
     for (const a of list) {
-      const left = a.status === 'pending' ? ` (${Math.max(0, Math.round((a.expiresAt - now) / 1000))}s left)` : '';
+      const left =
+        a.status === 'pending' ? ` (${Math.max(0, Math.round((a.expiresAt - now) / 1000))}s left)` : '';
       io.stdout.write(
         `${a.id}  ${a.status}${left}  ${a.subject}@${a.connection}  rule ${a.rule}  approvers ${a.approvers.join(',')}\n    ${a.command.replace(/\n/g, '\n    ')}\n`,
       );

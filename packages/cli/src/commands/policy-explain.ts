@@ -29,8 +29,10 @@ const command: CliCommand = {
     });
     if (!values.connection) throw new CliUsageError('--connection is required');
     const config = await loadConfig(configPath(values.config, io), io.env);
-    let http: string | { method: string; path: string; headers: Record<string, string>; body?: string } | undefined =
-      values.http;
+    let http:
+      | string
+      | { method: string; path: string; headers: Record<string, string>; body?: string }
+      | undefined = values.http;
     if (values.http && (values.header || values.body !== undefined)) {
       const [method, path] = values.http.trim().split(/\s+/);
       const headers: Record<string, string> = {};
@@ -41,12 +43,18 @@ const command: CliCommand = {
       }
       http = { method, path: path ?? '/', headers, body: values.body };
     }
-    const evaluator = await PolicyEvaluator.create(config, { sql: values.sql !== undefined, shell: values.command !== undefined });
+    const evaluator = await PolicyEvaluator.create(config, {
+      sql: values.sql !== undefined,
+      shell: values.command !== undefined,
+    });
     let r: ReturnType<PolicyEvaluator['evaluate']>;
     try {
       r = evaluator.evaluate({
         connection: values.connection,
-        groups: values.groups?.split(',').map((g) => g.trim()).filter(Boolean),
+        groups: values.groups
+          ?.split(',')
+          .map((g) => g.trim())
+          .filter(Boolean),
         subject: values.subject,
         sql: values.sql,
         command: values.command,
@@ -69,7 +77,9 @@ const command: CliCommand = {
     ];
     if (reviewRules.length) {
       const r0 = reviewRules[0];
-      out.push(`approval: ${r0.minApprovals} of [${r0.approvers.join(', ')}] within ${Math.round(r0.timeoutMs / 1000)}s`);
+      out.push(
+        `approval: ${r0.minApprovals} of [${r0.approvers.join(', ')}] within ${Math.round(r0.timeoutMs / 1000)}s`,
+      );
     }
     if (analysis?.parseError) out.push(`parse error: ${analysis.parseError}`);
     for (const u of analysis?.units ?? []) out.push(`  - ${JSON.stringify(u)}`);

@@ -7,7 +7,7 @@ import { loadConfig } from '@portcullis/core';
 import { parse as parseYaml } from 'yaml';
 import { type CliCommand, type CliIO, CliUsageError } from '../command.js';
 import { configPath } from '../config-file.js';
-import { type PolicyQuestion, PolicyEvaluator } from '../policy-eval.js';
+import { PolicyEvaluator, type PolicyQuestion } from '../policy-eval.js';
 
 interface Case extends PolicyQuestion {
   name?: string;
@@ -39,7 +39,11 @@ const command: CliCommand = {
     let passed = 0;
     let failed = 0;
     cases.forEach((c, i) => {
-      const label = c.name ?? c.sql ?? c.command ?? (typeof c.http === 'string' ? c.http : `${c.http?.method} ${c.http?.path}`);
+      const label =
+        c.name ??
+        c.sql ??
+        c.command ??
+        (typeof c.http === 'string' ? c.http : `${c.http?.method} ${c.http?.path}`);
       const where = `case ${i + 1} (${label})`;
       if (!['allow', 'deny', 'review'].includes(c.expect)) {
         failed++;
@@ -51,7 +55,8 @@ const command: CliCommand = {
         const ruleOk = c.rule === undefined || decision.rules.includes(c.rule);
         if (decision.action === c.expect && ruleOk) {
           passed++;
-          if (values.verbose) io.stdout.write(`ok   ${where}: ${decision.action} (${decision.rules.join(', ')})\n`);
+          if (values.verbose)
+            io.stdout.write(`ok   ${where}: ${decision.action} (${decision.rules.join(', ')})\n`);
         } else {
           failed++;
           const want = c.rule ? `${c.expect} by rule ${c.rule}` : c.expect;

@@ -40,13 +40,23 @@ function typeOf(s: Schema): string {
 function rows(s: Schema, prefix: string, out: Row[], sections: [string, Schema][]): void {
   for (const [key, child] of Object.entries(s.properties ?? {})) {
     const path = prefix ? `${prefix}.${key}` : key;
-    out.push({ key: path, type: typeOf(child), required: s.required?.includes(key) ?? false, description: child.description ?? '' });
+    out.push({
+      key: path,
+      type: typeOf(child),
+      required: s.required?.includes(key) ?? false,
+      description: child.description ?? '',
+    });
     if (child.type === 'object' && child.properties) rows(child, path, out, sections);
     else if (child.type === 'array' && child.items?.oneOf) {
-      for (const variant of child.items.oneOf) sections.push([`${path}[] — ${variant.description ?? ''}`, variant]);
-    } else if (child.type === 'array' && child.items?.properties) rows(child.items, `${path}[]`, out, sections);
+      for (const variant of child.items.oneOf)
+        sections.push([`${path}[] — ${variant.description ?? ''}`, variant]);
+    } else if (child.type === 'array' && child.items?.properties)
+      rows(child.items, `${path}[]`, out, sections);
     else if (child.type === 'object' && typeof child.additionalProperties === 'object') {
-      sections.push([`${path}.<name> — ${child.additionalProperties.description ?? ''}`, child.additionalProperties]);
+      sections.push([
+        `${path}.<name> — ${child.additionalProperties.description ?? ''}`,
+        child.additionalProperties,
+      ]);
     }
   }
 }

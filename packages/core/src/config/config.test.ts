@@ -330,7 +330,10 @@ policies: { p: { allow_groups: [a] } }
   test('a whole ${VAR} where a number is wanted is read as a number; digits stay a string elsewhere', () => {
     const conn = (port: string, password: string) =>
       `${HEAD}connections:\n  - { name: db, protocol: postgres, listen: "127.0.0.1:1", policy: p, upstream: { host: h, port: ${port}, user: u, password: ${password} } }\npolicies:\n  p: { allow_groups: [a] }\n`;
-    const ok = parseConfig(conn('"${PORT}"', '"${PASS}"'), { file: 'c.yaml', env: { PORT: '5433', PASS: '12345' } });
+    const ok = parseConfig(conn('"${PORT}"', '"${PASS}"'), {
+      file: 'c.yaml',
+      env: { PORT: '5433', PASS: '12345' },
+    });
     expect(ok.problems).toEqual([]);
     const up = ok.config!.connections[0].upstream as { port: number; password: string };
     expect(up.port).toBe(5433);
@@ -338,7 +341,9 @@ policies: { p: { allow_groups: [a] } }
     expect(problemsOf(conn('"${PORT}"', 'x'), { PORT: 'abc' })).toEqual([
       expect.stringMatching(/connections\[0\]\.upstream\.port: must be an integer/),
     ]);
-    expect(problemsOf(conn('"5433"', 'x'), {})).toEqual([expect.stringMatching(/upstream\.port: must be an integer/)]);
+    expect(problemsOf(conn('"5433"', 'x'), {})).toEqual([
+      expect.stringMatching(/upstream\.port: must be an integer/),
+    ]);
   });
 });
 

@@ -117,7 +117,10 @@ function store(raw: Raw, baseDir: string): StoreConfig {
 }
 
 function admin(raw: Raw, firstIssuer: string | undefined): AdminConfig {
-  const out: AdminConfig = { ...(raw.listen !== undefined ? { listen: raw.listen } : {}), auditors: raw.auditors ?? [] };
+  const out: AdminConfig = {
+    ...(raw.listen !== undefined ? { listen: raw.listen } : {}),
+    auditors: raw.auditors ?? [],
+  };
   const issuer = raw.oidc?.issuer ?? firstIssuer;
   if (raw.oidc?.client_id !== undefined && issuer !== undefined) {
     out.oidc = { issuer, clientId: raw.oidc.client_id, scope: raw.oidc.scope ?? 'openid profile' };

@@ -41,7 +41,7 @@ export class CommandJudge {
   }
 
   judge(command: Command, ctx: JudgeContext): Judgement {
-    const { policy, identity } = ctx;
+    const { policy } = ctx;
     switch (command.kind) {
       case 'pg_function_call':
         return {

@@ -195,7 +195,7 @@ export class CompiledPolicy {
       case 'sql':
         return rule.sql ? matchSql(rule.sql, unit) : null;
       case 'shell':
-        return rule.shell ? matchShell(rule.shell, unit, this.ctx) : null;
+        return rule.shell ? matchShell(rule.shell, unit) : null;
       case 'http':
         return rule.http ? matchHttp(rule.http, unit) : null;
     }

@@ -41,7 +41,7 @@ export function compileShellMatch(m: ShellMatch, ctx: ShellMatchContext): Compil
   };
 }
 
-export function matchShell(m: CompiledShellMatch, u: ShellUnit, ctx: ShellMatchContext): string[] | null {
+export function matchShell(m: CompiledShellMatch, u: ShellUnit): string[] | null {
   const why: string[] = [];
   if (m.commands) {
     if (!m.commands.some((re) => re.test(u.command))) return null;

@@ -1,4 +1,4 @@
-export { createLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
+export { createLogger, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { type MetricHandle, Metrics } from './metrics.js';
 export {
   type JudgeTrace,

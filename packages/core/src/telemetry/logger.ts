@@ -9,9 +9,7 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(
-  opts: { level?: LogLevel; write?: (line: string) => void } = {},
-): Logger {
+export function createLogger(opts: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
   const min = ORDER[opts.level ?? ((process.env.PORTCULLIS_LOG_LEVEL as LogLevel) || 'info')] ?? 1;
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
