@@ -13,7 +13,6 @@ import {
   emailAt,
   isCardDigits,
   type Match,
-  type PreScan,
   type ScanHint,
 } from './detectors.js';
 import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
