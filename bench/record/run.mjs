@@ -7,10 +7,12 @@ import { build } from 'rolldown';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
-const out = join(root, 'node_modules/.cache/portcullis-bench/record-bench.mjs');
+// BENCH=file: the file-store sustained-load bench; otherwise the Redis one.
+const name = process.env.BENCH === 'file' ? 'file-bench' : 'record-bench';
+const out = join(root, `node_modules/.cache/portcullis-bench/${name}.mjs`);
 mkdirSync(dirname(out), { recursive: true });
 await build({
-  input: join(here, 'record-bench.ts'),
+  input: join(here, `${name}.ts`),
   platform: 'node',
   external: [/^[^./]/],
   logLevel: 'silent',

@@ -225,3 +225,47 @@ describe('file store', () => {
     await store.close();
   }, 60_000);
 });
+
+describe('file store under sustained load', () => {
+  // A gateway busy masking 1 MiB responses records ~100 KiB result frames from many sessions: the store
+  // is slower than the producer at times and spools, but it is moving, so no session may be closed.
+  it('50 sessions of large frames from a busy event loop: no session fails, every frame stored in order', async () => {
+    const { c } = cfg({ onFailure: 'close', failureTimeoutMs: 1500 });
+    const logs: string[] = [];
+    const store = await openStore(c, { spoolDir: spool.dir, log: (m) => logs.push(m), memoryBytes: 4 << 20 });
+    const row = '{"id":1,"email":"[redacted:email]","note":"a \\"quoted\\" line\\n"},';
+    const preview = `[${row.repeat(Math.ceil((48 * 1024) / row.length))}]`;
+    const metas = Array.from({ length: 50 }, () => meta({ protocol: 'http' }));
+    const recs = metas.map((m) => store.startSession(m));
+    const failures: string[] = [];
+    for (const r of recs) r.failed.then((why) => failures.push(why));
+    const sent = new Map<string, number>();
+    const end = Date.now() + 4000;
+    let i = 0;
+    while (Date.now() < end) {
+      // A few requests per event-loop turn, each with ~3 ms of other CPU work (masking, sockets).
+      for (let k = 0; k < 4; k++) {
+        const r = recs[i++ % recs.length];
+        for (const until = performance.now() + 3; performance.now() < until; );
+        r.record('request', { kind: 'http', method: 'GET', target: `/1m?n=${i}`, body_bytes: 0 });
+        r.record('decision', { action: 'allow', rules: ['reads'], reason: 'matched', ms: 0.1 });
+        r.record('result', { status: 200, bytes: 1 << 20, n: i, preview });
+        sent.set(r.id, (sent.get(r.id) ?? 0) + 3);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(recs.map((r) => r.end()));
+    expect(await store.flush(15_000)).toBe(true);
+    expect(failures).toEqual([]);
+    expect(store.healthy()).toBe(true);
+    for (const m of metas) {
+      const frames = await store.readFrames(m.id);
+      expect(frames.map((f) => f.seq)).toEqual(Array.from({ length: sent.get(m.id)! + 1 }, (_, k) => k + 1));
+      expect(frames.at(-1)?.kind).toBe('close');
+      const ns = frames.filter((f) => f.kind === 'result').map((f) => JSON.parse(f.data).n as number);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+      expect(await store.verify(m.id)).toEqual({ ok: true, frames: frames.length });
+    }
+    await store.close();
+  }, 20_000);
+});

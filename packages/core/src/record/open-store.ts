@@ -200,7 +200,9 @@ class Store implements RecordStore {
   // on_failure: close — a session is told to close when the store has taken nothing (failed or hung
   // writes) for failureTimeoutMs while that session had frames waiting. A store that is merely slow
   // keeps working through its spool.
-  private checkFailures(): void {
+  // The check runs from a timer, and timers run before the I/O callbacks that piled up while the event loop
+  // was busy: a suspect is judged again from setImmediate, after those callbacks had their turn.
+  private checkFailures(confirm = false): void {
     const now = Date.now();
     const timeout = this.cfg.failureTimeoutMs;
     for (const rec of this.recorders.values()) {
@@ -208,6 +210,10 @@ class Store implements RecordStore {
       const writer = this.writerFor(rec.id);
       const stalled = writer.stalledSince();
       if (stalled === undefined || now - Math.max(stalled, rec.pendingSince) < timeout) continue;
+      if (!confirm) {
+        setImmediate(() => this.checkFailures(true));
+        return;
+      }
       const why = writer.lastError && writer.failingSince !== undefined ? `: ${writer.lastError}` : '';
       rec.fail(
         `recording store ${this.backend.describe} could not store frames for ${Math.round(timeout / 1000)}s${why}`,

@@ -79,6 +79,8 @@ export interface Backend {
   readonly describe: string;
   /** The connection is up (Redis) / the directory is writable (files). */
   available(): boolean;
+  /** When a step of the write in flight last finished (ms epoch): a slow write that moves is not a stall. */
+  readonly progressAt?: number;
   write(ops: WriteOp[]): Promise<WriteResult | undefined>;
   getSession(id: string): Promise<SessionMeta | undefined>;
   listSessions(filter: SessionFilter): Promise<SessionMeta[]>;

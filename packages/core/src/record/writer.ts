@@ -121,8 +121,9 @@ export class Writer {
     }
     if (this.retry) return { ops: this.retry };
     if (this.spool && this.spool.size > 0)
-      return { ops: await this.spool.peek(this.opts.batchOps), from: this.spool };
-    return { ops: this.takeMem(this.opts.batchOps) };
+      return { ops: await this.spool.peek(this.opts.batchOps, this.opts.batchBytes), from: this.spool };
+    // Bounded in bytes too: 1,000 large frames would make one write of ~100 MB that looks like a stall.
+    return { ops: this.takeMem(this.opts.batchOps, this.opts.batchBytes) };
   }
 
   private async run(): Promise<void> {
@@ -184,9 +185,14 @@ export class Writer {
     });
   }
 
-  /** Since when the store has not taken anything: failing writes, or one write hanging. */
+  /**
+   * Since when the store has not taken anything: failing writes, or one write hanging. A write that is
+   * slow but moving (the backend reports each finished step) is not hanging.
+   */
   stalledSince(): number | undefined {
-    return this.failingSince ?? this.inFlightSince;
+    if (this.failingSince !== undefined) return this.failingSince;
+    if (this.inFlightSince === undefined) return undefined;
+    return Math.max(this.inFlightSince, this.backend.progressAt ?? 0);
   }
 
   /** Runs the queue now and waits for it to empty (or for `deadline`). True when everything was stored. */
