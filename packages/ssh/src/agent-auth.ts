@@ -23,9 +23,14 @@ export async function identifyAgent(gateway: Gateway, ctx: AuthContext): Promise
     case 'keyboard-interactive': {
       const answer = await new Promise<string | undefined>((resolve) => {
         // "Password" in the prompt lets password helpers (sshpass, expect scripts) answer it with the token.
-        ctx.prompt([{ prompt: 'Password (Portcullis token): ', echo: false }], 'Portcullis', '', (answers) => {
-          resolve(Array.isArray(answers) ? answers[0] : undefined);
-        });
+        ctx.prompt(
+          [{ prompt: 'Password (Portcullis token): ', echo: false }],
+          'Portcullis',
+          '',
+          (answers) => {
+            resolve(Array.isArray(answers) ? answers[0] : undefined);
+          },
+        );
       });
       if (answer === undefined) return { rejected: 'keyboard-interactive aborted' };
       return viaToken(gateway, answer);

@@ -9,6 +9,8 @@ export interface ChannelContext {
   readonly log: Logger;
   /** Set by a pty-req before the shell/exec. */
   pty?: PseudoTtyInfo;
+  /** The agent asked for agent forwarding and the policy allowed it: request it upstream too. */
+  agentForward?: boolean;
   /** env requests the policy let through. */
   readonly env: Record<string, string>;
   /** Aborted when the agent's channel or connection goes away. */

@@ -1,7 +1,7 @@
 // exec requests: the command is judged before any upstream channel exists. Denied → stderr
 // notice + exit 126, nothing runs upstream. scp -t/-f is judged by its paths too.
 import { type Decision, denialMessage, type FileCommand } from '@portcullis/core';
-import type { ClientChannel, ServerChannel } from 'ssh2';
+import type { ClientChannel, ExecOptions, ServerChannel } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
 import { relayChannel } from './channel-relay.js';
 import { startPtyJudge } from './pty-shell.js';
@@ -19,7 +19,12 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   }
   if (agent.destroyed || ctx.signal.aborted) return;
   if (ctx.pty) {
-    const interactive = await ctx.session.judge({ kind: 'shell', text: '', source: 'interactive', context: 'start' });
+    const interactive = await ctx.session.judge({
+      kind: 'shell',
+      text: '',
+      source: 'interactive',
+      context: 'start',
+    });
     if (interactive.action !== 'allow') {
       refuse(agent, `${denialMessage(interactive)} (run without -t)`);
       return;
@@ -28,9 +33,13 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   let up: ClientChannel;
   try {
     up = await new Promise<ClientChannel>((resolve, reject) => {
-      ctx.upstream.exec(command, { env: ctx.env, pty: ctx.pty ? ptyOptions(ctx) : undefined }, (err, ch) =>
-        err ? reject(err) : resolve(ch),
-      );
+      // ssh2 takes agentForward on exec/shell options; its typings omit it.
+      const options: ExecOptions & { agentForward?: boolean } = {
+        env: ctx.env,
+        pty: ctx.pty ? ptyOptions(ctx) : undefined,
+        agentForward: ctx.agentForward,
+      };
+      ctx.upstream.exec(command, options, (err, ch) => (err ? reject(err) : resolve(ch)));
     });
   } catch (err) {
     ctx.session.record('error', { message: `upstream exec failed: ${(err as Error).message}` });

@@ -1,12 +1,23 @@
 // The SSH listener: an ssh2 Server facing agents. Per connection: authenticate, open the core
 // session (allow_groups), dial the upstream with the gateway's key, then route every channel.
-import type { ClientInfo, Gateway, Listener, Session, SshConnection } from '@portcullis/core';
+
+import { createServer, type Socket } from 'node:net';
+import {
+  type ClientInfo,
+  type Gateway,
+  LimitError,
+  type Listener,
+  type Session,
+  type SshConnection,
+} from '@portcullis/core';
 import type { AuthContext, Client, Connection } from 'ssh2';
 import { AUTH_METHODS, identifyAgent } from './agent-auth.js';
+import { ForwardingAgent } from './agent-forwarding.js';
 import { SERVER_CIPHERS, SERVER_FALLBACK_CIPHERS } from './algorithms.js';
 import { directStreamlocal, directTcpip, globalRequest, relayForwardedConnections } from './forwarding.js';
 import { loadOrCreateHostKey } from './host-key.js';
 import { type ChannelOwner, handleSessionChannel } from './session-channel.js';
+import { watchChannelActivity } from './ssh2-internals.js';
 import { Server } from './ssh2-runtime.js';
 import { connectUpstream } from './upstream.js';
 
@@ -24,26 +35,62 @@ export async function startSshListener(gateway: Gateway, connection: SshConnecti
     algorithms: { cipher: [...SERVER_CIPHERS, ...SERVER_FALLBACK_CIPHERS] },
   });
   const live = new Set<AgentConnection>();
-  server.on('connection', (client: Connection, info) => {
-    const conn = new AgentConnection(gateway, connection, client, {
-      address: info.ip,
-      port: info.port,
-      software: info.header?.versions?.software,
+  const limits = gateway.config.limits;
+  // limits.handshake_timeout runs from TCP accept: ssh2 only reports a connection once the client
+  // has sent its version line, so the gateway owns the TCP server and hands sockets to ssh2.
+  const accepted = new Map<string, { socket: Socket; at: number }>();
+  const tcp = createServer((socket) => {
+    const key = `${socket.remoteAddress}|${socket.remotePort}`;
+    const at = Date.now();
+    accepted.set(key, { socket, at });
+    const silent = setTimeout(() => {
+      if (!accepted.delete(key)) return;
+      const e = new LimitError(
+        'handshake_timeout',
+        `no SSH version line within ${limits.handshakeTimeoutMs} ms`,
+      );
+      gateway.log.warn('ssh handshake timeout', {
+        connection: connection.name,
+        client: socket.remoteAddress,
+        error: e.message,
+      });
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    silent.unref();
+    socket.once('close', () => {
+      clearTimeout(silent);
+      accepted.delete(key);
     });
+    server.injectSocket(socket);
+  });
+  server.on('connection', (client: Connection, info) => {
+    const key = `${info.ip}|${info.port}`;
+    const tcpConn = accepted.get(key);
+    accepted.delete(key);
+    const conn = new AgentConnection(
+      gateway,
+      connection,
+      client,
+      { address: info.ip, port: info.port, software: info.header?.versions?.software },
+      { acceptedAt: tcpConn?.at ?? Date.now(), drop: () => tcpConn?.socket.destroy() },
+    );
     live.add(conn);
     client.once('close', () => live.delete(conn));
   });
   server.on('error', (err: Error) =>
     gateway.log.error('ssh listener error', { connection: connection.name, error: err.message }),
   );
+  tcp.on('error', (err: Error) =>
+    gateway.log.error('ssh listener error', { connection: connection.name, error: err.message }),
+  );
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
+    tcp.once('error', reject);
+    tcp.listen(port, host, () => {
+      tcp.removeListener('error', reject);
       resolve();
     });
   });
-  const addr = server.address() as { address: string; port: number };
+  const addr = tcp.address() as { address: string; port: number };
   gateway.log.info('ssh listener started', {
     connection: connection.name,
     address: `${addr.address}:${addr.port}`,
@@ -55,7 +102,7 @@ export async function startSshListener(gateway: Gateway, connection: SshConnecti
     hostKey: hostKey.publicKey,
     async close() {
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        tcp.close(() => resolve());
         for (const c of live) c.end('gateway shutting down');
       });
     },
@@ -72,21 +119,44 @@ class AgentConnection implements ChannelOwner {
   session!: Session;
   upstream!: Client;
   private upstreamError: string | undefined;
+  private readonly forwardingAgent = new ForwardingAgent(() => (this.closed ? undefined : this.agent));
   private readonly aborts = new Set<(message: string) => void>();
   private closed = false;
+  private lastActivity = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Why the gateway ended the connection (a limit), for the session's close frame. */
+  private endReason: string | undefined;
 
   constructor(
     private readonly gateway: Gateway,
     private readonly connection: SshConnection,
     readonly agent: Connection,
     private readonly client: ClientInfo,
+    tcp: { acceptedAt: number; drop: () => void },
   ) {
-    const handshake = setTimeout(() => {
-      if (!this.session) {
-        this.log.warn('ssh handshake timeout', { connection: connection.name, client: client.address });
+    // From TCP accept to authenticated: a client that never completes auth is dropped.
+    const limitMs = gateway.config.limits.handshakeTimeoutMs;
+    const handshake = setTimeout(
+      () => {
+        if (this.session) return;
+        const e = new LimitError('handshake_timeout', `not authenticated within ${limitMs} ms`);
+        this.log.warn('ssh handshake timeout', {
+          connection: connection.name,
+          client: client.address,
+          error: e.message,
+        });
         agent.end();
-      }
-    }, gateway.config.limits.handshakeTimeoutMs);
+        setTimeout(tcp.drop, 500).unref(); // in case the client does not close its side
+      },
+      Math.max(0, limitMs - (Date.now() - tcp.acceptedAt)),
+    );
+    handshake.unref();
+    if (!watchChannelActivity(agent, () => this.touch())) {
+      // ssh2's internals changed shape: the connection is not watched, so say so loudly.
+      this.log.error('ssh2 internals changed: limits.idle_timeout is not enforced for SSH', {
+        connection: connection.name,
+      });
+    }
     agent.on('authentication', (ctx: AuthContext) => {
       this.authenticate(ctx).catch((err: Error) => {
         this.log.error('ssh authentication failed', { error: err.message });
@@ -96,16 +166,49 @@ class AgentConnection implements ChannelOwner {
     agent.on('ready', () => {
       clearTimeout(handshake);
       this.ready();
+      this.armIdleTimer();
     });
     agent.on('error', (err: Error) => this.log.debug('ssh agent connection error', { error: err.message }));
     agent.on('close', () => {
       clearTimeout(handshake);
-      this.teardown('client disconnected');
+      clearTimeout(this.idleTimer);
+      this.teardown(this.endReason ?? 'client disconnected');
     });
   }
 
   get log() {
     return this.gateway.log;
+  }
+
+  private touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  // limits.idle_timeout: no channel data, open or request in either direction for that long
+  // (keepalives and window adjusts do not count) closes the connection, naming the limit.
+  private armIdleTimer(): void {
+    const idle = this.gateway.config.limits.idleTimeoutMs;
+    if (!(idle > 0)) return;
+    const check = () => {
+      if (this.closed) return;
+      const quiet = Date.now() - this.lastActivity;
+      if (quiet < idle) {
+        this.idleTimer = setTimeout(check, idle - quiet + 5);
+        this.idleTimer.unref();
+        return;
+      }
+      const e = new LimitError('idle_timeout', `no traffic for ${(quiet / 1000).toFixed(1)} s`);
+      this.log.info('ssh idle timeout', { connection: this.connection.name, session: this.session?.id });
+      this.session?.record('error', { message: e.message, code: 'limit', limit: 'idle_timeout' });
+      this.endReason = e.message;
+      this.end(e.message);
+    };
+    this.idleTimer = setTimeout(check, idle);
+    this.idleTimer.unref();
+  }
+
+  allowAgentForwarding(): void {
+    this.forwardingAgent.allowed = true;
   }
 
   track(abort: (message: string) => void): () => void {
@@ -157,6 +260,7 @@ class AgentConnection implements ChannelOwner {
     try {
       this.upstream = await connectUpstream(this.connection.upstream, {
         timeoutMs: this.gateway.config.limits.handshakeTimeoutMs,
+        agent: this.forwardingAgent,
       });
       this.upstream.on('close', () => this.end('upstream connection closed'));
       relayForwardedConnections(this);

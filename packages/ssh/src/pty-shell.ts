@@ -3,7 +3,7 @@
 // the line is read off the screen and judged, and only an allowed line gets its Enter. A denied
 // line is erased upstream and never runs. Keys typed behind a held Enter wait in order.
 import { type Decision, denialMessage, type ShellCommand } from '@portcullis/core';
-import type { ClientChannel, ServerChannel } from 'ssh2';
+import type { ClientChannel, ServerChannel, ShellOptions } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
 import { type Relay, relayChannel } from './channel-relay.js';
 import { ptyOptions } from './exec.js';
@@ -34,7 +34,12 @@ export async function startShell(ctx: ChannelContext, agent: ServerChannel): Pro
     agent.resume();
     return;
   }
-  const interactive = await ctx.session.judge({ kind: 'shell', text: '', source: 'interactive', context: 'start' });
+  const interactive = await ctx.session.judge({
+    kind: 'shell',
+    text: '',
+    source: 'interactive',
+    context: 'start',
+  });
   if (interactive.action !== 'allow') {
     agent.write(`${denialMessage(interactive)}\r\n`);
     agent.exit(126);
@@ -54,7 +59,11 @@ async function openShell(
 ): Promise<ClientChannel | undefined> {
   try {
     return await new Promise<ClientChannel>((resolve, reject) => {
-      ctx.upstream.shell(pty ? (ptyOptions(ctx) ?? false) : false, { env: ctx.env }, (err, ch) =>
+      const options: ShellOptions & { agentForward?: boolean } = {
+        env: ctx.env,
+        agentForward: ctx.agentForward,
+      };
+      ctx.upstream.shell(pty ? (ptyOptions(ctx) ?? false) : false, options, (err, ch) =>
         err ? reject(err) : resolve(ch),
       );
     });

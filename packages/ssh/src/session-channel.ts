@@ -1,7 +1,7 @@
 // One agent "session" channel (of possibly many on a multiplexed connection): collects pty and
 // env requests, then hands the exec/shell/sftp request to its handler. Closing it touches no other.
 import { denialMessage, type Logger, type Session } from '@portcullis/core';
-import type { Client, PseudoTtyInfo, Session as SshSession, WindowChangeInfo } from 'ssh2';
+import type { Client, PseudoTtyInfo, ServerChannel, Session as SshSession, WindowChangeInfo } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
 import { runExec } from './exec.js';
 import { startShell } from './pty-shell.js';
@@ -11,6 +11,8 @@ export interface ChannelOwner {
   readonly session: Session;
   readonly upstream: Client;
   readonly log: Logger;
+  /** The policy allowed agent forwarding: answer the upstream's agent channel opens. */
+  allowAgentForwarding(): void;
   /** Registers an abort hook for the connection's lifetime; returns an unregister function. */
   track(abort: (message: string) => void): () => void;
 }
@@ -64,22 +66,34 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     for (const h of signalHandlers) h(info.name);
     accept?.();
   });
+  // Side-door requests come before exec/shell; their decisions are awaited so the upstream
+  // channel is opened with agent forwarding when it was allowed. Refusals are told on stderr.
+  const sideDoors: Promise<void>[] = [];
+  const notices: string[] = [];
   ssh.on('x11', (accept, reject) => {
-    void sideDoor(owner, 'x11', accept, reject);
+    sideDoors.push(sideDoor(owner, ctx, 'x11', accept, reject, notices));
   });
   ssh.on('auth-agent', (accept, reject) => {
-    void sideDoor(owner, 'agent', accept, reject);
+    sideDoors.push(sideDoor(owner, ctx, 'agent', accept, reject, notices));
   });
+  const start = async (channel: ServerChannel, run: () => Promise<void>) => {
+    await Promise.all(sideDoors);
+    const eol = ctx.pty ? '\r\n' : '\n';
+    for (const n of notices.splice(0)) if (channel.writable) channel.stderr.write(`${n}${eol}`);
+    await run();
+  };
 
   ssh.on('exec', (accept, reject, info: { command: string }) => {
     const channel = accept?.();
     if (!channel) return reject?.();
-    runExec(ctx, channel, info.command).catch((err: Error) => fail(owner, channel, err));
+    start(channel, () => runExec(ctx, channel, info.command)).catch((err: Error) =>
+      fail(owner, channel, err),
+    );
   });
   ssh.on('shell', (accept, reject) => {
     const channel = accept?.();
     if (!channel) return reject?.();
-    startShell(ctx, channel).catch((err: Error) => fail(owner, channel, err));
+    start(channel, () => startShell(ctx, channel)).catch((err: Error) => fail(owner, channel, err));
   });
   ssh.on('sftp', (accept, reject) => {
     const sftp = accept?.();
@@ -95,22 +109,36 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
   });
 }
 
-// Agent forwarding and X11 are judged (and recorded); even when a policy allows them the
-// gateway does not relay them yet, so they are refused either way.
+// Agent forwarding is judged (agent_forwarding) and relayed when allowed. X11 is judged
+// (port_forwarding) and always refused: the gateway does not relay X11 channels.
 async function sideDoor(
   owner: ChannelOwner,
+  ctx: ChannelContext,
   type: 'x11' | 'agent',
-  _accept: (() => void) | undefined,
+  accept: (() => void) | undefined,
   reject: (() => void) | undefined,
+  notices: string[],
 ): Promise<void> {
-  const decision = await owner.session.judge({ kind: 'forward', type });
-  if (decision.action === 'allow') {
-    owner.session.record('error', {
-      message: `${type} forwarding is allowed by policy but not relayed by the gateway`,
-    });
-  } else {
-    owner.log.info('side door refused', { session: owner.session.id, type, reason: denialMessage(decision) });
+  const what = type === 'agent' ? 'agent forwarding' : 'X11 forwarding';
+  let notice: string;
+  try {
+    const decision = await owner.session.judge({ kind: 'forward', type });
+    if (decision.action === 'allow' && type === 'agent') {
+      owner.allowAgentForwarding();
+      ctx.agentForward = true;
+      accept?.();
+      return;
+    }
+    notice =
+      decision.action === 'allow'
+        ? `portcullis: ${what} refused: allowed by policy, but the gateway does not relay X11`
+        : `portcullis: ${what} refused: ${denialMessage(decision).replace(/^portcullis: /, '')}`;
+  } catch (err) {
+    notice = `portcullis: ${what} refused: ${(err as Error).message}`;
   }
+  owner.session.record('error', { message: notice, code: 'side_door', type });
+  owner.log.info('side door refused', { session: owner.session.id, type, reason: notice });
+  notices.push(notice);
   reject?.();
 }
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SshUpstream } from '@portcullis/core';
-import type { Algorithms, Client as SshClient } from 'ssh2';
+import type { Algorithms, BaseAgent, Client as SshClient } from 'ssh2';
 import { CIPHERS } from './algorithms.js';
 import { Client } from './ssh2-runtime.js';
 
@@ -42,6 +42,8 @@ function hostKeyAlgorithms(type: string): Algorithms['serverHostKey'] {
 
 export interface UpstreamOptions {
   timeoutMs?: number;
+  /** Answers the upstream's agent channel opens (agent forwarding); never used to log in. */
+  agent?: BaseAgent;
 }
 
 /** Connects and authenticates to the upstream; rejects with a clear UpstreamError. */
@@ -100,6 +102,7 @@ export function connectUpstream(upstream: SshUpstream, opts: UpstreamOptions = {
         port: upstream.port,
         username: upstream.user,
         privateKey,
+        agent: opts.agent,
         readyTimeout: opts.timeoutMs ?? 10_000,
         keepaliveInterval: 15_000,
         keepaliveCountMax: 4,

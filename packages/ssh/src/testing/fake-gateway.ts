@@ -68,7 +68,11 @@ export function fakeGateway(connection: SshConnection, opts: FakeOptions = {}) {
     }
     if (c.kind === 'shell' && c.context === 'start') {
       const a = opts.interactive ?? 'allow';
-      return { action: a, rules: ['interactive'], reason: a === 'deny' ? 'an interactive (pty) shell is not allowed by this policy' : 'ok' };
+      return {
+        action: a,
+        rules: ['interactive'],
+        reason: a === 'deny' ? 'an interactive (pty) shell is not allowed by this policy' : 'ok',
+      };
     }
     const text = c.kind === 'shell' ? c.text : c.kind === 'file' ? c.paths.join(' ') : '';
     if (c.kind === 'shell' && c.context === 'unknown' && (opts.interactiveUnknown ?? 'deny') === 'deny') {
