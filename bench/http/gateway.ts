@@ -56,6 +56,27 @@ const token = await mintToken({
   ttl: '2h',
 });
 console.log(JSON.stringify({ port: listener.address.port, token }));
+// PORTCULLIS_BENCH_LOOP=1: event-loop delay histogram, printed to stderr (and reset) on SIGUSR2.
+if (process.env.PORTCULLIS_BENCH_LOOP === '1') {
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  // Stalls over 50 ms, with the time since start (compare with --trace-gc's timestamps).
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 60)
+      console.error(`loop stall ${(now - last - 10).toFixed(0)} ms at ${now.toFixed(0)} ms`);
+    last = now;
+  }, 10).unref();
+  process.on('SIGUSR2', () => {
+    const ms = (n: number) => (n / 1e6).toFixed(2);
+    console.error(
+      `loop delay ms: p50 ${ms(h.percentile(50))} p99 ${ms(h.percentile(99))} p99.9 ${ms(h.percentile(99.9))} max ${ms(h.max)}`,
+    );
+    h.reset();
+  });
+}
 process.on('SIGTERM', async () => {
   setTimeout(() => {
     console.error('gateway: close took over 5 s; exiting anyway');

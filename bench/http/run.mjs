@@ -3,7 +3,7 @@
 // PORTCULLIS_BENCH_STORE (the gateway's recording store; default a file store in a temp dir).
 // Everything started here is stopped by pid at the end.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,8 @@ const sizes = (process.env.SIZES ?? '1k 1m').split(/\s+/).filter(Boolean);
 const conns = Number(process.env.CONNECTIONS ?? 32);
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-http-'));
 const children = [];
+let lastLoop = '';
+let stalls = 0;
 
 const gatewayJs = join(root, 'node_modules/.cache/portcullis-bench/http-gateway.mjs');
 await build({
@@ -30,9 +32,17 @@ await build({
   write: true,
 });
 
-function start(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+function start(cmd, args, env = process.env) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env });
   children.push(child);
+  // stderr is passed on; the gateway's event-loop report lines are kept for the run they follow.
+  child.stderr.on('data', (d) => {
+    for (const line of String(d).split('\n')) {
+      if (line.startsWith('loop delay ms:')) lastLoop = line.slice('loop delay ms: '.length);
+      else if (line.startsWith('loop stall')) stalls++;
+      else if (line) process.stderr.write(`${line}\n`);
+    }
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -85,7 +95,15 @@ writeFileSync(
 children.push(spawn('haproxy', ['-db', '-f', haCfg], { stdio: 'inherit' }));
 await waitForPort(haPort);
 console.error('starting the gateway');
-const gw = JSON.parse(await start(process.execPath, [gatewayJs, String(upPort), work]));
+const gw = JSON.parse(
+  await start(process.execPath, [gatewayJs, String(upPort), work], {
+    ...process.env,
+    PORTCULLIS_BENCH_LOOP: '1',
+  }),
+);
+const gwChild = children.at(-1);
+const naiveChild = children[1];
+const haChild = children[2];
 
 const targets = {
   direct: upPort,
@@ -94,6 +112,44 @@ const targets = {
   'naive-node': naivePort,
 };
 const auth = ['-H', `Authorization: Bearer ${gw.token}`];
+const proxyPid = {
+  portcullis: gwChild.pid,
+  haproxy: haChild.pid,
+  'naive-node': naiveChild.pid,
+  direct: children[0].pid,
+};
+
+/** utime + stime of a process, in clock ticks (1/100 s here). */
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
+}
+const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
+/** One wrk run against a target, with the proxy's CPU per request and (for Portcullis) its event-loop delay. */
+async function measure(name, path, c = conns, d = duration) {
+  const pid = proxyPid[name];
+  if (name === 'portcullis') {
+    process.kill(pid, 'SIGUSR2'); // resets the gateway's histogram
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  stalls = 0;
+  const load = loadAvg();
+  const t0 = cpuTicks(pid);
+  const res = wrk(targets[name], path, c, d);
+  const ticks = cpuTicks(pid) - t0;
+  res.cpuUs = (ticks * 10_000) / res.requests;
+  res.load = load;
+  if (name === 'portcullis') {
+    process.kill(pid, 'SIGUSR2');
+    // The report arrives on the gateway's stderr pipe: let the event loop read it.
+    await new Promise((r) => setTimeout(r, 300));
+    res.loop = lastLoop;
+    res.stalls = stalls;
+  }
+  return res;
+}
 
 function wrk(port, path, c = conns, d = duration) {
   const out = execFileSync(
@@ -111,7 +167,8 @@ function wrk(port, path, c = conns, d = duration) {
   };
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (errors) throw new Error(`wrk saw ${errors[1]} non-2xx responses on port ${port}${path}`);
-  return { rps, p50: ms('50%'), p99: ms('99%') };
+  const requests = Number(/(\d+) requests in/.exec(out)[1]);
+  return { rps, requests, p50: ms('50%'), p99: ms('99%') };
 }
 
 const median = (xs) => {
@@ -128,10 +185,12 @@ for (const size of sizes) {
     const order = Object.keys(targets);
     if (r % 2 === 1) order.reverse();
     for (const name of order) {
-      const res = wrk(targets[name], `/${size}`);
+      const res = await measure(name, `/${size}`);
       ((results[size] ??= {})[name] ??= []).push(res);
       console.error(
-        `${size} ${name} round ${r + 1}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms`,
+        `${size} ${name} round ${r + 1}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, ` +
+          `proxy CPU ${res.cpuUs.toFixed(0)} µs/req, load ${res.load}` +
+          (res.loop ? `, gateway loop delay ${res.loop}, stalls > 50 ms: ${res.stalls}` : ''),
       );
     }
   }
@@ -141,15 +200,15 @@ for (const size of sizes) {
 const lat = { direct: [], portcullis: [] };
 for (let r = 0; r < rounds; r++) {
   for (const name of r % 2 ? ['portcullis', 'direct'] : ['direct', 'portcullis']) {
-    lat[name].push(wrk(targets[name], '/1k', 1, '10s'));
+    lat[name].push(await measure(name, '/1k', 1, '10s'));
   }
 }
 
 const lines = [];
 lines.push(
-  `| size | target | req/s (median of ${rounds}) | × direct | × naive node:http | p50 ms | p99 ms |`,
+  `| size | target | req/s (median of ${rounds}) | × direct | × naive node:http | p50 ms | p99 ms | server CPU µs/req |`,
 );
-lines.push('|---|---|---:|---:|---:|---:|---:|');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
   const m = Object.fromEntries(
     Object.entries(results[size]).map(([k, v]) => [
@@ -158,12 +217,13 @@ for (const size of sizes) {
         rps: median(v.map((x) => x.rps)),
         p50: median(v.map((x) => x.p50)),
         p99: median(v.map((x) => x.p99)),
+        cpu: median(v.map((x) => x.cpuUs)),
       },
     ]),
   );
   for (const [name, v] of Object.entries(m)) {
     lines.push(
-      `| ${size} | ${name} | ${v.rps.toFixed(0)} | ${(v.rps / m.direct.rps).toFixed(2)} | ${(v.rps / m['naive-node'].rps).toFixed(2)} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} |`,
+      `| ${size} | ${name} | ${v.rps.toFixed(0)} | ${(v.rps / m.direct.rps).toFixed(2)} | ${(v.rps / m['naive-node'].rps).toFixed(2)} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} | ${v.cpu.toFixed(0)} |`,
     );
   }
 }
