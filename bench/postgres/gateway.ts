@@ -7,6 +7,7 @@ import {
   Gateway,
   generateDevKeys,
   mintToken,
+  nullStore,
   type PostgresConnection,
   parseConfig,
   silentLogger,
@@ -47,7 +48,12 @@ policies:
 `;
 const parsed = parseConfig(yaml, { file: join(dir!, 'portcullis.yaml'), env: {} });
 if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
-const gateway = await Gateway.create(parsed.config, { log: silentLogger });
+// PORTCULLIS_BENCH_RECORD=off: frames are discarded (measures what recording costs).
+const off = process.env.PORTCULLIS_BENCH_RECORD === 'off';
+const gateway = await Gateway.create(parsed.config, {
+  log: silentLogger,
+  store: off ? nullStore() : undefined,
+});
 const listener = await startPostgresListener(gateway, parsed.config.connections[0] as PostgresConnection);
 const token = await mintToken({
   keyFile: keys.signingJwk,

@@ -1,5 +1,5 @@
 // The tamper-evident hash chain over a session's frames, and the check that walks it.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Frame, FrameKind, SessionMeta } from '../types.js';
 
 export const FRAME_KINDS: readonly FrameKind[] = [
@@ -28,7 +28,7 @@ export function isFrameKind(v: unknown): v is FrameKind {
  * another session's chain without every hash after it changing.
  */
 export function chainStart(sessionId: string): string {
-  return createHash('sha256').update(`portcullis-session\n${sessionId}`).digest('hex');
+  return hash('sha256', `portcullis-session\n${sessionId}`, 'hex');
 }
 
 /**
@@ -37,9 +37,12 @@ export function chainStart(sessionId: string): string {
  * is the stored text exactly (JSON text, or base64). seq and t are written as decimal integers.
  */
 export function frameHash(prevHash: string, frame: Omit<Frame, 'hash'>): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${frame.seq}\n${frame.t}\n${frame.kind}\n${frame.enc ?? 'json'}\n${frame.data}`)
-    .digest('hex');
+  // One-shot crypto.hash: half the CPU of createHash().update().digest() for small frames (same bytes: UTF-8).
+  return hash(
+    'sha256',
+    `${prevHash}\n${frame.seq}\n${frame.t}\n${frame.kind}\n${frame.enc ?? 'json'}\n${frame.data}`,
+    'hex',
+  );
 }
 
 export type VerifyResult =

@@ -8,6 +8,7 @@ export {
   type VerifyResult,
   verifyChain,
 } from './chain.js';
+export { nullStore } from './null-store.js';
 export { fileStoreDir, type OpenStoreOptions, openStore, storeConfigFromUrl } from './open-store.js';
 export {
   type CommandSummary,

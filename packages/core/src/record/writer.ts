@@ -148,6 +148,10 @@ export class Writer {
           this.failingSince = undefined;
           backoff = 50;
           this.opts.onStored(ops, result?.rejected);
+          // Caught up: the next batch waits for the flush cadence. Sent back to back, each batch held only
+          // the frames of one store round trip, and the per-write cost (a syscall, waking the store, the
+          // reply) landed on every handful of frames.
+          if (!from && this.caughtUp()) break;
         } catch (err) {
           this.inFlightSince = undefined;
           // From a spool: still on disk, read again next time. From memory: held as the retry batch.
@@ -171,6 +175,17 @@ export class Writer {
         this.timer = setTimeout(() => this.run(), this.opts.flushMs);
       }
     }
+  }
+
+  /** Nothing but less than a full batch in memory. */
+  private caughtUp(): boolean {
+    return (
+      this.retry === undefined &&
+      this.adopted.length === 0 &&
+      (this.spool?.size ?? 0) === 0 &&
+      this.mem.length - this.memHead < this.opts.batchOps &&
+      this.memBytes < this.opts.batchBytes
+    );
   }
 
   private sleep(ms: number): Promise<void> {
