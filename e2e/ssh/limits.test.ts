@@ -26,6 +26,7 @@ let agentKeyFingerprint: string;
 // Long enough for a loaded 2-core machine to start the upstream command well inside it.
 const IDLE_MS = 3000;
 const HANDSHAKE_MS = 3000;
+const REVIEW_S = 5; // longer than IDLE_MS
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -53,6 +54,12 @@ policies:
     default: allow
     agent_forwarding: allow
     port_forwarding: allow
+    rules:
+      - name: held-for-review
+        when: { shell: { commands: [sudo] } }
+        action: review
+        approvers: [sre]
+        timeout: ${REVIEW_S}s
   agent-denied:
     allow_groups: [ai-agents]
     default: allow
@@ -172,6 +179,17 @@ describe('limits.idle_timeout', () => {
     expect(r.stderr).not.toContain('idle_timeout');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('tick-12');
+  });
+});
+
+describe('limits.idle_timeout while the gateway waits', () => {
+  it('does not cut a command waiting for an approval longer than the limit', async () => {
+    const started = Date.now();
+    const r = await sshWith('vm-agent', [], 'sudo true');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REVIEW_S * 1000 - 200);
+    expect(r.stderr).not.toContain('idle_timeout');
+    expect(r.stderr).toContain('portcullis: denied by rule held-for-review');
+    expect(r.code).toBe(126);
   });
 });
 

@@ -180,6 +180,20 @@ class AgentConnection implements ChannelOwner {
     return this.gateway.log;
   }
 
+  private busy = 0;
+
+  /** Marks the connection busy (a decision or an upstream open pending) until the release is called. */
+  hold(): () => void {
+    this.busy++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.busy--;
+      this.touch();
+    };
+  }
+
   private touch(): void {
     this.lastActivity = Date.now();
   }
@@ -191,6 +205,7 @@ class AgentConnection implements ChannelOwner {
     if (!(idle > 0)) return;
     const check = () => {
       if (this.closed) return;
+      if (this.busy > 0) this.touch();
       const quiet = Date.now() - this.lastActivity;
       if (quiet < idle) {
         this.idleTimer = setTimeout(check, idle - quiet + 5);
@@ -217,8 +232,20 @@ class AgentConnection implements ChannelOwner {
   }
 
   end(message: string): void {
-    for (const a of [...this.aborts]) a(`portcullis: ${message}`);
-    this.agent.end();
+    const channels = [...this.aborts];
+    for (const a of channels) a(`portcullis: ${message}`);
+    if (channels.length === 0) {
+      this.agent.end();
+      return;
+    }
+    // OpenSSH exits on DISCONNECT without writing out channel data it has not printed yet: wait
+    // (up to 1 s) for the client to close the aborted channels, so their last stderr line shows.
+    const deadline = Date.now() + 1_000;
+    const disconnect = () => {
+      if (this.aborts.size > 0 && Date.now() < deadline) setTimeout(disconnect, 20).unref();
+      else this.agent.end();
+    };
+    disconnect();
   }
 
   private async authenticate(ctx: AuthContext): Promise<void> {
@@ -254,6 +281,12 @@ class AgentConnection implements ChannelOwner {
       await session.close('client disconnected during authentication');
       return;
     }
+    // Waiting on a decision (an approval can take minutes) is the gateway's work, not idleness.
+    const judge = session.judge.bind(session);
+    session.judge = (command, opts) => {
+      const release = this.hold();
+      return judge(command, opts).finally(release);
+    };
     this.session = session;
     session.shutdown.then((reason) => this.end(`session closed: ${reason}`)).catch(() => {});
     // Dial before accepting: channel opens that arrive right after auth success need it.

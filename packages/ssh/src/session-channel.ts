@@ -11,6 +11,8 @@ export interface ChannelOwner {
   readonly session: Session;
   readonly upstream: Client;
   readonly log: Logger;
+  /** Keeps limits.idle_timeout from firing while the gateway works (judging, opening upstream). */
+  hold(): () => void;
   /** The policy allowed agent forwarding: answer the upstream's agent channel opens. */
   allowAgentForwarding(): void;
   /** Registers an abort hook for the connection's lifetime; returns an unregister function. */
@@ -77,10 +79,15 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     sideDoors.push(sideDoor(owner, ctx, 'agent', accept, reject, notices));
   });
   const start = async (channel: ServerChannel, run: () => Promise<void>) => {
-    await Promise.all(sideDoors);
-    const eol = ctx.pty ? '\r\n' : '\n';
-    for (const n of notices.splice(0)) if (channel.writable) channel.stderr.write(`${n}${eol}`);
-    await run();
+    const release = owner.hold();
+    try {
+      await Promise.all(sideDoors);
+      const eol = ctx.pty ? '\r\n' : '\n';
+      for (const n of notices.splice(0)) if (channel.writable) channel.stderr.write(`${n}${eol}`);
+      await run();
+    } finally {
+      release();
+    }
   };
 
   ssh.on('exec', (accept, reject, info: { command: string }) => {
