@@ -19,7 +19,9 @@ const ECHO_MAX_MS = 1_000;
 /** Before the first key: wait for the shell's first prompt (login banners, rc files). */
 const FIRST_PROMPT_MAX_MS = 3_000;
 /** After an accepted line, keys typed ahead wait for a prompt this long at most. */
-const NEXT_PROMPT_MAX_MS = 500;
+// Generous: a busy machine can take a while to print the prompt, and a line judged before it shows
+// lands away from the prompt (`interactive_unknown`).
+const NEXT_PROMPT_MAX_MS = 2_000;
 /** A lone ESC waits this long for the rest of its sequence. */
 const ESC_WAIT_MS = 30;
 /** The shells whose prompt a pty exec may learn (`ssh -t host bash`). */
