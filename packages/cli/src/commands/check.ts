@@ -1,8 +1,13 @@
 // `portcullis check`: validates a config file and reports every problem as FILE:LINE:COL: key: what.
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ConfigProblem, formatConfigProblem, parseConfig } from '@portcullis/core';
+import {
+  ConfigError,
+  type ConfigProblem,
+  formatConfigProblem,
+  parseConfig,
+  readConfigText,
+} from '@portcullis/core';
 import { type CliCommand, type CliIO, CliUsageError } from '../command.js';
 import { configPath } from '../config-file.js';
 
@@ -30,12 +35,10 @@ const command: CliCommand = {
     const file = configPath(values.config, io);
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readConfigText(file, shown);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-      io.stderr.write(`${shown}:1:1: (document): cannot read config: ${why}\n`);
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) io.stderr.write(`${formatConfigProblem(p)}\n`);
       return 1;
     }
     const result = parseConfig(text, { file: shown, env: io.env, baseDir: dirname(file) });

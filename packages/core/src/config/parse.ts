@@ -106,17 +106,21 @@ export function parseConfig(text: string, opts: ParseConfigOptions): ParseConfig
   }
 }
 
-/** Reads, parses and normalises a config file; throws ConfigError with every problem. */
-export async function loadConfig(file: string, env?: Record<string, string | undefined>): Promise<Config> {
-  let text: string;
+/** Reads a config file's text; a file that cannot be read is a ConfigError at `shown`:1:1. */
+export async function readConfigText(file: string, shown = file): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new ConfigError([problem(file, 1, 1, [], `cannot read config: ${why}`)]);
+    throw new ConfigError([problem(shown, 1, 1, [], `cannot read config: ${why}`)]);
   }
+}
+
+/** Reads, parses and normalises a config file; throws ConfigError with every problem. */
+export async function loadConfig(file: string, env?: Record<string, string | undefined>): Promise<Config> {
+  const text = await readConfigText(file);
   const result = parseConfig(text, { file, env });
   if (!result.config) throw new ConfigError(result.problems);
   return result.config;
