@@ -56,7 +56,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       await generateDevKeys(keysDir);
     }
     progress('starting the database target …');
-    const pg = await startPostgresTarget();
+    const pg = await startPostgresTarget({ embedded: env.DEMO_EMBEDDED_PG === '1' });
     stops.push(pg.stop);
     progress(
       `  ${pg.kind} on ${pg.host}:${pg.port}, database ${pg.database}, seeded with 200 fake customers`,

@@ -14,8 +14,9 @@ export interface PostgresTarget {
 
 const DEMO_DB = 'portcullis_demo';
 
-export async function startPostgresTarget(): Promise<PostgresTarget> {
-  const local = await tryLocal();
+/** `embedded: true` (or DEMO_EMBEDDED_PG=1 for `make demo`) skips the local server. */
+export async function startPostgresTarget(opts: { embedded?: boolean } = {}): Promise<PostgresTarget> {
+  const local = opts.embedded ? undefined : await tryLocal();
   if (local) return local;
   return startPglite();
 }
