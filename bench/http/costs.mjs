@@ -3,18 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
+import { bundle } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
-const out = join(root, 'node_modules/.cache/portcullis-bench/http-costs.mjs');
-await build({
-  input: join(here, 'costs.ts'),
-  platform: 'node',
-  external: [/^(?!@portcullis\/)[^./]/],
-  resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
-  logLevel: 'silent',
-  output: { file: out, format: 'esm', codeSplitting: false },
-  write: true,
-});
+const out = await bundle(join(here, 'costs.ts'), 'http-costs');
 process.exitCode = spawnSync(process.execPath, [out], { stdio: 'inherit', cwd: root }).status ?? 1;

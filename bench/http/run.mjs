@@ -4,11 +4,10 @@
 // Everything started here is stopped by pid at the end.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
+import { bundle, freePort, waitForPort } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -21,16 +20,7 @@ const children = [];
 let lastLoop = '';
 let stalls = 0;
 
-const gatewayJs = join(root, 'node_modules/.cache/portcullis-bench/http-gateway.mjs');
-await build({
-  input: join(here, 'gateway.ts'),
-  platform: 'node',
-  external: [/^(?!@portcullis\/)[^./]/],
-  resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
-  logLevel: 'silent',
-  output: { file: gatewayJs, format: 'esm', codeSplitting: false },
-  write: true,
-});
+const gatewayJs = await bundle(join(here, 'gateway.ts'), 'http-gateway');
 
 function start(cmd, args, env = process.env) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env });
@@ -51,29 +41,6 @@ function start(cmd, args, env = process.env) {
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
   });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      }).on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listening on ${port}`);
 }
 
 function stopAll() {

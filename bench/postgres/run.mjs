@@ -4,11 +4,10 @@
 // rows. Env: DURATION (20), ROUNDS (1), SCALE (5), ROWS (1000000). Everything started here is stopped by pid.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
+import { bundle, freePort, waitForPort } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -20,17 +19,7 @@ const DB = 'portcullis_bench_pg';
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-pg-'));
 const children = [];
 
-const gatewayJs = join(root, 'node_modules/.cache/portcullis-bench/postgres-gateway.mjs');
-await build({
-  input: join(here, 'gateway.ts'),
-  platform: 'node',
-  external: [/^(?!@portcullis\/)[^./]/],
-  resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
-  logLevel: 'silent',
-  // One file even when a module imports another dynamically (telemetry's optional exporters).
-  output: { file: gatewayJs, format: 'esm', codeSplitting: false },
-  write: true,
-});
+const gatewayJs = await bundle(join(here, 'gateway.ts'), 'postgres-gateway');
 
 const psqlDirect = (sql, db = DB) =>
   execFileSync(
@@ -40,29 +29,6 @@ const psqlDirect = (sql, db = DB) =>
       encoding: 'utf8',
     },
   ).trim();
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      }).on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
 
 function stopAll() {
   for (const c of children) if (c.exitCode === null) process.kill(c.pid, 'SIGTERM');

@@ -5,11 +5,10 @@
 // its CPU per transaction can be read from /proc). Everything started here is stopped by pid.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
+import { bundle, freePort } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -21,16 +20,7 @@ const DB = 'portcullis_bench_rec';
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-rec-pg-'));
 const children = [];
 
-const gatewayJs = join(root, 'node_modules/.cache/portcullis-bench/postgres-gateway-rec.mjs');
-await build({
-  input: join(root, 'bench/postgres/gateway.ts'),
-  platform: 'node',
-  external: [/^(?!@portcullis\/)[^./]/],
-  resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
-  logLevel: 'silent',
-  output: { file: gatewayJs, format: 'esm', codeSplitting: false },
-  write: true,
-});
+const gatewayJs = await bundle(join(root, 'bench/postgres/gateway.ts'), 'postgres-gateway-rec');
 
 const exists = execFileSync(
   'psql',
@@ -121,12 +111,7 @@ function pgbench(gw, secs) {
 }
 
 async function privateRedis() {
-  const port = await new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const p = srv.address().port;
-      srv.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const dir = mkdtempSync(join(work, 'redis-'));
   const proc = spawn(
     'redis-server',

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'rolldown';
+import { bundle } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -18,21 +18,13 @@ const keys = Number(process.env.KEYS ?? 100);
 const cipher = process.env.CIPHER;
 const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-ssh-'));
 
-const gatewayJs = join(root, 'node_modules/.cache/portcullis-bench/ssh-gateway.mjs');
-await build({
-  input: join(here, 'gateway.ts'),
-  platform: 'node',
-  external: [/^(?!@portcullis\/)[^./]/],
-  resolve: { alias: { '@portcullis/core': join(root, 'packages/core/src/index.ts') } },
-  logLevel: 'silent',
-  output: { file: gatewayJs, format: 'esm' },
-  write: true,
-});
+const gatewayJs = await bundle(join(here, 'gateway.ts'), 'ssh-gateway');
 
 const gw = spawn('node', [gatewayJs, work], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
 process.on('exit', () => {
-  if (gw.exitCode === null) process.kill(gw.pid, 'SIGTERM');
-  rmSync(work, { recursive: true, force: true });
+  // SIGKILL: a gateway still flushing recordings into `work` would race the removal (ENOTEMPTY).
+  if (gw.exitCode === null) process.kill(gw.pid, 'SIGKILL');
+  rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 const info = await new Promise((resolve, reject) => {
   let out = '';
