@@ -24,3 +24,5 @@ export {
 export const DETECTOR_SPECS = DETECTORS;
 /** Byte-level: could masker.value() change this value? (false → forward the bytes undecoded) */
 export { mayMask } from './byte-precheck.js';
+/** value() of a tab/newline-separated line (a COPY text row), field by field on its bytes. */
+export { FieldEdits, maskFieldsBytes } from './fields.js';

@@ -49,6 +49,8 @@ function configError(key: string, message: string): PortcullisError {
 
 /** What createMasker returns: a Masker whose optional members are all there. */
 export interface CoreMasker extends Masker {
+  /** The detectors this masker runs, in priority order. */
+  readonly detectors: readonly Detector[];
   valueBytes(
     bytes: Uint8Array,
     start: number,
@@ -267,6 +269,7 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
 
   const masker: CoreMasker = {
     counts,
+    detectors: specs.map((s) => s.name),
     value(text: string, column?: MaskColumn): string {
       if (column !== undefined && byColumn.size > 0) {
         const rule = ruleFor(column);

@@ -1,0 +1,197 @@
+// value() of a line of separated fields (a Postgres COPY text row: tab between fields, a newline at
+// the end), computed field by field on the bytes: only a field whose bytes pass a detector gate is
+// decoded and masked, and a changed field is reported as a byte range so the listener rewrites that
+// range only. The result is exactly masker.value() of the whole line (property-tested):
+//
+// - no match of any detector contains a tab or a newline except a PEM block (`private_key`) and an
+//   `api_key` assignment or `Bearer` whose blanks (`[ \t]{0,8}`) hold a tab;
+// - the boundary checks and look-aheads treat a tab or newline as they treat the ends of the text
+//   (neither is a word, token, digit or separator character);
+// - only two detectors read text before a match: `us_ssn` (a bare or spaced SSN counts after "ssn" /
+//   "social security" / "ss#" in the 32 characters before) and `aws_secret_key` (its context in the
+//   120 characters before).
+//
+// So when a line holds none of these shapes — a field with a run of five dashes, a field whose first
+// or last non-blank character is ':' or '=', a field ending in "bearer", a field with a 40-character
+// token run (aws_secret_key), an SSN context in the 32 characters before a field that has a 9-digit run —
+// every match lies inside one field and is found there as in the line; otherwise the whole line goes
+// to value(). Only the detectors the masker has are considered (all of them when it does not say).
+import type { Detector } from '../config/types.js';
+import type { Masker } from '../types.js';
+import { combinedGate, DETECTORS } from './detectors.js';
+import { newPreScan, prescanBytes } from './scan.js';
+
+/** The changed byte ranges of one maskFieldsBytes() call, in order (reused between calls). */
+export class FieldEdits {
+  count = 0;
+  starts: number[] = [];
+  ends: number[] = [];
+  texts: string[] = [];
+
+  push(start: number, end: number, text: string): void {
+    const k = this.count++;
+    this.starts[k] = start;
+    this.ends[k] = end;
+    this.texts[k] = text;
+  }
+}
+
+const MIN_DETECTABLE = 6;
+const anyGate = combinedGate(Object.values(DETECTORS));
+const pre = newPreScan();
+const PK_DASHES = DETECTORS.private_key.gateMin.dashRun ?? 5;
+const AWS_SECRET_RUN = DETECTORS.aws_secret_key.gateMin.tokenRun ?? 40;
+const SSN_RUN = DETECTORS.us_ssn.gateMin.digitRun ?? 9;
+// 32 characters of context before a match: up to 96 bytes of UTF-8 (a UTF-16 unit is at most 3 bytes)
+const SSN_REACH_BYTES = 96;
+
+/** Per masker: which of the cross-field shapes it must look for. */
+interface Crossing {
+  privateKey: boolean;
+  apiKey: boolean;
+  awsSecret: boolean;
+  ssn: boolean;
+}
+const ALL: Crossing = { privateKey: true, apiKey: true, awsSecret: true, ssn: true };
+const crossings = new WeakMap<Masker, Crossing>();
+function crossingOf(masker: Masker): Crossing {
+  let c = crossings.get(masker);
+  if (c === undefined) {
+    const names = (masker as { detectors?: readonly Detector[] }).detectors;
+    c = names
+      ? {
+          privateKey: names.includes('private_key'),
+          apiKey: names.includes('api_key'),
+          awsSecret: names.includes('aws_secret_key'),
+          ssn: names.includes('us_ssn'),
+        }
+      : ALL;
+    crossings.set(masker, c);
+  }
+  return c;
+}
+
+// Fields of the current line: [start, end) and whether value() must see them.
+let fieldStart = new Int32Array(64);
+let fieldEnd = new Int32Array(64);
+let fieldCheck = new Uint8Array(64);
+
+const isSep = (c: number): boolean => c === 9 || c === 10;
+
+/**
+ * masker.value() (no column) of bytes [start, end) decoded with `enc`, field by field: false when
+ * nothing changed; else true with `edits` holding the changed ranges (absolute offsets into `buf`)
+ * and their masked text. A line that could hold a match across fields is one edit of value(line).
+ */
+export function maskFieldsBytes(
+  masker: Masker,
+  buf: Buffer,
+  start: number,
+  end: number,
+  enc: 'utf8' | 'latin1',
+  edits: FieldEdits,
+): boolean {
+  edits.count = 0;
+  const cross = crossingOf(masker);
+  let n = 0;
+  let whole = false;
+  let fs = start;
+  for (let i = start; i <= end; i++) {
+    if (i < end && !isSep(buf[i]!)) continue;
+    const fe = i;
+    const len = fe - fs;
+    let check = false;
+    if (len >= PK_DASHES) {
+      prescanBytes(buf, fs, fe, pre);
+      if (cross.privateKey && pre.dashRun >= PK_DASHES) whole = true;
+      else if (cross.awsSecret && pre.tokenRun >= AWS_SECRET_RUN) whole = true;
+      else if (cross.ssn && pre.digitRun >= SSN_RUN && fs > start && ssnContextBefore(buf, start, fs))
+        whole = true;
+      check = len >= MIN_DETECTABLE && anyGate(pre);
+    }
+    if (cross.apiKey && len > 0 && assignmentAtEdge(buf, fs, fe)) whole = true;
+    if (whole) break;
+    if (check) {
+      if (n === fieldStart.length) grow();
+      fieldStart[n] = fs;
+      fieldEnd[n] = fe;
+      fieldCheck[n++] = 1;
+    }
+    fs = i + 1;
+  }
+  if (whole) {
+    const text = buf.toString(enc, start, end);
+    const masked = masker.value(text);
+    if (masked === text) return false;
+    edits.push(start, end, masked);
+    return true;
+  }
+  for (let k = 0; k < n; k++) {
+    const text = buf.toString(enc, fieldStart[k]!, fieldEnd[k]!);
+    const masked = masker.value(text);
+    if (masked !== text) edits.push(fieldStart[k]!, fieldEnd[k]!, masked);
+  }
+  return edits.count > 0;
+}
+
+function grow(): void {
+  const s = new Int32Array(fieldStart.length * 2);
+  s.set(fieldStart);
+  fieldStart = s;
+  const e = new Int32Array(fieldEnd.length * 2);
+  e.set(fieldEnd);
+  fieldEnd = e;
+  const c = new Uint8Array(fieldCheck.length * 2);
+  c.set(fieldCheck);
+  fieldCheck = c;
+}
+
+/**
+ * True when an `api_key` assignment or `Bearer` could reach over the separators around [fs, fe):
+ * the first or last non-blank byte is ':' or '=', or the field ends in "bearer" (any case).
+ */
+function assignmentAtEdge(b: Buffer, fs: number, fe: number): boolean {
+  let i = fs;
+  while (i < fe && b[i] === 32) i++;
+  if (i === fe) return false;
+  const first = b[i]!;
+  if (first === 58 || first === 61) return true;
+  let j = fe - 1;
+  while (j > i && b[j] === 32) j--;
+  const last = b[j]!;
+  if (last === 58 || last === 61) return true;
+  if ((last | 32) !== 114 || j - 5 < fs) return false; // 'r'
+  return (
+    (b[j - 5]! | 32) === 98 && // b
+    (b[j - 4]! | 32) === 101 && // e
+    (b[j - 3]! | 32) === 97 && // a
+    (b[j - 2]! | 32) === 114 && // r
+    (b[j - 1]! | 32) === 101 // e
+  );
+}
+
+/**
+ * True when the SSN context (`ssn`, `ss#`, `social…security`, any case) may lie in the 32 characters
+ * before `fs` (conservative: 96 bytes, and "social" alone is enough).
+ */
+function ssnContextBefore(b: Buffer, lineStart: number, fs: number): boolean {
+  const lo = Math.max(lineStart, fs - SSN_REACH_BYTES);
+  for (let i = lo; i + 2 < fs; i++) {
+    if ((b[i]! | 32) !== 115) continue; // 's'
+    const c1 = b[i + 1]! | 32;
+    if (c1 === 115) {
+      const c2 = b[i + 2]!;
+      if ((c2 | 32) === 110 || c2 === 35) return true; // ssn, ss#
+    } else if (
+      c1 === 111 && // o
+      i + 5 < fs &&
+      (b[i + 2]! | 32) === 99 && // c
+      (b[i + 3]! | 32) === 105 && // i
+      (b[i + 4]! | 32) === 97 && // a
+      (b[i + 5]! | 32) === 108 // l
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
