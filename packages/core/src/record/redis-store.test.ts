@@ -120,6 +120,37 @@ describe('redis store', () => {
     await store.close();
   });
 
+  it('stores frames byte for byte whatever their text: multi-byte UTF-8, NUL, separators, 1 MiB', async () => {
+    // Frames travel to Redis packed into one argument per batch: the packing must not care what the data holds.
+    const c = cfg();
+    const store = await openStore(c, quiet);
+    const m = meta();
+    const rec = store.startSession(m);
+    const texts = [
+      'naïve café — 東京 🚀 \u0000 nul inside',
+      '1\u00002\u00003 json kind enc \u0000\u0000',
+      '',
+      'x'.repeat(1 << 20),
+      '\r\n$6\r\nfoobar\r\n*3\r\n',
+    ];
+    for (const text of texts) rec.record('command', { kind: 'shell', text });
+    rec.record('output', Buffer.from('\u0000€\u0000', 'utf8'));
+    await rec.end('closed');
+    const frames = await store.readFrames(m.id);
+    expect(frames.map((f) => f.kind)).toEqual([
+      'command',
+      'command',
+      'command',
+      'command',
+      'command',
+      'output',
+      'close',
+    ]);
+    expect(frames.slice(0, 5).map((f) => JSON.parse(f.data).text)).toEqual(texts);
+    expect(Buffer.from(frames[5].data, 'base64').toString('utf8')).toBe('\u0000€\u0000');
+    expect(await store.verify(m.id)).toEqual({ ok: true, frames: 7 });
+    await store.close();
+  });
   it('keeps order and completeness for 200 concurrent sessions × 1,000 frames', async () => {
     await concurrentSessions(200, 1000);
   }, 120_000);

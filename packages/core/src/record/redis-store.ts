@@ -21,20 +21,28 @@ type Pipeline = ReturnType<Redis['pipeline']>;
 type AppendCommand = { recAppend(...args: (string | number)[]): unknown };
 
 /**
- * One call per session per batch: KEYS = frames stream, meta hash; ARGV = maxlen, ttl ms ("" = none),
- * then (seq, t, kind, enc, data, hash) per frame. An id at or below the stream's top is a frame
+ * One call per session per batch: KEYS = frames stream, meta hash; ARGV = maxlen, ttl ms ("" = none), and
+ * the batch's frames packed into one string (see `packFrame`): per frame `seq NUL t NUL kind NUL enc NUL
+ * hash NUL <byte length of data> NUL data`. One argument instead of six per frame keeps the client's
+ * per-argument encoding (and its garbage) off the data path. An id at or below the stream's top is a frame
  * already stored by an earlier try of this batch: skipped. Both keys share the {id} hash tag (cluster-safe).
  */
 const APPEND_LUA = `
-local n = 0
-for i = 3, #ARGV, 6 do
-  local r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. ARGV[i],
-    'seq', ARGV[i], 't', ARGV[i + 1], 'kind', ARGV[i + 2], 'enc', ARGV[i + 3], 'data', ARGV[i + 4], 'hash', ARGV[i + 5])
+local b = ARGV[3]
+local pos, n, blen = 1, 0, #b
+while pos <= blen do
+  local seq, t, kind, enc, hash, len, at = string.match(b,
+    '^([^%z]+)%z([^%z]+)%z([^%z]+)%z([^%z]+)%z([^%z]+)%z(%d+)%z()', pos)
+  if not at then return redis.error_reply('ERR portcullis: malformed frame batch at byte ' .. pos) end
+  local stop = at + tonumber(len)
+  local r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. seq,
+    'seq', seq, 't', t, 'kind', kind, 'enc', enc, 'data', string.sub(b, at, stop - 1), 'hash', hash)
   if type(r) == 'table' and r.err then
     if not string.find(r.err, 'equal or smaller', 1, true) then return redis.error_reply(r.err) end
   else
     n = n + 1
   end
+  pos = stop
 end
 if ARGV[2] ~= '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -42,6 +50,11 @@ if ARGV[2] ~= '' then
 end
 return n
 `;
+
+/** One frame in the append script's packed form (the data's length is in bytes: Lua counts bytes). */
+export function packFrame(f: Frame): string {
+  return `${f.seq}\0${f.t}\0${f.kind}\0${f.enc ?? 'json'}\0${f.hash}\0${Buffer.byteLength(f.data)}\0${f.data}`;
+}
 
 const READ_CHUNK = 5000;
 const TRANSIENT =
@@ -123,16 +136,13 @@ export class RedisBackend implements Backend {
     if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
     const p = this.redis.pipeline();
     const owners: string[] = []; // the session of each queued command, to place errors
-    const frames = new Map<string, (string | number)[]>();
+    const frames = new Map<string, string>();
     const ends: Extract<WriteOp, { op: 'meta' }>[] = [];
     const ttl = this.o.retentionMs;
     for (const op of ops) {
       const id = op.id;
       if (op.op === 'frame') {
-        let args = frames.get(id);
-        if (!args) frames.set(id, (args = []));
-        const f = op.frame;
-        args.push(f.seq, f.t, f.kind, f.enc ?? 'json', f.data, f.hash);
+        frames.set(id, (frames.get(id) ?? '') + packFrame(op.frame));
       } else if (op.phase === 'end') {
         ends.push(op);
       } else {
@@ -147,7 +157,7 @@ export class RedisBackend implements Backend {
     }
     const now = Date.now();
     const endIds = new Set(ends.map((e) => e.id));
-    for (const [id, args] of frames) {
+    for (const [id, packed] of frames) {
       if (this.needsMeta.has(id) && this.sendFullMeta(p, id)) owners.push(id, id, id);
       // Refreshed now and then while a session runs, and once more at its end.
       const refresh = endIds.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs;
@@ -157,7 +167,7 @@ export class RedisBackend implements Backend {
         this.metaKey(id),
         this.o.maxFrames,
         refresh ? ttl : '',
-        ...args,
+        packed,
       );
       owners.push(id);
     }
