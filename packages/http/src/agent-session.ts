@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { AuthError, type Gateway, type Identity, type Session } from '@portcullis/core';
+import type { CallOwner, UpstreamCall } from './upstream-call.js';
 
 export class BearerError extends Error {
   constructor(readonly reason: string) {
@@ -13,11 +14,13 @@ export class BearerError extends Error {
   }
 }
 
-export class AgentConnection {
+export class AgentConnection implements CallOwner {
   private token?: string;
   private session?: Session;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private gone?: AbortController;
+  readonly inflight = new Set<UpstreamCall>();
 
   constructor(
     private readonly gateway: Gateway,
@@ -26,8 +29,20 @@ export class AgentConnection {
   ) {
     socket.once('close', () => {
       this.closed = true;
+      this.gone?.abort();
+      for (const call of this.inflight) call.clientGone();
+      this.inflight.clear();
       void this.session?.close('client disconnected');
     });
+  }
+
+  /** Aborted when the agent's connection closes (a response can go away no other way before it is sent). */
+  get signal(): AbortSignal {
+    if (!this.gone) {
+      this.gone = new AbortController();
+      if (this.closed) this.gone.abort();
+    }
+    return this.gone.signal;
   }
 
   /** The session for this request's identity. Throws BearerError/AuthError (401) or ForbiddenError (403). */

@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { PassThrough, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import {
   AuthError,
   type Decision,
@@ -19,22 +18,15 @@ import {
   type Session,
   StoreUnavailableError,
 } from '@portcullis/core';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import { AgentConnection, BearerError } from './agent-session.js';
 import { framingProblem } from './framing.js';
-import { agentResponseHeaders, redactedHeaders, upstreamRequestHeaders } from './headers.js';
-import {
-  bodyMode,
-  contentCodings,
-  decoders,
-  maskJsonResponse,
-  maskStream,
-  readUpTo,
-} from './response-body.js';
+import { redactedHeaders, upstreamRequestHeaders } from './headers.js';
+import { readUpTo } from './response-body.js';
+import { JSON_MASK_CAP, UpstreamCall } from './upstream-call.js';
 import { handleUpgrade } from './websocket.js';
 
-/** JSON responses up to this size are parsed and masked value by value; larger ones as a text stream. */
-export const JSON_MASK_CAP = 8 * 1024 * 1024;
+export { JSON_MASK_CAP };
 
 export interface HttpListenerOptions {
   /** Upstream connections kept per listener (default 128). */
@@ -324,38 +316,42 @@ async function handleRequest(ctx: RequestContext, req: IncomingMessage, res: Ser
     !head.complete,
   );
 
-  const abort = new AbortController();
-  const onGone = () => abort.abort();
-  res.once('close', onGone);
-  const decision = await session.judge(command, { signal: abort.signal });
-  if (decision.action !== 'allow') {
-    res.off('close', onGone);
-    if (abort.signal.aborted) return;
-    return replyJson(res, 403, denialBody(decision), {}, !head.complete);
-  }
+  // The agent's connection closing is the only way a response can go away before it is sent.
+  const agent = ctx.agentConnection(req.socket);
+  const decision = await session.judge(command, { signal: agent.signal });
+  if (agent.signal.aborted) return;
+  if (decision.action !== 'allow') return replyJson(res, 403, denialBody(decision), {}, !head.complete);
 
   // Allowed: forward. The inspected chunks go first, then whatever is still arriving.
-  let sent = 0;
-  const body = withBody
-    ? Readable.from(
-        (async function* () {
-          for (const c of head.chunks) yield c;
-          if (!head.complete) {
-            for await (const c of req as AsyncIterable<Buffer>) {
-              sent += c.length;
-              if (head.size + sent > limits.maxMessageBytes)
-                throw new Error('body over limit max_message_bytes');
-              yield c;
-            }
-          }
-        })(),
-        { objectMode: false },
-      )
-    : null;
+  let body: Buffer | Readable | null = null;
+  if (withBody && head.complete) body = bodyBytes ?? null;
+  else if (withBody) {
+    let sent = 0;
+    body = Readable.from(
+      (async function* () {
+        for (const c of head.chunks) yield c;
+        for await (const c of req as AsyncIterable<Buffer>) {
+          sent += c.length;
+          if (head.size + sent > limits.maxMessageBytes) throw new Error('body over limit max_message_bytes');
+          yield c;
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
 
-  let up: Dispatcher.ResponseData;
-  try {
-    up = await upstream.pool.request({
+  const call = new UpstreamCall(
+    agent,
+    session,
+    req,
+    res,
+    command,
+    started,
+    limits.recordResultBytes,
+    upstreamFailed,
+  );
+  upstream.pool.dispatch(
+    {
       method: req.method as 'GET',
       path: upstreamPath(upstream.basePath, req.url ?? '/'),
       headers: upstreamRequestHeaders(req, {
@@ -366,177 +362,14 @@ async function handleRequest(ctx: RequestContext, req: IncomingMessage, res: Ser
         websocket: false,
       }),
       body,
-      signal: abort.signal,
-    });
-  } catch (err) {
-    res.off('close', onGone);
-    if (abort.signal.aborted) return;
-    const reason = `upstream request failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-    session.record('error', { message: reason, code: 'upstream' });
-    return replyJson(res, 502, { error: 'bad_gateway', reason }, {}, !req.complete);
-  }
-  res.off('close', onGone);
-  await relayResponse(ctx, session, req, res, up, command, started);
-}
-
-type UpstreamResponse = Dispatcher.ResponseData;
-
-async function relayResponse(
-  ctx: RequestContext,
-  session: Session,
-  req: IncomingMessage,
-  res: ServerResponse,
-  up: UpstreamResponse,
-  command: HttpCommand,
-  started: number,
-): Promise<void> {
-  const limits = ctx.gateway.config.limits;
-  const recordCap = limits.recordResultBytes;
-  const contentType = headerValue(up.headers['content-type']);
-  const mode = bodyMode(req.method ?? 'GET', up.statusCode, contentType);
-  const masker = session.masker();
-  const before = { ...masker.counts };
-  const preview: Buffer[] = [];
-  let previewSize = 0;
-  let bytesOut = 0;
-  const tap = (b: Uint8Array) => {
-    bytesOut += b.length;
-    if (previewSize < recordCap) {
-      const part = Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, recordCap - previewSize));
-      preview.push(Buffer.from(part));
-      previewSize += part.length;
-    }
-  };
-  const finish = (extra: Record<string, unknown> = {}) => {
-    const masked: Record<string, number> = {};
-    for (const [k, v] of Object.entries(masker.counts))
-      if (v !== (before[k] ?? 0)) masked[k] = v - (before[k] ?? 0);
-    session.record('result', {
-      status: up.statusCode,
-      headers: redactedHeaders(up.headers),
-      mode,
-      bytes: bytesOut,
-      masked,
-      preview:
-        mode === 'binary'
-          ? undefined
-          : (preview.length === 1 ? preview[0]! : Buffer.concat(preview)).toString('utf8'),
-      request: { headers: command.headers, body: requestPreview(command, recordCap, session) },
-      ms: Math.round((performance.now() - started) * 1000) / 1000,
-      ...extra,
-    });
-  };
-
-  try {
-    if (mode === 'none') {
-      res.writeHead(up.statusCode, agentResponseHeaders(up.headers));
-      res.end();
-      discard(up.body);
-      return finish();
-    }
-    if (mode === 'binary') {
-      res.writeHead(up.statusCode, agentResponseHeaders(up.headers));
-      await pipeline(
-        up.body,
-        counting((n) => (bytesOut += n)),
-        res,
-      );
-      return finish();
-    }
-    let codings: string[];
-    try {
-      codings = contentCodings(up.headers['content-encoding']);
-    } catch (err) {
-      discard(up.body);
-      session.record('error', { message: (err as Error).message, code: 'mask' });
-      return replyJson(res, 502, { error: 'bad_gateway', reason: (err as Error).message });
-    }
-    const drop = ['content-length', 'content-encoding', 'content-md5', 'digest', 'etag'];
-    const decoded: Readable = codings.length > 0 ? chain(up.body, decoders(codings)) : up.body;
-
-    if (mode === 'json') {
-      const head = await readUpTo(decoded, JSON_MASK_CAP);
-      if (head.complete) {
-        const whole = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks, head.size);
-        const masked = maskJsonResponse(masker, whole);
-        const headers = agentResponseHeaders(up.headers, drop);
-        if (masked) {
-          // The masked body is ours and never reused: the preview is a view of it, not a copy.
-          bytesOut += masked.length;
-          preview.push(masked.subarray(0, recordCap));
-          previewSize = Math.min(masked.length, recordCap);
-          headers['content-length'] = String(masked.length);
-          res.writeHead(up.statusCode, headers);
-          res.end(masked);
-          return finish();
-        }
-      }
-      // Too big or not JSON after all: the text masker takes it from here.
-      res.writeHead(up.statusCode, agentResponseHeaders(up.headers, drop));
-      const rest = head.complete ? null : decoded;
-      await pipeline(prepend(head.chunks, rest), maskStream(masker, tap), res);
-      return finish({ mode: 'json-as-text' });
-    }
-
-    res.writeHead(up.statusCode, agentResponseHeaders(up.headers, drop));
-    await pipeline(decoded, maskStream(masker, tap), res);
-    return finish();
-  } catch (err) {
-    discard(up.body);
-    session.record('error', {
-      message: `response relay failed: ${(err as Error).message}`,
-      code: 'upstream',
-    });
-    if (!res.headersSent) replyJson(res, 502, { error: 'bad_gateway', reason: 'upstream response failed' });
-    else res.destroy();
-  }
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function requestPreview(command: HttpCommand, cap: number, session: Session): string | undefined {
-  if (!command.body || command.body.length === 0) return undefined;
-  const text = Buffer.from(
-    command.body.buffer,
-    command.body.byteOffset,
-    Math.min(command.body.length, cap),
-  ).toString('utf8');
-  return session.masker().value(text);
-}
-
-function chain(src: Readable, stages: NodeJS.ReadWriteStream[]): Readable {
-  let cur: NodeJS.ReadableStream = src;
-  for (const s of stages) {
-    cur.on('error', (e: Error) => (s as unknown as Readable).destroy(e));
-    cur = cur.pipe(s);
-  }
-  return cur as unknown as Readable;
-}
-
-function prepend(chunks: Buffer[], rest: Readable | null): Readable {
-  const out = new PassThrough();
-  for (const c of chunks) out.write(c);
-  if (rest) {
-    rest.on('error', (e) => out.destroy(e));
-    rest.pipe(out);
-    rest.resume();
-  } else out.end();
-  return out;
-}
-
-function counting(add: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      add(chunk.length);
-      cb(null, chunk);
     },
-  });
+    call,
+  );
 }
 
-/** Drops an upstream body we will not relay (undici reports the abort as an error: expected here). */
-function discard(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
+/** The upstream could not be reached or failed before its response head: 502. */
+function upstreamFailed(call: UpstreamCall, err: Error): void {
+  const reason = `upstream request failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+  call.session.record('error', { message: reason, code: 'upstream' });
+  replyJson(call.res, 502, { error: 'bad_gateway', reason }, {}, !call.req.complete);
 }
