@@ -117,3 +117,137 @@ export class BackendFramer {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * What one upstream read sends to the agent, gathered into one write: a run of messages passed on
+ * unchanged stays a view of the chunk it came in (no copy); once a message is rewritten, everything
+ * from then on (and the view before it) is written into one buffer, the rewritten messages in place
+ * (no buffer per message, no concat). `take()` gives the bytes to write.
+ */
+export class RelayOutput {
+  /** The buffer rewritten messages go into; valid from 0 to `len`. */
+  buf: Buffer = EMPTY;
+  len = 0;
+  /** Capacity of a new buffer (the caller sets it from the size of the read). */
+  sizeHint = 16384;
+  private copying = false;
+  private view: Buffer | undefined;
+  private viewStart = 0;
+  private viewEnd = 0;
+  /** A buffer the last write no longer needs (the socket took all of it): used again. */
+  private spare: Buffer | undefined;
+  private taken: Buffer | undefined;
+
+  /** An unchanged message (or run of them): bytes [start, end) of `b`. */
+  pass(b: Buffer, start: number, end: number): void {
+    if (!this.copying) {
+      if (this.view === undefined) {
+        this.view = b;
+        this.viewStart = start;
+        this.viewEnd = end;
+        return;
+      }
+      if (this.view === b && this.viewEnd === start) {
+        this.viewEnd = end;
+        return;
+      }
+      this.startCopying(end - start);
+    } else if (this.len + end - start > this.buf.length) this.grow(end - start);
+    this.len = copyBytes(b, start, end, this.buf, this.len);
+  }
+
+  /** Room for `n` bytes at `buf[len]`: the caller writes them there, then adds `n` to `len`. */
+  reserve(n: number): number {
+    if (!this.copying) this.startCopying(n);
+    else if (this.len + n > this.buf.length) this.grow(n);
+    return this.len;
+  }
+
+  /** The bytes gathered since the last take() (undefined: none); resets. */
+  take(): Buffer | undefined {
+    let out: Buffer | undefined;
+    this.taken = undefined;
+    if (this.copying) {
+      out = this.len > 0 ? this.buf.subarray(0, this.len) : undefined;
+      this.taken = this.buf;
+      this.buf = EMPTY;
+      this.len = 0;
+      this.copying = false;
+    } else if (this.view !== undefined) {
+      out = this.view.subarray(this.viewStart, this.viewEnd);
+      this.view = undefined;
+    }
+    return out;
+  }
+
+  /**
+   * The bytes of the last take() were written out completely (the socket holds no reference): when
+   * they were gathered in this output's own buffer, that buffer is used again. Never a read's chunk.
+   */
+  recycle(): void {
+    const b = this.taken;
+    this.taken = undefined;
+    if (b !== undefined && b.length <= MAX_SPARE && b.length > (this.spare?.length ?? 0)) this.spare = b;
+  }
+
+  private startCopying(n: number): void {
+    const v = this.view === undefined ? 0 : this.viewEnd - this.viewStart;
+    const need = v + n;
+    const spare = this.spare;
+    if (spare !== undefined && spare.length >= need && spare.length >= this.sizeHint) {
+      this.buf = spare;
+      this.spare = undefined;
+    } else this.buf = Buffer.allocUnsafeSlow(Math.max(this.sizeHint, need * 2));
+    this.copying = true;
+    this.len = 0;
+    if (this.view !== undefined) {
+      this.len = copyBytes(this.view, this.viewStart, this.viewEnd, this.buf, 0);
+      this.view = undefined;
+    }
+  }
+
+  private grow(n: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+}
+
+/** A buffer larger than this is not kept for the next read (a huge row must not pin its memory). */
+const MAX_SPARE = 1 << 20;
+
+/** Copies src[start, end) to dst at `at` and returns the end offset (short runs without a native call). */
+export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  const n = end - start;
+  if (n < 64) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
+  } else dst.set(src.subarray(start, end), at);
+  return at + n;
+}
+
+/** Writes `s` encoded as `enc` at `at` and returns the end offset (short ASCII without a native call). */
+export function writeText(dst: Buffer, at: number, s: string, enc: 'utf8' | 'latin1'): number {
+  const n = s.length;
+  if (n <= 64) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      dst[at + i] = c;
+    }
+    if (i === n) return at + n;
+  }
+  return at + dst.write(s, at, enc);
+}
+
+/** Buffer.byteLength(s, enc), without a native call for short ASCII text. */
+export function textLength(s: string, enc: 'utf8' | 'latin1'): number {
+  const n = s.length;
+  if (enc === 'latin1') return n;
+  if (n <= 64) {
+    let i = 0;
+    while (i < n && s.charCodeAt(i) < 0x80) i++;
+    if (i === n) return n;
+  }
+  return Buffer.byteLength(s, enc);
+}

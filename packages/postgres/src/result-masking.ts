@@ -1,7 +1,8 @@
 // Masks what the upstream returns (backend → agent), one message at a time: DataRow values,
 // COPY TO STDOUT rows, error/notice fields and NOTIFY payloads. A message with nothing to mask is
 // reported unchanged (undefined) so the caller forwards the original bytes without a copy.
-import { type MaskColumn, type Masker, mayMask } from '@portcullis/core';
+import { FieldEdits, type MaskColumn, type Masker, maskFieldsBytes, mayMask } from '@portcullis/core';
+import { copyBytes, RelayOutput, textLength, writeText } from './backend-framer.js';
 import type { ColumnDescription } from './backend-reader.js';
 import { fieldsMessage } from './backend-writer.js';
 import type { TableNames } from './catalog-lookup.js';
@@ -66,6 +67,111 @@ export function planColumns(
 
 export type TextEncoding = 'utf8' | 'latin1';
 
+// The fields one row changed, reused from row to row (no array per row): field index and its new
+// text (null: SQL NULL).
+let changedField = new Int32Array(16);
+const changedText: (string | null)[] = new Array(16);
+
+/**
+ * Masks one DataRow into `out`: when a value changed, the rewritten message is appended to `out`
+ * (unchanged runs copied, masked text written in place) and its offset in `out.buf` is returned;
+ * else -1 and nothing is written (the caller passes the original bytes on).
+ * Throws RangeError on a malformed row (the caller ends the session).
+ */
+export function maskDataRowInto(
+  buf: Buffer,
+  start: number,
+  end: number,
+  plan: ColumnPlan[],
+  masker: Masker,
+  enc: TextEncoding,
+  out: RelayOutput,
+): number {
+  if (start + 7 > end) throw new RangeError('DataRow truncated');
+  const n = (((buf[start + 5]! << 8) | buf[start + 6]!) << 16) >> 16;
+  let p = start + 7;
+  let k = 0; // fields changed so far
+  let delta = 0; // the new row's size minus the old one's
+  for (let i = 0; i < n; i++) {
+    if (p + 4 > end) throw new RangeError('DataRow truncated');
+    const len = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+    p += 4;
+    if (len < 0) continue;
+    if (p + len > end) throw new RangeError('DataRow truncated');
+    const col = plan[i];
+    if (col === undefined || col.mode === ColumnMode.Skip || (len === 0 && col.mode !== ColumnMode.Null)) {
+      p += len;
+      continue;
+    }
+    let text: string | null;
+    if (col.mode === ColumnMode.Null) {
+      masker.value(buf.toString(enc, p, p + len), col.context); // counts it
+      text = null;
+      delta -= len;
+    } else {
+      const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
+      // Nothing any detector could match (and no column rule): forwarded undecoded.
+      if (col.precheck && !mayMask(buf, p + off, p + len)) {
+        p += len;
+        continue;
+      }
+      const value = buf.toString(enc, p + off, p + len);
+      const masked = masker.value(value, col.context);
+      if (masked === value) {
+        p += len;
+        continue;
+      }
+      text = masked;
+      delta += textLength(masked, enc) - (len - off);
+    }
+    if (k === changedField.length) {
+      const f = new Int32Array(k * 2);
+      f.set(changedField);
+      changedField = f;
+    }
+    changedField[k] = i;
+    changedText[k++] = text;
+    p += len;
+  }
+  if (k === 0) return -1;
+  // One new message in `out`: runs of unchanged fields copied as they are, changed ones written in place.
+  const size = end - start + delta;
+  const at = out.reserve(size);
+  const o = out.buf;
+  o[at] = buf[start]!;
+  o.writeInt32BE(size - 1, at + 1);
+  o[at + 5] = buf[start + 5]!;
+  o[at + 6] = buf[start + 6]!;
+  let q = at + 7;
+  let run = start + 7; // start of the unchanged bytes not yet copied
+  p = start + 7;
+  let next = 0; // the next changed field
+  for (let i = 0; i < n && next < k; i++) {
+    const len = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+    const after = p + 4 + Math.max(len, 0);
+    if (changedField[next] === i) {
+      const c = changedText[next]!;
+      changedText[next++] = null;
+      q = copyBytes(buf, run, p, o, q);
+      if (c === null) {
+        q = o.writeInt32BE(-1, q);
+      } else {
+        const lenAt = q;
+        q += 4;
+        if (plan[i]!.mode === ColumnMode.BinaryJsonb) o[q++] = buf[p + 4]!;
+        q = writeText(o, q, c, enc);
+        o.writeInt32BE(q - lenAt - 4, lenAt);
+      }
+      run = after;
+    }
+    p = after;
+  }
+  q = copyBytes(buf, run, end, o, q);
+  if (q !== at + size) throw new RangeError('DataRow rewrite size mismatch');
+  out.len = q;
+  return at;
+}
+
 /**
  * Masks one DataRow. Returns a new message when a value changed, else undefined.
  * Throws RangeError on a malformed row (the caller ends the session).
@@ -78,70 +184,46 @@ export function maskDataRow(
   masker: Masker,
   enc: TextEncoding,
 ): Buffer | undefined {
-  const n = buf.readInt16BE(start + 5);
-  let p = start + 7;
-  // Per field: undefined = unchanged, null = SQL NULL, a string = the masked text.
-  let changed: (string | null | undefined)[] | undefined;
-  let delta = 0; // the new row's size minus the old one's
-  for (let i = 0; i < n; i++) {
-    if (p + 4 > end) throw new RangeError('DataRow truncated');
-    const len = buf.readInt32BE(p);
-    p += 4;
-    if (len < 0) continue;
-    if (p + len > end) throw new RangeError('DataRow truncated');
-    const col = plan[i];
-    if (col?.mode === ColumnMode.Null) {
-      masker.value(buf.toString(enc, p, p + len), col.context); // counts it
-      changed ??= new Array(n);
-      changed[i] = null;
-      delta -= len;
-    } else if (col !== undefined && col.mode !== ColumnMode.Skip && len > 0) {
-      const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
-      if (col.precheck && !mayMask(buf, p + off, p + len)) {
-        p += len;
-        continue;
-      }
-      const text = buf.toString(enc, p + off, p + len);
-      const masked = masker.value(text, col.context);
-      if (masked !== text) {
-        changed ??= new Array(n);
-        changed[i] = masked;
-        delta += Buffer.byteLength(masked, enc) - (len - off);
-      }
-    }
-    p += len;
+  const out = new RelayOutput();
+  const at = maskDataRowInto(buf, start, end, plan, masker, enc, out);
+  return at < 0 ? undefined : Buffer.from(out.buf.subarray(at, out.len));
+}
+
+const copyEdits = new FieldEdits();
+
+/**
+ * Masks one CopyData message of a text-format COPY TO STDOUT (one row: fields separated by tabs)
+ * into `out`, as masker.value() of the whole row would (see core's maskFieldsBytes): returns the
+ * offset of the rewritten message in `out.buf`, or -1 when nothing changed (nothing written).
+ */
+export function maskCopyTextInto(
+  buf: Buffer,
+  start: number,
+  end: number,
+  masker: Masker,
+  enc: TextEncoding,
+  out: RelayOutput,
+): number {
+  const e = copyEdits;
+  if (!maskFieldsBytes(masker, buf, start + 5, end, enc, e)) return -1;
+  let size = end - start;
+  for (let k = 0; k < e.count; k++) size += textLength(e.texts[k]!, enc) - (e.ends[k]! - e.starts[k]!);
+  const at = out.reserve(size);
+  const o = out.buf;
+  o[at] = 0x64; // d
+  o.writeInt32BE(size - 1, at + 1);
+  let q = at + 5;
+  let run = start + 5;
+  for (let k = 0; k < e.count; k++) {
+    q = copyBytes(buf, run, e.starts[k]!, o, q);
+    q = writeText(o, q, e.texts[k]!, enc);
+    e.texts[k] = '';
+    run = e.ends[k]!;
   }
-  if (!changed) return undefined;
-  // One new message: runs of unchanged fields copied as they are, changed ones written in place.
-  const out = Buffer.allocUnsafe(end - start + delta);
-  buf.copy(out, 0, start, start + 7);
-  out.writeInt32BE(out.length - 1, 1);
-  let q = 7;
-  let run = start + 7; // start of the unchanged bytes not yet copied
-  p = start + 7;
-  for (let i = 0; i < n; i++) {
-    const len = buf.readInt32BE(p);
-    const next = p + 4 + Math.max(len, 0);
-    const c = changed[i];
-    if (c !== undefined) {
-      q += buf.copy(out, q, run, p);
-      if (c === null) {
-        q = out.writeInt32BE(-1, q);
-      } else {
-        const off = plan[i]?.mode === ColumnMode.BinaryJsonb ? 1 : 0;
-        const at = q;
-        q += 4;
-        if (off) out[q++] = buf[p + 4]!;
-        q += out.write(c, q, enc);
-        out.writeInt32BE(q - at - 4, at);
-      }
-      run = next;
-    }
-    p = next;
-  }
-  q += buf.copy(out, q, run, end);
-  if (q !== out.length) throw new RangeError('DataRow rewrite size mismatch');
-  return out;
+  q = copyBytes(buf, run, end, o, q);
+  if (q !== at + size) throw new RangeError('CopyData rewrite size mismatch');
+  out.len = q;
+  return at;
 }
 
 /** A row as the agent sees it, for the recorded preview: text values, binary ones as \x hex. */

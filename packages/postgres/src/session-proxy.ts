@@ -15,14 +15,13 @@ import {
   LimitError,
   type MaskColumn,
   type Masker,
-  mayMask,
   type PostgresConnection,
   type Session,
   type SqlCommand,
   StoreUnavailableError,
 } from '@portcullis/core';
 import { serialize } from 'pg-protocol';
-import { BackendFrameError, type BackendFramer } from './backend-framer.js';
+import { BackendFrameError, type BackendFramer, RelayOutput } from './backend-framer.js';
 import {
   type ColumnDescription,
   decodeCommandTag,
@@ -68,7 +67,8 @@ import {
 import {
   BinaryCopyMasker,
   type ColumnPlan,
-  maskDataRow,
+  maskCopyTextInto,
+  maskDataRowInto,
   maskFields,
   planColumns,
   previewRow,
@@ -794,52 +794,36 @@ export class SessionProxy {
   private drainBackend(): void {
     const f = this.framer;
     if (!f || this.stalled || this.phase !== 'ready') return;
-    // A run of unchanged messages is forwarded as one view of the chunk they came in; when some
-    // messages were rewritten, the pieces are joined so each upstream read costs one write.
-    const parts: Buffer[] = [];
-    let total = 0;
-    let runBuf: Buffer | undefined;
-    let runStart = 0;
-    let runEnd = 0;
-    const add = (b: Buffer) => {
-      parts.push(b);
-      total += b.length;
-    };
-    const flushRun = () => {
-      if (runBuf) add(runBuf.subarray(runStart, runEnd));
-      runBuf = undefined;
-    };
+    // One write per upstream read: a run of unchanged messages is a view of the chunk they came in;
+    // once a message is rewritten, the rest is gathered in one buffer (rewritten rows written in place).
+    const out = idleRelayOutput ?? new RelayOutput(); // a new one only if a drain ran inside another
+    idleRelayOutput = undefined;
+    out.sizeHint = f.buffered + (f.buffered >> 2) + 1024;
     const emit = () => {
-      flushRun();
-      if (parts.length === 1) this.writeAgent(parts[0]);
-      else if (parts.length > 1) this.writeAgent(Buffer.concat(parts, total));
+      const b = out.take();
+      if (b) {
+        this.writeAgent(b);
+        // The socket took every byte at once: the gathered buffer may serve the next read.
+        if (this.agent.writableLength === 0) out.recycle();
+      }
+      idleRelayOutput = out;
     };
     try {
       if (this.replay) {
         const r = this.replay;
         this.replay = undefined;
-        const out = this.onBackendMessage(r[0], r, 0, r.length);
-        if (out === STALL) this.replay = r;
-        else if (out !== DROP) add(out === PASS ? r : out);
+        const res = this.onBackendMessage(r[0]!, r, 0, r.length, out);
+        if (res === STALL) this.replay = r;
+        else if (res === PASS) out.pass(r, 0, r.length);
+        else if (res !== DROP && res !== WRITTEN) out.pass(res, 0, res.length);
       }
       while (!this.stalled && f.next()) {
-        const out = this.onBackendMessage(f.type, f.buf, f.start, f.end);
-        if (out === STALL) {
+        const res = this.onBackendMessage(f.type, f.buf, f.start, f.end, out);
+        if (res === PASS) out.pass(f.buf, f.start, f.end);
+        else if (res === STALL) {
           this.replay = f.buf.subarray(f.start, f.end);
           break;
-        }
-        if (out === PASS) {
-          if (runBuf === f.buf && runEnd === f.start) runEnd = f.end;
-          else {
-            flushRun();
-            runBuf = f.buf;
-            runStart = f.start;
-            runEnd = f.end;
-          }
-        } else {
-          flushRun();
-          if (out !== DROP) add(out);
-        }
+        } else if (res !== DROP && res !== WRITTEN) out.pass(res, 0, res.length);
       }
     } catch (e) {
       emit();
@@ -856,13 +840,17 @@ export class SessionProxy {
     this.fatal(e instanceof BackendFrameError && e.limit ? '54000' : '08P01', `portcullis: ${msg}`);
   }
 
-  /** Returns PASS (forward unchanged), DROP, STALL (process again later), or the bytes to send instead. */
+  /**
+   * Returns PASS (forward unchanged), DROP, STALL (process again later), WRITTEN (the rewritten
+   * message is already in `out`), or the bytes to send instead.
+   */
   private onBackendMessage(
     type: number,
     buf: Buffer,
     start: number,
     end: number,
-  ): Buffer | typeof PASS | typeof DROP | typeof STALL {
+    out: RelayOutput,
+  ): Buffer | typeof PASS | typeof DROP | typeof STALL | typeof WRITTEN {
     switch (type) {
       case 0x44 /* D DataRow */:
         {
@@ -879,10 +867,12 @@ export class SessionProxy {
             plan = this.planResult(r);
           }
           r.rows++;
-          let out: Buffer | undefined;
-          if (r.inspect && this.masker) out = maskDataRow(buf, start, end, plan, this.masker, this.encoding);
-          if (!r.previewFull) this.addPreview(r, plan, out ?? buf, out ? 0 : start);
-          return out ?? PASS;
+          const at =
+            r.inspect && this.masker
+              ? maskDataRowInto(buf, start, end, plan, this.masker, this.encoding, out)
+              : -1;
+          if (!r.previewFull) this.addPreview(r, plan, at < 0 ? buf : out.buf, at < 0 ? start : at);
+          return at < 0 ? PASS : WRITTEN;
         }
       case 0x54 /* T RowDescription */:
         {
@@ -967,7 +957,7 @@ export class SessionProxy {
           return PASS;
         }
       case 0x64 /* d CopyData */:
-        return this.onCopyData(buf, start, end);
+        return this.onCopyData(buf, start, end, out);
       case 0x63 /* c CopyDone */:
         {
           const c = this.copyOut;
@@ -1047,30 +1037,29 @@ export class SessionProxy {
     return out;
   }
 
-  private onCopyData(buf: Buffer, start: number, end: number): Buffer | typeof PASS {
+  private onCopyData(
+    buf: Buffer,
+    start: number,
+    end: number,
+    out: RelayOutput,
+  ): Buffer | typeof PASS | typeof WRITTEN {
     const c = this.copyOut;
     const masker = this.masker;
     if (!c || !masker) return PASS;
     c.rows++;
-    const data = buf.subarray(start + 5, end);
-    let out: Buffer | undefined;
     if (c.binary) {
-      const masked = c.binary.mask(data);
-      if (masked) out = copyData(masked);
-    } else {
-      // Nothing any detector could match (see value-precheck.ts): forwarded undecoded.
-      if (!mayMask(data, 0, data.length)) {
-        if (c.preview.length < this.limits.recordRows)
-          c.preview.push(data.toString(this.encoding, 0, 4096 * 4).slice(0, 4096));
-        return PASS;
-      }
-      const text = data.toString(this.encoding);
-      const masked = masker.value(text);
-      if (masked !== text) out = copyData(Buffer.from(masked, this.encoding));
-      if (c.preview.length < this.limits.recordRows)
-        c.preview.push((masked === text ? text : masked).slice(0, 4096));
+      const masked = c.binary.mask(buf.subarray(start + 5, end));
+      return masked ? copyData(masked) : PASS;
     }
-    return out ?? PASS;
+    // A text row: masked as value() masks the whole line, field by field (core's maskFieldsBytes).
+    const at = maskCopyTextInto(buf, start, end, masker, this.encoding, out);
+    if (c.preview.length < this.limits.recordRows) {
+      const b = at < 0 ? buf : out.buf;
+      const from = (at < 0 ? start : at) + 5;
+      const to = at < 0 ? end : out.len;
+      c.preview.push(b.toString(this.encoding, from, Math.min(to, from + 4096 * 4)).slice(0, 4096));
+    }
+    return at < 0 ? PASS : WRITTEN;
   }
 
   // ── results ───────────────────────────────────────────────────────────────
@@ -1171,6 +1160,9 @@ export class SessionProxy {
 const PASS = Symbol('pass');
 const DROP = Symbol('drop');
 const STALL = Symbol('stall');
+const WRITTEN = Symbol('written');
+/** The relay's output gatherer, shared by every session (a drain runs to its end before another starts). */
+let idleRelayOutput: RelayOutput | undefined = new RelayOutput();
 
 function encodingOf(clientEncoding: string | undefined): TextEncoding {
   const e = (clientEncoding ?? 'UTF8').toUpperCase().replace(/[-_]/g, '');
