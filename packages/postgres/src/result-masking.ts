@@ -1,7 +1,14 @@
 // Masks what the upstream returns (backend → agent), one message at a time: DataRow values,
 // COPY TO STDOUT rows, error/notice fields and NOTIFY payloads. A message with nothing to mask is
 // reported unchanged (undefined) so the caller forwards the original bytes without a copy.
-import { FieldEdits, type MaskColumn, type Masker, maskFieldsBytes, mayMask } from '@portcullis/core';
+import {
+  decodeBytes,
+  FieldEdits,
+  type MaskColumn,
+  type Masker,
+  maskFieldsBytes,
+  mayMask,
+} from '@portcullis/core';
 import { copyBytes, RelayOutput, textLength, writeText } from './backend-framer.js';
 import type { ColumnDescription } from './backend-reader.js';
 import { fieldsMessage } from './backend-writer.js';
@@ -115,7 +122,7 @@ export function maskDataRowInto(
         p += len;
         continue;
       }
-      const value = buf.toString(enc, p + off, p + len);
+      const value = decodeBytes(buf, p + off, p + len, enc);
       const masked = masker.value(value, col.context);
       if (masked === value) {
         p += len;

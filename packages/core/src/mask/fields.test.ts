@@ -126,6 +126,9 @@ describe('maskFieldsBytes', () => {
       'SSN:\t536 22 1234',
       'x\tsocial security\t536221234',
       'üüüüüüüüüüüüüüüüüüüüüüüüüüüüss#\t536221234',
+      `${'x'.repeat(100)}\tSSN\t536221234`,
+      `${'x'.repeat(100)}\tssn\t536221234`,
+      `${'x'.repeat(100)}\tSocial Security\t536221234`,
       // the context is 25 characters but 45 bytes before the number
       `ssn ${'ü'.repeat(20)}\t536221234`,
       'token:\tZx8fK2mQ9vL4pR7tW1yB\n',

@@ -1,12 +1,12 @@
-// value() of a line of separated fields (a Postgres COPY text row: tab between fields, a newline at
-// the end), computed field by field on the bytes: only a field whose bytes pass a detector gate is
+// value() of a line of tab-separated fields (a Postgres COPY text row: a tab between fields, a newline
+// at the end), computed field by field on the bytes: only a field whose bytes pass a detector gate is
 // decoded and masked, and a changed field is reported as a byte range so the listener rewrites that
 // range only. The result is exactly masker.value() of the whole line (property-tested):
 //
 // - no match of any detector contains a tab or a newline except a PEM block (`private_key`) and an
 //   `api_key` assignment or `Bearer` whose blanks (`[ \t]{0,8}`) hold a tab;
-// - the boundary checks and look-aheads treat a tab or newline as they treat the ends of the text
-//   (neither is a word, token, digit or separator character);
+// - the boundary checks and look-aheads treat a tab (or the newline that ends the line) as they treat
+//   the ends of the text (neither is a word, token, digit or separator character);
 // - only two detectors read text before a match: `us_ssn` (a bare or spaced SSN counts after "ssn" /
 //   "social security" / "ss#" in the 32 characters before) and `aws_secret_key` (its context in the
 //   120 characters before).
@@ -19,7 +19,7 @@
 import type { Detector } from '../config/types.js';
 import type { Masker } from '../types.js';
 import { combinedGate, DETECTORS } from './detectors.js';
-import { newPreScan, prescanBytes } from './scan.js';
+import { CLASS, DIGIT, decode, newPreScan, SEP, TOKEN, UPPER } from './scan.js';
 
 /** The changed byte ranges of one maskFieldsBytes() call, in order (reused between calls). */
 export class FieldEdits {
@@ -71,17 +71,15 @@ function crossingOf(masker: Masker): Crossing {
   return c;
 }
 
-// Fields of the current line: [start, end) and whether value() must see them.
+// The fields of the current line that value() must see: [start, end).
 let fieldStart = new Int32Array(64);
 let fieldEnd = new Int32Array(64);
-let fieldCheck = new Uint8Array(64);
-
-const isSep = (c: number): boolean => c === 9 || c === 10;
 
 /**
  * masker.value() (no column) of bytes [start, end) decoded with `enc`, field by field: false when
  * nothing changed; else true with `edits` holding the changed ranges (absolute offsets into `buf`)
  * and their masked text. A line that could hold a match across fields is one edit of value(line).
+ * Fields are split at tabs, and a newline that ends the line is left out of the last one.
  */
 export function maskFieldsBytes(
   masker: Masker,
@@ -93,31 +91,97 @@ export function maskFieldsBytes(
 ): boolean {
   edits.count = 0;
   const cross = crossingOf(masker);
+  const stop = end > start && buf[end - 1] === 10 ? end - 1 : end;
   let n = 0;
   let whole = false;
   let fs = start;
-  for (let i = start; i <= end; i++) {
-    if (i < end && !isSep(buf[i]!)) continue;
-    const fe = i;
-    const len = fe - fs;
-    let check = false;
-    if (len >= PK_DASHES) {
-      prescanBytes(buf, fs, fe, pre);
-      if (cross.privateKey && pre.dashRun >= PK_DASHES) whole = true;
-      else if (cross.awsSecret && pre.tokenRun >= AWS_SECRET_RUN) whole = true;
-      else if (cross.ssn && pre.digitRun >= SSN_RUN && fs > start && ssnContextBefore(buf, start, fs))
-        whole = true;
-      check = len >= MIN_DETECTABLE && anyGate(pre);
+  let lastS = -1; // the last 's' or 'S' (every SSN context word starts with one)
+  // prescan() of each field (see scan.ts), fused with the split at tabs: one pass over the line
+  let digits = 0;
+  let upper = 0;
+  let at = false;
+  let digitRun = 0;
+  let curDigits = 0;
+  let seps = 0;
+  let tokenRun = 0;
+  let curToken = 0;
+  let dashRun = 0;
+  let curDash = 0;
+  for (let i = start; i <= stop; i++) {
+    const c = i < stop ? buf[i]! : 9;
+    if (c === 9) {
+      const len = i - fs;
+      if (len >= PK_DASHES) {
+        if (cross.privateKey && dashRun >= PK_DASHES) whole = true;
+        else if (cross.awsSecret && tokenRun >= AWS_SECRET_RUN) whole = true;
+        else if (
+          cross.ssn &&
+          digitRun >= SSN_RUN &&
+          fs > start &&
+          lastS >= Math.max(start, fs - SSN_REACH_BYTES) &&
+          ssnContextBefore(buf, start, fs)
+        ) {
+          whole = true;
+        }
+        if (len >= MIN_DETECTABLE) {
+          pre.length = len;
+          pre.digits = digits;
+          pre.upper = upper;
+          pre.at = at;
+          pre.digitRun = digitRun;
+          pre.tokenRun = tokenRun;
+          pre.dashRun = dashRun;
+          if (anyGate(pre)) {
+            if (n === fieldStart.length) grow();
+            fieldStart[n] = fs;
+            fieldEnd[n++] = i;
+          }
+        }
+      }
+      if (cross.apiKey && len > 0 && assignmentAtEdge(buf, fs, i)) whole = true;
+      if (whole) break;
+      fs = i + 1;
+      digits = 0;
+      upper = 0;
+      at = false;
+      digitRun = 0;
+      curDigits = 0;
+      seps = 0;
+      tokenRun = 0;
+      curToken = 0;
+      dashRun = 0;
+      curDash = 0;
+      continue;
     }
-    if (cross.apiKey && len > 0 && assignmentAtEdge(buf, fs, fe)) whole = true;
-    if (whole) break;
-    if (check) {
-      if (n === fieldStart.length) grow();
-      fieldStart[n] = fs;
-      fieldEnd[n] = fe;
-      fieldCheck[n++] = 1;
+    const f = c < 128 ? CLASS[c]! : 0;
+    if (f === TOKEN) {
+      if (c === 115) lastS = i;
+      curDigits = 0;
+      seps = 0;
+      if (++curToken > tokenRun) tokenRun = curToken;
+      curDash = 0;
+      continue;
     }
-    fs = i + 1;
+    if (f & DIGIT) {
+      digits++;
+      seps = 0;
+      if (++curDigits > digitRun) digitRun = curDigits;
+    } else if (f & SEP) {
+      if (++seps > 2) curDigits = 0;
+    } else {
+      curDigits = 0;
+      seps = 0;
+    }
+    if (f & TOKEN) {
+      if (++curToken > tokenRun) tokenRun = curToken;
+    } else curToken = 0;
+    if (f & UPPER) {
+      upper++;
+      if (c === 83) lastS = i;
+    } else if (c === 64) at = true;
+    if (c === 45) {
+      if (++curDash > dashRun) dashRun = curDash;
+    } else curDash = 0;
   }
   if (whole) {
     const text = buf.toString(enc, start, end);
@@ -127,7 +191,7 @@ export function maskFieldsBytes(
     return true;
   }
   for (let k = 0; k < n; k++) {
-    const text = buf.toString(enc, fieldStart[k]!, fieldEnd[k]!);
+    const text = decode(buf, fieldStart[k]!, fieldEnd[k]!, enc);
     const masked = masker.value(text);
     if (masked !== text) edits.push(fieldStart[k]!, fieldEnd[k]!, masked);
   }
@@ -141,9 +205,6 @@ function grow(): void {
   const e = new Int32Array(fieldEnd.length * 2);
   e.set(fieldEnd);
   fieldEnd = e;
-  const c = new Uint8Array(fieldCheck.length * 2);
-  c.set(fieldCheck);
-  fieldCheck = c;
 }
 
 /**

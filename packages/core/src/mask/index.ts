@@ -24,5 +24,7 @@ export {
 export const DETECTOR_SPECS = DETECTORS;
 /** Byte-level: could masker.value() change this value? (false → forward the bytes undecoded) */
 export { mayMask } from './byte-precheck.js';
-/** value() of a tab/newline-separated line (a COPY text row), field by field on its bytes. */
+/** value() of a tab-separated line (a COPY text row), field by field on its bytes. */
 export { FieldEdits, maskFieldsBytes } from './fields.js';
+/** buf.toString(enc, start, end) for hot paths (no argument handling). */
+export { decode as decodeBytes } from './scan.js';

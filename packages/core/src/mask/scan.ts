@@ -2,12 +2,13 @@
 // resolution (longest match wins, then detector priority, then position), and rendering.
 import type { DetectorSpec, Match, PreScan, ScanHint } from './detectors.js';
 
-const DIGIT = 1;
-const UPPER = 2;
-const TOKEN = 4; // [A-Za-z0-9_.+/=-]
-const SEP = 8; // may sit between the digits of a card, phone or SSN: ` -.()`
+export const DIGIT = 1;
+export const UPPER = 2;
+export const TOKEN = 4; // [A-Za-z0-9_.+/=-]
+export const SEP = 8; // may sit between the digits of a card, phone or SSN: ` -.()`
 
-const CLASS = new Uint8Array(128);
+/** The pre-scan's class bits of each ASCII character (loops that fuse the pre-scan with other work). */
+export const CLASS = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT | TOKEN;
 for (let c = 65; c <= 90; c++) CLASS[c] = UPPER | TOKEN;
 for (let c = 97; c <= 122; c++) CLASS[c] = TOKEN;
@@ -18,6 +19,19 @@ for (const ch of ' ()') CLASS[ch.charCodeAt(0)] = SEP;
 /** A PreScan to fill again and again (no allocation per value on the hot path). */
 export function newPreScan(): PreScan {
   return { length: 0, digits: 0, upper: 0, at: false, digitRun: 0, tokenRun: 0, dashRun: 0 };
+}
+
+type Slicer = {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+};
+const SLICERS = typeof (Buffer.prototype as unknown as Partial<Slicer>).utf8Slice === 'function';
+
+/** buf.toString(enc, start, end) without toString()'s argument handling (a hot path decodes millions). */
+export function decode(buf: Buffer, start: number, end: number, enc: 'utf8' | 'latin1'): string {
+  if (!SLICERS) return buf.toString(enc, start, end);
+  const b = buf as unknown as Slicer;
+  return enc === 'utf8' ? b.utf8Slice(start, end) : b.latin1Slice(start, end);
 }
 
 /** One pass over the value; the detectors' gates read it. */
