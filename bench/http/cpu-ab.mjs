@@ -3,7 +3,8 @@
 // in front of the same upstream, under `wrk -t1 -cC -dD` for ROUNDS rounds (order reversed every other
 // round). Wall-clock req/s swings with other load on a shared machine; the gateway process's own CPU
 // (/proc/PID/stat utime+stime) per request does much less, so that is what this compares.
-// Usage: node bench/http/cpu-ab.mjs   Env: REVS, SIZE (1k), C (32), D (5s), ROUNDS (4),
+// Usage: node bench/http/cpu-ab.mjs   Env: REVS, ENVS ("norec=PORTCULLIS_BENCH_RECORD=off": the working
+// tree's gateway once more with that environment, as target "norec"), SIZE (1k), C (32), D (5s), ROUNDS (4),
 // PORTCULLIS_BENCH_STORE (default redis://127.0.0.1:6379/0), PROF=1 (a --cpu-prof of the working tree's
 // gateway, written to /tmp/portcullis-http-prof).
 import { execFileSync, spawn } from 'node:child_process';
@@ -70,6 +71,12 @@ const naive = await start(process.execPath, [join(here, 'naive-proxy.mjs'), Stri
 const targets = { naive: { port: Number(naive.line), pid: naive.pid, auth: [] } };
 const variants = [['tree', await bundle(join(here, 'gateway.ts'), 'http-gateway-tree')]];
 for (const rev of revs) variants.push([rev, await bundleAt(rev)]);
+const extraEnv = {};
+for (const spec of (process.env.ENVS ?? '').split(/\s+/).filter(Boolean)) {
+  const [name, kv] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
+  variants.push([name, variants[0][1]]);
+  extraEnv[name] = { [kv.slice(0, kv.indexOf('='))]: kv.slice(kv.indexOf('=') + 1) };
+}
 for (const [name, js] of variants) {
   const args =
     name === 'tree' && process.env.PROF === '1'
@@ -80,6 +87,7 @@ for (const [name, js] of variants) {
   const gw = await start(process.execPath, [...args, js, String(upPort), dir], {
     ...process.env,
     PORTCULLIS_BENCH_STORE: store,
+    ...extraEnv[name],
   });
   const { port, token } = JSON.parse(gw.line);
   targets[name] = { port, pid: gw.pid, auth: ['-H', `Authorization: Bearer ${token}`] };

@@ -6,6 +6,7 @@ import {
   generateDevKeys,
   type HttpConnection,
   mintToken,
+  nullStore,
   parseConfig,
   silentLogger,
 } from '../../packages/core/src/index.js';
@@ -47,7 +48,11 @@ policies:
 `;
 const parsed = parseConfig(yaml, { file: join(dir!, 'portcullis.yaml'), env: {} });
 if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
-const gateway = await Gateway.create(parsed.config, { log: silentLogger });
+// PORTCULLIS_BENCH_RECORD=off: frames are discarded (measures what recording costs; never for the figures).
+const gateway = await Gateway.create(parsed.config, {
+  log: silentLogger,
+  store: process.env.PORTCULLIS_BENCH_RECORD === 'off' ? nullStore() : undefined,
+});
 const listener = await startHttpListener(gateway, parsed.config.connections[0] as HttpConnection);
 const token = await mintToken({
   keyFile: keys.signingJwk,
