@@ -2,6 +2,7 @@
 // wrappers, nested shells and substitutions. Tables live in wrappers.ts, dynamic.ts, flags.ts and
 // paths.ts; this file only applies them.
 import type { ShellUnit } from '../../types.js';
+import { subcommandWrapper } from './containers.js';
 import {
   AWK_RISK,
   AWKS,
@@ -677,6 +678,16 @@ class Walk implements WordEnv {
       this.wrapper(command, wrapper, unit, args, ctx);
       return;
     }
+    const sub = subcommandWrapper(command, args);
+    if (sub && 'unknown' in sub) {
+      this.flag(unit, sub.unknown);
+      return;
+    }
+    if (sub) {
+      for (const n of sub.notes) this.addNote(unit, n);
+      this.wrapper(sub.name, sub.spec, unit, sub.rest, ctx, sub.entrypoint);
+      return;
+    }
     if (SHELLS.has(command)) {
       this.shell(command, unit, args, ctx);
       return;
@@ -805,8 +816,20 @@ class Walk implements WordEnv {
     return undefined;
   }
 
-  private wrapper(command: string, spec: WrapperSpec, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
+  private wrapper(
+    command: string,
+    spec: WrapperSpec,
+    unit: ShellUnit,
+    args: Word[],
+    ctx: ExecCtx,
+    entrypoint?: Word,
+  ): void {
     const r = unwrap(spec, args);
+    // `docker run --entrypoint rm IMAGE -rf /`: the entrypoint runs with the words after the image.
+    if (entrypoint) {
+      r.argv = [entrypoint, ...r.argv];
+      r.startsShell = false;
+    }
     const inner: ExecCtx = { stdin: ctx.stdin, redirPaths: [], notes: [`run by ${command}`], dynamic: [] };
     for (const a of r.assignments) {
       const name = a.slice(0, a.indexOf('='));
