@@ -17,7 +17,10 @@ const mode = process.env.MODE ?? 'simple';
 const clients = process.env.CLIENTS ?? '8';
 const work = mkdtempSync(join(tmpdir(), 'portcullis-txcost-'));
 const js = await bundle(join(here, 'gateway.ts'), `postgres-gateway-txcost-${process.pid}`);
-const args = process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [];
+const args = [
+  ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : []),
+];
 const gw = spawn(process.execPath, [...args, js, DB, work], { stdio: ['ignore', 'pipe', 'inherit'] });
 const info = await new Promise((resolve) => {
   let out = '';
