@@ -113,6 +113,8 @@ export class CommandJudge {
   private copyOutGuard(j: Judgement, ctx: JudgeContext): Judgement {
     const rules = ctx.policy.config.masking.columns;
     if (j.decision.action === 'deny' || rules.length === 0) return j;
+    // Most statements are not COPY: look no further (this runs on every statement).
+    if (!j.analysis?.units.some((u) => u.kind === 'sql' && u.statement === 'CopyStmt')) return j;
     const guarded = new Set<string>();
     let anyTable = false;
     for (const r of rules) {
