@@ -5,7 +5,7 @@
 // (/proc/PID/stat utime+stime) per request does much less, so that is what this compares.
 // Usage: node bench/http/cpu-ab.mjs   Env: REVS, ENVS ("norec=PORTCULLIS_BENCH_RECORD=off": the working
 // tree's gateway once more with that environment, as target "norec"), SIZE (1k), C (32), D (5s), ROUNDS (4),
-// PORTCULLIS_BENCH_STORE (default redis://127.0.0.1:6379/0), PROF=1 (a --cpu-prof of the working tree's
+// DIRECT=1, PORTCULLIS_BENCH_STORE (default redis://127.0.0.1:6379/0), PROF=1 (a --cpu-prof of the working tree's
 // gateway, written to /tmp/portcullis-http-prof).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +69,8 @@ const up = await start(process.execPath, [join(here, 'upstream.mjs')]);
 const upPort = Number(up.line);
 const naive = await start(process.execPath, [join(here, 'naive-proxy.mjs'), String(upPort)]);
 const targets = { naive: { port: Number(naive.line), pid: naive.pid, auth: [] } };
+// DIRECT=1: the upstream itself as a target too (for added latency: run with C=1).
+if (process.env.DIRECT === '1') targets.direct = { port: upPort, pid: up.pid, auth: [] };
 const variants = [['tree', await bundle(join(here, 'gateway.ts'), 'http-gateway-tree')]];
 for (const rev of revs) variants.push([rev, await bundleAt(rev)]);
 const extraEnv = {};
@@ -78,9 +80,13 @@ for (const spec of (process.env.ENVS ?? '').split(/\s+/).filter(Boolean)) {
   extraEnv[name] = { [kv.slice(0, kv.indexOf('='))]: kv.slice(kv.indexOf('=') + 1) };
 }
 for (const [name, js] of variants) {
+  // PROF=1: a --cpu-prof of PROF_TARGET (default tree); TREE_NODE_ARGS: more node flags for it (--trace-gc…).
   const args =
-    name === 'tree' && process.env.PROF === '1'
-      ? ['--cpu-prof', '--cpu-prof-dir=/tmp/portcullis-http-prof']
+    name === (process.env.PROF_TARGET ?? 'tree')
+      ? [
+          ...(process.env.PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/portcullis-http-prof'] : []),
+          ...(process.env.TREE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+        ]
       : [];
   const dir = join(work, name.replace(/[^\w.-]/g, '_'));
   mkdirSync(dir);
@@ -112,9 +118,11 @@ function run(name, d = duration) {
   if (errors) throw new Error(`${name}: ${errors[1]} non-2xx responses`);
   const requests = Number(/(\d+) requests in/.exec(out)[1]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const p99 = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
-  return { cpu: (ticks * 10_000) / requests, rps, p99 };
+  const ms = (label) => {
+    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
+  };
+  return { cpu: (ticks * 10_000) / requests, rps, p50: ms('50%'), p99: ms('99%') };
 }
 
 const names = Object.keys(targets);
@@ -138,13 +146,13 @@ const median = (xs) => {
 const naiveCpu = median(res.naive.map((x) => x.cpu));
 const naiveRps = median(res.naive.map((x) => x.rps));
 console.log(`/${size}, wrk -t1 -c${conns} -d${duration}, ${rounds} rounds, median:`);
-console.log('| target | CPU µs/req | × naive CPU | req/s | × naive req/s | p99 ms |');
-console.log('|---|---:|---:|---:|---:|---:|');
+console.log('| target | CPU µs/req | × naive CPU | req/s | × naive req/s | p50 ms | p99 ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const n of names) {
   const cpu = median(res[n].map((x) => x.cpu));
   const rps = median(res[n].map((x) => x.rps));
   console.log(
-    `| ${n} | ${cpu.toFixed(1)} | ${(cpu / naiveCpu).toFixed(2)} | ${rps.toFixed(0)} | ${(rps / naiveRps).toFixed(2)} | ${median(res[n].map((x) => x.p99)).toFixed(2)} |`,
+    `| ${n} | ${cpu.toFixed(1)} | ${(cpu / naiveCpu).toFixed(2)} | ${rps.toFixed(0)} | ${(rps / naiveRps).toFixed(2)} | ${median(res[n].map((x) => x.p50)).toFixed(3)} | ${median(res[n].map((x) => x.p99)).toFixed(3)} |`,
   );
 }
 await Promise.all(
