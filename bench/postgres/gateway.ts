@@ -73,6 +73,6 @@ process.on('SIGUSR2', () => {
   const h = getHeapStatistics();
   const mb = (n: number) => Math.round(n / 1048576);
   process.stderr.write(
-    `memory MB: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} malloced ${mb(h.malloced_memory)} peakMalloced ${mb(h.peak_malloced_memory)}\n`,
+    `memory MB: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} malloced ${mb(h.malloced_memory)} peakMalloced ${mb(h.peak_malloced_memory)}; recording backlog ${gateway.store.backlog()} operations\n`,
   );
 });

@@ -85,7 +85,9 @@ export class Writer {
     if (this.memHead === this.mem.length) {
       this.mem = [];
       this.memHead = 0;
-    } else if (this.memHead > 65536) {
+    } else if (this.memHead >= 1024 && this.memHead * 2 >= this.mem.length) {
+      // Sent operations must not stay reachable from the queue (each holds a whole frame): compact once
+      // they are half of it (amortised O(1) per operation).
       this.mem = this.mem.slice(this.memHead);
       this.memHead = 0;
     }
