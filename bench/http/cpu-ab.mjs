@@ -25,14 +25,37 @@ const store = process.env.PORTCULLIS_BENCH_STORE ?? 'redis://127.0.0.1:6379/0';
 const work = mkdtempSync(join(tmpdir(), 'portcullis-http-ab-'));
 const children = [];
 
+/** GC pauses seen on a gateway's stdout (--trace-gc in TREE_NODE_ARGS), by pid. */
+const gcByPid = new Map();
+
 function start(cmd, args, env = process.env) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, env });
   children.push(child);
+  const gc = { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0 };
+  gcByPid.set(child.pid, gc);
   return new Promise((resolve, reject) => {
     let out = '';
+    let first;
     child.stdout.on('data', (d) => {
       out += d;
-      if (out.includes('\n')) resolve({ line: out.split('\n')[0], pid: child.pid });
+      const lines = out.split('\n');
+      out = lines.pop();
+      for (const l of lines) {
+        // --trace-gc: "[pid:0x…]  1234 ms: Scavenge 10.1 (12.0) -> 9.5 (13.0) MB, 1.23 / 0.00 ms …"
+        const m = /(Scavenge|Mark-Compact|Mark-sweep)[^,]*, ([\d.]+) \/ /.exec(l);
+        if (m) {
+          if (m[1] === 'Scavenge') {
+            gc.scavenges++;
+            gc.scavengeMs += Number(m[2]);
+          } else {
+            gc.majors++;
+            gc.majorMs += Number(m[2]);
+          }
+        } else if (first === undefined && !l.startsWith('[')) {
+          first = l;
+          resolve({ line: l, pid: child.pid });
+        }
+      }
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
   });
@@ -108,6 +131,7 @@ function cpuTicks(pid) {
 function run(name, d = duration) {
   const t = targets[name];
   const t0 = cpuTicks(t.pid);
+  const gc0 = { ...gcByPid.get(t.pid) };
   const out = execFileSync(
     'wrk',
     ['-t1', `-c${conns}`, `-d${d}`, '--latency', ...t.auth, `http://127.0.0.1:${t.port}/${size}`],
@@ -122,7 +146,18 @@ function run(name, d = duration) {
     const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
     return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
   };
-  return { cpu: (ticks * 10_000) / requests, rps, p50: ms('50%'), p99: ms('99%') };
+  const gc = gcByPid.get(t.pid);
+  const scav = gc.scavenges - gc0.scavenges;
+  return {
+    cpu: (ticks * 10_000) / requests,
+    rps,
+    p50: ms('50%'),
+    p99: ms('99%'),
+    gc:
+      scav > 0
+        ? `${((1000 * scav) / requests).toFixed(1)} scavenges/1000 req, ${((gc.scavengeMs - gc0.scavengeMs) / scav).toFixed(2)} ms each; ${gc.majors - gc0.majors} major (${(gc.majorMs - gc0.majorMs).toFixed(1)} ms)`
+        : '',
+  };
 }
 
 const names = Object.keys(targets);
@@ -134,7 +169,7 @@ for (let r = 0; r < rounds; r++) {
     const x = run(n);
     res[n].push(x);
     console.error(
-      `round ${r + 1} ${n}: ${x.cpu.toFixed(1)} µs/req, ${x.rps.toFixed(0)} req/s, p99 ${x.p99} ms`,
+      `round ${r + 1} ${n}: ${x.cpu.toFixed(1)} µs/req, ${x.rps.toFixed(0)} req/s, p99 ${x.p99} ms${x.gc ? `, GC ${x.gc}` : ''}`,
     );
   }
 }
