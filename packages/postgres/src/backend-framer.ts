@@ -219,7 +219,7 @@ const MAX_SPARE = 1 << 20;
 /** Copies src[start, end) to dst at `at` and returns the end offset (short runs without a native call). */
 export function copyBytes(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
   const n = end - start;
-  if (n < 64) {
+  if (n < 20) {
     for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
   } else dst.set(src.subarray(start, end), at);
   return at + n;

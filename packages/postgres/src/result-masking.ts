@@ -27,6 +27,26 @@ export interface ColumnPlan {
   binary: boolean;
   /** No column rule covers it: a value the byte pre-check clears is forwarded without value(). */
   precheck: boolean;
+  /** The last masked text of this column and its bytes (a column masks to the same replacement again and again). */
+  memo?: EncodedMemo;
+}
+
+/** A masked text and its encoded bytes, kept once the same text comes back. */
+export interface EncodedMemo {
+  text: string | undefined;
+  enc?: TextEncoding;
+  bytes: Buffer | undefined;
+}
+
+/** The bytes of `text` when it equals the memo's last text (encoded once), else undefined (and remembered). */
+function memoBytes(memo: EncodedMemo, text: string, enc: TextEncoding): Buffer | undefined {
+  if (text === memo.text && enc === memo.enc) return (memo.bytes ??= Buffer.from(text, enc));
+  if (text.length <= 256) {
+    memo.text = text;
+    memo.enc = enc;
+    memo.bytes = undefined;
+  }
+  return undefined;
 }
 
 // Types whose text form cannot carry free text (numbers too short to be a card/phone, booleans,
@@ -68,7 +88,14 @@ export function planColumns(
     else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
     else if (c.typeOid === JSONB) mode = ColumnMode.BinaryJsonb;
     else mode = ColumnMode.Skip;
-    return { name: c.name, context, mode, binary: c.format !== 0, precheck: rule === undefined };
+    return {
+      name: c.name,
+      context,
+      mode,
+      binary: c.format !== 0,
+      precheck: rule === undefined,
+      memo: { text: undefined, bytes: undefined },
+    };
   });
 }
 
@@ -78,6 +105,7 @@ export type TextEncoding = 'utf8' | 'latin1';
 // text (null: SQL NULL).
 let changedField = new Int32Array(16);
 const changedText: (string | null)[] = new Array(16);
+const changedBytes: (Buffer | undefined)[] = new Array(16);
 
 /**
  * Masks one DataRow into `out`: when a value changed, the rewritten message is appended to `out`
@@ -129,13 +157,18 @@ export function maskDataRowInto(
         continue;
       }
       text = masked;
-      delta += textLength(masked, enc) - (len - off);
+      const bytes = col.memo ? memoBytes(col.memo, masked, enc) : undefined;
+      changedBytes[k] = bytes;
+      delta += (bytes ? bytes.length : textLength(masked, enc)) - (len - off);
     }
     if (k === changedField.length) {
       const f = new Int32Array(k * 2);
       f.set(changedField);
       changedField = f;
+      changedText.length = k * 2;
+      changedBytes.length = k * 2;
     }
+    if (text === null) changedBytes[k] = undefined;
     changedField[k] = i;
     changedText[k++] = text;
     p += len;
@@ -158,7 +191,9 @@ export function maskDataRowInto(
     const after = p + 4 + Math.max(len, 0);
     if (changedField[next] === i) {
       const c = changedText[next]!;
-      changedText[next++] = null;
+      const bytes = changedBytes[next];
+      changedText[next] = null;
+      changedBytes[next++] = undefined;
       q = copyBytes(buf, run, p, o, q);
       if (c === null) {
         q = o.writeInt32BE(-1, q);
@@ -166,7 +201,7 @@ export function maskDataRowInto(
         const lenAt = q;
         q += 4;
         if (plan[i]!.mode === ColumnMode.BinaryJsonb) o[q++] = buf[p + 4]!;
-        q = writeText(o, q, c, enc);
+        q = bytes ? copyBytes(bytes, 0, bytes.length, o, q) : writeText(o, q, c, enc);
         o.writeInt32BE(q - lenAt - 4, lenAt);
       }
       run = after;
@@ -197,6 +232,9 @@ export function maskDataRow(
 }
 
 const copyEdits = new FieldEdits();
+/** Per changed field (by its order in the row): the last masked text and its bytes. */
+const copyMemos: EncodedMemo[] = [];
+const copyEditBytes: (Buffer | undefined)[] = [];
 
 /**
  * Masks one CopyData message of a text-format COPY TO STDOUT (one row: fields separated by tabs)
@@ -214,7 +252,12 @@ export function maskCopyTextInto(
   const e = copyEdits;
   if (!maskFieldsBytes(masker, buf, start + 5, end, enc, e)) return -1;
   let size = end - start;
-  for (let k = 0; k < e.count; k++) size += textLength(e.texts[k]!, enc) - (e.ends[k]! - e.starts[k]!);
+  for (let k = 0; k < e.count; k++) {
+    const memo = (copyMemos[k] ??= { text: undefined, bytes: undefined });
+    const bytes = memoBytes(memo, e.texts[k]!, enc);
+    copyEditBytes[k] = bytes;
+    size += (bytes ? bytes.length : textLength(e.texts[k]!, enc)) - (e.ends[k]! - e.starts[k]!);
+  }
   const at = out.reserve(size);
   const o = out.buf;
   o[at] = 0x64; // d
@@ -223,7 +266,9 @@ export function maskCopyTextInto(
   let run = start + 5;
   for (let k = 0; k < e.count; k++) {
     q = copyBytes(buf, run, e.starts[k]!, o, q);
-    q = writeText(o, q, e.texts[k]!, enc);
+    const bytes = copyEditBytes[k];
+    q = bytes ? copyBytes(bytes, 0, bytes.length, o, q) : writeText(o, q, e.texts[k]!, enc);
+    copyEditBytes[k] = undefined;
     e.texts[k] = '';
     run = e.ends[k]!;
   }

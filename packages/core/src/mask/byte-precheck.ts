@@ -38,6 +38,13 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
       curDash = 0;
       continue;
     }
+    if (f === SEP) {
+      // ' ', '(' and ')': the general steps below, specialised
+      if (++seps > 2) curDigits = 0;
+      curToken = 0;
+      curDash = 0;
+      continue;
+    }
     if (f & DIGIT) {
       digits++;
       seps = 0;

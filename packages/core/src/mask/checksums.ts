@@ -67,6 +67,29 @@ export function cardBrand(digits: string): string | undefined {
   return undefined;
 }
 
+// cardBrand() !== undefined as a table: every range's prefix has at most four digits, so the first
+// four digits and the length decide. ISSUED[first four digits] has bit (length - 13) set when a
+// network issues that length there (lengths 13–19).
+const ISSUED = new Uint8Array(10000);
+for (let p = 1000; p < 10000; p++) {
+  const head = String(p);
+  for (let len = 13; len <= 19; len++) {
+    if (cardBrand(head.padEnd(len, '0')) !== undefined) ISSUED[p]! |= 1 << (len - 13);
+  }
+}
+
+/** cardBrand(digits) !== undefined, by table (digits: ASCII digits only). */
+export function cardIssued(digits: string): boolean {
+  const n = digits.length;
+  if (n < 13 || n > 19) return false;
+  const p =
+    (digits.charCodeAt(0) - 48) * 1000 +
+    (digits.charCodeAt(1) - 48) * 100 +
+    (digits.charCodeAt(2) - 48) * 10 +
+    (digits.charCodeAt(3) - 48);
+  return (ISSUED[p]! & (1 << (n - 13))) !== 0;
+}
+
 // Total IBAN length per country (SWIFT IBAN registry), as "CCnn" pairs.
 const IBAN_TABLE =
   'AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 ' +

@@ -5,6 +5,7 @@
 import type { Detector } from '../config/types.js';
 import {
   cardBrand,
+  cardIssued,
   countryCodeLength,
   entropy,
   IBAN_LENGTHS,
@@ -358,7 +359,7 @@ function validateCard(text: string, start: number, end: number): number {
     let same = true;
     for (let i = 1; i < total && same; i++) same = d.charCodeAt(i) === first;
     if (same) continue;
-    if (luhnValid(d) && cardBrand(d)) return groupEnds[k - 1]!;
+    if (luhnValid(d) && cardIssued(d)) return groupEnds[k - 1]!;
   }
   return -1;
 }
@@ -408,7 +409,7 @@ export function isCardDigits(digits: string): boolean {
   if (first < 50 || first > 54) return false;
   let same = true;
   for (let i = 1; i < n && same; i++) same = digits.charCodeAt(i) === first;
-  return !same && luhnValid(digits) && cardBrand(digits) !== undefined;
+  return !same && cardIssued(digits) && luhnValid(digits);
 }
 
 // ── us_ssn ─────────────────────────────────────────────────────────────────────────────────────
@@ -535,8 +536,8 @@ export function emailAt(text: string, at: number): Match | null {
   if (at - s > 64) return null;
   while (s < at && text.charCodeAt(s) === 46) s++; // a leading '.' ends the previous sentence
   if (s === at || text.charCodeAt(at - 1) === 46) return null;
-  const local = text.slice(s, at);
-  if (local.includes('..')) return null;
+  for (let i = s + 1; i < at; i++)
+    if (text.charCodeAt(i) === 46 && text.charCodeAt(i - 1) === 46) return null;
   EMAIL_DOMAIN.lastIndex = at + 1;
   if (!EMAIL_DOMAIN.test(text)) return null;
   const end = EMAIL_DOMAIN.lastIndex;

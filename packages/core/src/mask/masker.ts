@@ -111,7 +111,7 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
     byColumn.set(column, list);
   }
   const ruleCache = new WeakMap<MaskColumn, CompiledColumnRule | null>();
-  const hintCache = new WeakMap<MaskColumn, ScanHint>();
+  const columnCache = new WeakMap<MaskColumn, { rule: CompiledColumnRule | null; hint: ScanHint }>();
 
   function lookupRule(col: MaskColumn): CompiledColumnRule | null {
     const rules = byColumn.get(col.column.toLowerCase());
@@ -271,17 +271,18 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
     counts,
     detectors: specs.map((s) => s.name),
     value(text: string, column?: MaskColumn): string {
-      if (column !== undefined && byColumn.size > 0) {
-        const rule = ruleFor(column);
-        if (rule) return applyColumnRule(rule, text);
-      }
       if (column === undefined) return maskText(text);
-      let hint = hintCache.get(column);
-      if (!hint) {
-        hint = { column: column.column.toLowerCase() };
-        hintCache.set(column, hint);
+      // one lookup per value: the column's rule and its scan hint together
+      let c = columnCache.get(column);
+      if (c === undefined) {
+        c = {
+          rule: byColumn.size > 0 ? ruleFor(column) : null,
+          hint: { column: column.column.toLowerCase() },
+        };
+        columnCache.set(column, c);
       }
-      return maskText(text, hint);
+      if (c.rule) return applyColumnRule(c.rule, text);
+      return maskText(text, c.hint);
     },
     valueBytes(
       bytes: Uint8Array,
