@@ -160,6 +160,11 @@ export interface Analysis {
   cwd?: string | null;
   /** Per-session state changes (PREPARE, DEALLOCATE …) that take effect only if the command is allowed to run. */
   commit?: () => void;
+  /**
+   * Shell and file commands: files this command writes, downloads or uploads (absolute where the
+   * directory is known). The session remembers them: running one later is not trusted.
+   */
+  written?: readonly string[];
 }
 
 // ── decisions ───────────────────────────────────────────────────────────────

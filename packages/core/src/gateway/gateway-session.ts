@@ -21,6 +21,9 @@ import type {
 import { approvalCommandText, commandDigest, commandFrameKind, commandText } from './command-text.js';
 import type { Gateway } from './gateway.js';
 
+/** Written files a session remembers (a script run from one of them is not trusted). */
+const WRITTEN_PATHS_KEPT = 1024;
+
 export class GatewaySession implements Session {
   readonly id = randomUUID();
   readonly identity: Identity;
@@ -30,6 +33,8 @@ export class GatewaySession implements Session {
   private readonly sqlState = new SqlSessionState();
   /** The interactive shell's working directory as far as judged lines tell (undefined: home; null: unknown). */
   private shellCwd: string | null | undefined;
+  /** Files this session's allowed commands wrote or uploaded (bounded, oldest forgotten first). */
+  private readonly written = new Set<string>();
   private readonly startedAt = Date.now();
   private sessionMasker?: Masker;
   private markClosed!: () => void;
@@ -94,6 +99,7 @@ export class GatewaySession implements Session {
         home: this.policy.home,
         // A pty shell keeps its directory from line to line (`cd /etc`, then `cat shadow`); exec starts at home.
         cwd: command.kind === 'shell' && command.source === 'interactive' ? this.shellCwd : undefined,
+        written: this.written,
       });
     } catch (err) {
       // An analyzer fault must never let a command through.
@@ -133,6 +139,7 @@ export class GatewaySession implements Session {
     if (decision.action === 'deny') this.tally.denied++;
     if (decision.action === 'allow') {
       j.analysis?.commit?.();
+      if (j.analysis?.written) this.remember(j.analysis.written);
       if (command.kind === 'shell' && command.source === 'interactive' && j.analysis?.cwd !== undefined) {
         this.shellCwd = j.analysis.cwd;
       }
@@ -247,6 +254,14 @@ export class GatewaySession implements Session {
     }
     this.recorder.record('decision', decision);
     return decision;
+  }
+
+  private remember(paths: readonly string[]): void {
+    for (const p of paths) {
+      this.written.delete(p);
+      this.written.add(p);
+    }
+    while (this.written.size > WRITTEN_PATHS_KEPT) this.written.delete(this.written.values().next().value!);
   }
 
   masker(): Masker {

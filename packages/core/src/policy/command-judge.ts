@@ -21,6 +21,8 @@ export interface JudgeContext {
   home?: string;
   /** Shell: the directory relative paths resolve against (default home; null = unknown). */
   cwd?: string | null;
+  /** Shell: files earlier commands of the session wrote or uploaded. */
+  written?: ReadonlySet<string>;
 }
 
 export class CommandJudge {
@@ -69,6 +71,7 @@ export class CommandJudge {
         const analysis = this.need(this.shell, 'shell').analyze(command.text, {
           home: ctx.home,
           cwd: ctx.cwd,
+          written: ctx.written,
         });
         if (command.source === 'interactive' && command.context === 'unknown') {
           return this.judgeOffPrompt(analysis, ctx);

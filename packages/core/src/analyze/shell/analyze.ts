@@ -78,6 +78,13 @@ interface Shared {
   units: ShellUnit[];
   /** Files written or downloaded earlier in this input (normalised paths). */
   written: Set<string>;
+  /** Files earlier commands of the session wrote (absolute, normalised): running one is not trusted. */
+  earlier?: ReadonlySet<string>;
+}
+
+/** A written path as an absolute one where the directory is known (for later commands of the session). */
+export function absoluteWritten(p: string, cwd: string | null): string {
+  return p.startsWith('/') || cwd === null ? normalisePath(p) : normalisePath(`${cwd}/${p}`);
 }
 
 interface Scope {
@@ -546,6 +553,11 @@ class Walk implements WordEnv {
       dyn.push(`the command name is not literal (${name.unknown.join(' ') || name.text})`);
     } else if (name.fromVar) dyn.push(`the command name comes from a variable (${command})`);
     if (name.glob) dyn.push(`the command name is a glob (${name.text})`);
+    // `./x.sh`, `/tmp/x.sh`: a program run by its path is as untrusted as a script handed to a shell.
+    if (name.literal && name.text.includes('/')) {
+      const why = this.untrustedScript(name);
+      if (why) dyn.push(why);
+    }
     // An interactive bash expands `!!`, `!-2`, `!rm` to an earlier command before running it.
     if (/^![^\s=(]/.test(name.text)) dyn.push(`history expansion (${name.text}) runs an earlier command`);
     if (ctx.placeholder && name.text.includes(ctx.placeholder))
@@ -813,6 +825,11 @@ class Walk implements WordEnv {
     if (STDIN_PATH.test(file.text)) return `reads code from ${file.text}`;
     if (this.s.written.has(normalisePath(file.text)))
       return `runs ${file.text}, written or downloaded earlier in this input`;
+    if (this.s.earlier && this.s.earlier.size > 0) {
+      const abs = absoluteWritten(file.text, this.s.cwd);
+      if (this.s.earlier.has(abs) || this.s.earlier.has(normalisePath(file.text)))
+        return `runs ${file.text}, written or uploaded by an earlier command of this session`;
+    }
     return undefined;
   }
 

@@ -21,7 +21,7 @@ export const FILE_OP_COMMANDS: Record<FileOp, { command: string; flags: string[]
   realpath: { command: 'stat', flags: [] },
 };
 
-export type FileOpResult = { unit: ShellUnit } | { error: string };
+export type FileOpResult = { unit: ShellUnit; resolved: string[] } | { error: string };
 
 /**
  * Paths are resolved as an SFTP server does: relative to the login (home) directory; `~`, `.` and
@@ -55,5 +55,6 @@ export function fileOpUnit(cmd: FileCommand, home: string): FileOpResult {
       notes: [`${via}:${cmd.op}`],
       argc: map.flags.length + resolved.length,
     },
+    resolved,
   };
 }

@@ -15,7 +15,13 @@
 // - `parseError`: set when the text (or a string re-parsed inside it) is not valid bash, or a limit
 //   was hit; the units found before the problem are kept for explain, never for an allow.
 import type { Analysis, FileCommand, ShellUnit } from '../../types.js';
-import { analyzeScript, DEFAULT_LIMITS, type ShellLimits, ShellParseFailure } from './analyze.js';
+import {
+  absoluteWritten,
+  analyzeScript,
+  DEFAULT_LIMITS,
+  type ShellLimits,
+  ShellParseFailure,
+} from './analyze.js';
 import { fileOpUnit } from './file-ops.js';
 import { loadBashParser, type Parser } from './grammar.js';
 import { defaultHome } from './paths.js';
@@ -34,6 +40,11 @@ export interface ShellAnalyzeOptions {
   user?: string;
   /** Working directory relative paths resolve against (default: home); null when unknown. */
   cwd?: string | null;
+  /**
+   * Files earlier commands of the session wrote or uploaded (absolute, normalised, as in
+   * `Analysis.written`): a script run from one of them is not trusted (flagged dynamic).
+   */
+  written?: ReadonlySet<string>;
 }
 
 export interface ShellAnalyzerOptions {
@@ -71,6 +82,10 @@ export class ShellAnalyzer {
         parseError: `shell command too long (${text.length} characters; the limit is ${this.limits.maxLength})`,
       };
     const cwd = opts.cwd === undefined ? home : opts.cwd;
+    // A file the session wrote earlier changes the verdict on running it: such lines skip the cache.
+    const earlier =
+      opts.written && opts.written.size > 0 && mentionsAny(text, opts.written) ? opts.written : undefined;
+    if (earlier) return deepFreeze(this.run(text, home, cwd, earlier));
     const key = `${home}\0${cwd ?? '\0'}\0${text}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -91,21 +106,39 @@ export class ShellAnalyzer {
     const home = opts.home ?? defaultHome(opts.user);
     try {
       const r = fileOpUnit(cmd, home);
-      return 'error' in r ? { units: [], parseError: r.error } : { units: [r.unit] };
+      if ('error' in r) return { units: [], parseError: r.error };
+      // What an upload creates or replaces (a rename's target, a symlink's new name) may be run later.
+      const target =
+        cmd.op === 'open-write' || cmd.op === 'write'
+          ? r.resolved
+          : cmd.op === 'rename' || cmd.op === 'symlink'
+            ? r.resolved.slice(-1)
+            : [];
+      return target.length > 0 ? { units: [r.unit], written: target } : { units: [r.unit] };
     } catch (e) {
       return { units: [], parseError: `file operation could not be analysed: ${(e as Error).message}` };
     }
   }
 
-  private run(text: string, home: string, cwd: string | null): Analysis {
+  private run(text: string, home: string, cwd: string | null, earlier?: ReadonlySet<string>): Analysis {
     if (text.includes('\0')) return { units: [], parseError: 'shell command contains a NUL byte' };
     if (RESERVED_CHARS.test(text))
       return { units: [], parseError: 'shell command contains reserved characters (U+E000–U+E004)' };
     const units: ShellUnit[] = [];
-    const shared = { parser: this.parser, home, cwd, limits: this.limits, units, written: new Set<string>() };
+    const shared = {
+      parser: this.parser,
+      home,
+      cwd,
+      limits: this.limits,
+      units,
+      written: new Set<string>(),
+      earlier,
+    };
     try {
       analyzeScript(shared, text);
-      return shared.cwd === cwd ? { units } : { units, cwd: shared.cwd };
+      const out: Analysis = shared.cwd === cwd ? { units } : { units, cwd: shared.cwd };
+      if (shared.written.size > 0) out.written = [...shared.written].map((p) => absoluteWritten(p, cwd));
+      return out;
     } catch (e) {
       if (e instanceof ShellParseFailure) return { units, parseError: e.message };
       if (e instanceof RangeError) return { units, parseError: 'shell command nested too deeply' };
@@ -117,6 +150,15 @@ export class ShellAnalyzer {
   }
 }
 
+/** Does the text name one of these paths (by its last component)? Cheap: a cache bypass test. */
+function mentionsAny(text: string, paths: ReadonlySet<string>): boolean {
+  for (const p of paths) {
+    const base = p.slice(p.lastIndexOf('/') + 1);
+    if (base !== '' && text.includes(base)) return true;
+  }
+  return false;
+}
+
 function deepFreeze(a: Analysis): Analysis {
   for (const u of a.units) {
     const s = u as ShellUnit;
@@ -126,5 +168,6 @@ function deepFreeze(a: Analysis): Analysis {
     Object.freeze(s);
   }
   Object.freeze(a.units);
+  if (a.written) Object.freeze(a.written);
   return Object.freeze(a);
 }
