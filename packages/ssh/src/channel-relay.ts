@@ -15,6 +15,8 @@ export interface RelayOptions {
   isEcho?: (chunk: Buffer) => boolean;
   /** Called once when the channel pair is done. */
   onDone?: () => void;
+  /** stdout cannot carry masked values (legacy scp): called instead of sending them (see MaskedOutput). */
+  onMasked?: (detectors: string[]) => void;
 }
 
 export interface Relay {
@@ -34,7 +36,7 @@ export function relayChannel(
   up: ClientChannel,
   opts: RelayOptions = {},
 ): Relay {
-  const stdout = new MaskedOutput(session, (b) => agent.write(b));
+  const stdout = new MaskedOutput(session, (b) => agent.write(b), 'stdout', opts.onMasked);
   const stderr = new MaskedOutput(session, (b) => agent.stderr.write(b));
   let exit: { code: number } | { signal: string; dump: boolean; desc: string } | undefined;
   let pendingEnds = 2; // stdout end, stderr end

@@ -49,7 +49,17 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   if (ctx.pty) {
     startPtyJudge(ctx, agent, up, { atPromptFromStart: false });
   } else {
-    const relay = relayChannel(ctx.session, agent, up);
+    // Legacy scp source (`scp -f`): its stream announces each file's length, so a masked value
+    // would corrupt the copy; the transfer is cut before any masked byte instead.
+    const source = parseScp(command)?.op === 'open-read' ? parseScp(command)?.paths.join(' ') : undefined;
+    const onMasked = source
+      ? (detectors: string[]) => {
+          const message = `portcullis: ${source} holds data masking would hide (${detectors.join(', ')}); scp cannot carry masked data — read it with a command, whose output is masked`;
+          ctx.session.record('error', { message, code: 'scp_masking', path: source, detectors });
+          relay.abort(message);
+        }
+      : undefined;
+    const relay = relayChannel(ctx.session, agent, up, { onMasked });
     ctx.onAbort((message) => relay.abort(message));
   }
   ctx.onSignal((name) => up.signal(name));

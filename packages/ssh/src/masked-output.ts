@@ -17,6 +17,12 @@ export class MaskedOutput {
     /** Writes to the agent; returns false when the agent's window is full (backpressure). */
     private readonly emit: (chunk: Buffer) => boolean,
     private readonly stream: OutputStream = 'stdout',
+    /**
+     * For output that cannot carry a masked value (legacy `scp -f`: the protocol announced each
+     * file's length): instead of sending masked bytes, nothing more is sent and this is called
+     * with the detectors that matched.
+     */
+    private readonly onMasked?: (detectors: string[]) => void,
   ) {
     this.masker = session.masker().stream();
   }
@@ -24,7 +30,10 @@ export class MaskedOutput {
   /** Returns false when the caller should pause its source until the agent drains. */
   write(chunk: Buffer): boolean {
     if (this.ended) return true;
+    const before = this.onMasked ? { ...this.session.masker().counts } : undefined;
+    const held = this.masker.pending;
     const out = this.masker.write(chunk);
+    if (before && this.refused(before, out.length !== held + chunk.length - this.masker.pending)) return true;
     const ok = this.send(out);
     if (this.masker.pending > 0) this.arm();
     return ok;
@@ -39,15 +48,34 @@ export class MaskedOutput {
   flush(): void {
     if (this.ended) return;
     this.disarm();
-    this.send(this.masker.flush());
+    this.sendFlushed();
   }
 
   /** End of stream: everything held goes out. */
   end(): void {
     if (this.ended) return;
     this.disarm();
-    this.send(this.masker.flush());
+    this.sendFlushed();
     this.ended = true;
+  }
+
+  private sendFlushed(): void {
+    const before = this.onMasked ? { ...this.session.masker().counts } : undefined;
+    const held = this.masker.pending;
+    const out = this.masker.flush();
+    if (before && this.refused(before, out.length !== held)) return;
+    this.send(out);
+  }
+
+  /** With onMasked: did masking change these bytes? Then nothing more goes out. */
+  private refused(before: Record<string, number>, lengthChanged: boolean): boolean {
+    const now = this.session.masker().counts;
+    const detectors = Object.keys(now).filter((k) => now[k] > (before[k] ?? 0));
+    if (detectors.length === 0 && !lengthChanged) return false;
+    this.ended = true;
+    this.disarm();
+    this.onMasked?.(detectors.length > 0 ? detectors : ['masking']);
+    return true;
   }
 
   private send(bytes: Uint8Array): boolean {
@@ -62,7 +90,7 @@ export class MaskedOutput {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.ended) this.send(this.masker.flush());
+      if (!this.ended) this.sendFlushed();
     }, MAX_HOLD_MS);
   }
 

@@ -5,16 +5,25 @@ import { posix } from 'node:path';
 import { denialMessage, type FileOp } from '@portcullis/core';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
+import { masksNothing, ReadScanner, RIGHT_CONTEXT } from './sftp-scan.js';
 import { utils } from './ssh2-runtime.js';
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 const WRITE_FLAGS = OPEN_MODE.WRITE | OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.TRUNC;
+/** The most a READ is answered with (OpenSSH asks for 32 KiB; its sftp-server caps at 256 KiB). */
+const MAX_READ = 256 * 1024;
 
 interface OpenHandle {
   path: string;
   dir: boolean;
   read: number;
   written: number;
+  /** Checks READ data for secrets (created on the first READ when the policy masks anything). */
+  scanner?: ReadScanner;
+  /** The handle's READ responses, checked and sent one after another in request order. */
+  queue: Promise<void>;
+  /** Set when a READ was refused for holding a secret: every later READ gets the same answer. */
+  refusal?: string;
 }
 
 type SftpError = Error & { code?: number };
@@ -99,7 +108,13 @@ class SftpProxy {
       this.guarded(id, op, [path], (paths) =>
         this.up.open(paths[0], flags, attrs, (err, handle) => {
           if (err) return this.fail(id, err);
-          this.handles.set(handle.toString('hex'), { path: paths[0], dir: false, read: 0, written: 0 });
+          this.handles.set(handle.toString('hex'), {
+            path: paths[0],
+            dir: false,
+            read: 0,
+            written: 0,
+            queue: Promise.resolve(),
+          });
           agent.handle(id, handle);
         }),
       );
@@ -108,7 +123,13 @@ class SftpProxy {
       this.guarded(id, 'readdir', [path], (paths) =>
         this.up.opendir(paths[0], (err, handle) => {
           if (err) return this.fail(id, err);
-          this.handles.set(handle.toString('hex'), { path: paths[0], dir: true, read: 0, written: 0 });
+          this.handles.set(handle.toString('hex'), {
+            path: paths[0],
+            dir: true,
+            read: 0,
+            written: 0,
+            queue: Promise.resolve(),
+          });
           agent.handle(id, handle);
         }),
       );
@@ -116,17 +137,22 @@ class SftpProxy {
     agent.on('READ', (id: number, handle: Buffer, offset: number, length: number) => {
       const h = this.handle(id, handle, false);
       if (!h) return;
-      const buf = Buffer.allocUnsafe(Math.min(length, 256 * 1024));
-      this.up.read(handle, buf, 0, buf.length, offset, (err, n) => {
-        if (err) return this.fail(id, err);
-        if (n === 0) return agent.status(id, STATUS_CODE.EOF);
-        h.read += n;
-        agent.data(id, buf.subarray(0, n));
-      });
+      if (this.masksNothing) {
+        const buf = Buffer.allocUnsafe(Math.min(length, MAX_READ));
+        this.up.read(handle, buf, 0, buf.length, offset, (err, n) => {
+          if (err) return this.fail(id, err);
+          if (n === 0) return agent.status(id, STATUS_CODE.EOF);
+          h.read += n;
+          agent.data(id, buf.subarray(0, n));
+        });
+        return;
+      }
+      this.maskedRead(id, h, handle, offset, Math.min(length, MAX_READ));
     });
     agent.on('WRITE', (id: number, handle: Buffer, offset: number, data: Buffer) => {
       const h = this.handle(id, handle, false);
       if (!h) return;
+      h.scanner?.invalidate();
       this.up.write(handle, data, 0, data.length, offset, (err) => {
         if (err) return this.fail(id, err);
         h.written += data.length;
@@ -240,6 +266,73 @@ class SftpProxy {
     });
   }
 
+  /** Policies without masking detectors relay READ data untouched (and read nothing extra). */
+  private get masksNothing(): boolean {
+    return masksNothing(this.ctx.session.masker());
+  }
+
+  /**
+   * A READ when the policy masks: the upstream is asked for RIGHT_CONTEXT bytes more than the agent
+   * (what follows decides a value that may still be growing), the response is checked by the handle's
+   * scanner in request order, and refused — this one and every later one — if it holds a secret.
+   */
+  private maskedRead(id: number, h: OpenHandle, handle: Buffer, offset: number, want: number): void {
+    const buf = Buffer.allocUnsafe(want + RIGHT_CONTEXT);
+    const got = new Promise<{ err?: SftpError; n: number }>((resolve) =>
+      this.up.read(handle, buf, 0, buf.length, offset, (err, n) => resolve({ err, n })),
+    );
+    h.scanner ??= new ReadScanner(this.ctx.session.masker(), (at, len) => this.readFully(handle, at, len));
+    const scanner = h.scanner;
+    h.queue = h.queue
+      .then(async () => {
+        const { err, n } = await got;
+        if (h.refusal) return this.agentSide.status(id, STATUS_CODE.PERMISSION_DENIED, h.refusal);
+        if (err) return this.fail(id, err);
+        if (n === 0) return this.agentSide.status(id, STATUS_CODE.EOF);
+        const data = buf.subarray(0, Math.min(n, want));
+        const hit = await scanner.check(offset, data, buf.subarray(data.length, n), n < buf.length);
+        if (hit) return this.refuseRead(id, h, hit, offset);
+        h.read += data.length;
+        this.agentSide.data(id, data);
+      })
+      .catch((err: Error) => {
+        // A check that could not be made (the context read failed) sends nothing.
+        this.ctx.log.error('sftp read check failed', { session: this.ctx.session.id, error: err.message });
+        this.agentSide.status(id, STATUS_CODE.FAILURE, `portcullis: ${err.message}`);
+      });
+  }
+
+  private refuseRead(id: number, h: OpenHandle, detectors: string[], offset: number): void {
+    if (!h.refusal) {
+      h.refusal = `portcullis: ${h.path} holds data masking would hide (${detectors.join(', ')}); SFTP transfers cannot be masked — read it with a command, whose output is masked`;
+      this.ctx.session.record('error', {
+        message: h.refusal,
+        code: 'sftp_masking',
+        path: h.path,
+        offset,
+        detectors,
+      });
+      sendStderr(this.agentSide, `${h.refusal}\n`);
+    }
+    this.agentSide.status(id, STATUS_CODE.PERMISSION_DENIED, h.refusal);
+  }
+
+  /** length bytes at offset (fewer only at the end of the file). */
+  private async readFully(handle: Buffer, offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = await new Promise<number>((resolve, reject) =>
+        this.up.read(handle, buf, got, length - got, offset + got, (err, k) =>
+          err ? reject(err) : resolve(k),
+        ),
+      );
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  }
+
   private abs(path: string): string {
     return posix.resolve(this.home, path || '.');
   }
@@ -308,7 +401,12 @@ class SftpProxy {
 
   private recordClose(h: OpenHandle): void {
     if (h.dir) return;
-    this.ctx.session.record('result', { path: h.path, bytes_read: h.read, bytes_written: h.written });
+    this.ctx.session.record('result', {
+      path: h.path,
+      bytes_read: h.read,
+      bytes_written: h.written,
+      ...(h.refusal ? { refused: 'masking' } : {}),
+    });
   }
 }
 
@@ -326,10 +424,29 @@ function readdirFull(
   (up.readdir as unknown as ReaddirFull).call(up, handle, { full: true }, cb);
 }
 
-// ssh2's server-side SFTP object has no exit(); it carries its channel's protocol and ids.
+// ssh2's server-side SFTP object has no exit() or stderr; it carries its channel's protocol and ids.
 interface SftpChannelInternals {
-  _protocol?: { exitStatus(chan: number, status: number): void; channelEOF(chan: number): void };
-  outgoing?: { id: number; state: string };
+  _protocol?: {
+    exitStatus(chan: number, status: number): void;
+    channelEOF(chan: number): void;
+    channelExtData(chan: number, data: Buffer, type: number): void;
+  };
+  outgoing?: { id: number; state: string; window: number; packetSize: number };
+}
+
+/**
+ * A line on the sftp channel's stderr: OpenSSH's sftp/scp print only the status code's text
+ * ("Permission denied"), but the ssh process they run shows the channel's stderr. Sent only when the
+ * agent's window has room (the SFTP stream shares it); counted against the window as ssh2 does.
+ */
+function sendStderr(sftp: SFTPWrapper, text: string): void {
+  const ch = sftp as unknown as SftpChannelInternals;
+  const out = ch.outgoing;
+  const data = Buffer.from(text);
+  if (!ch._protocol || !out || out.state !== 'open') return;
+  if (typeof out.window !== 'number' || out.window < data.length || data.length > out.packetSize) return;
+  out.window -= data.length;
+  ch._protocol.channelExtData(out.id, data, 1);
 }
 function sendExitStatus(sftp: SFTPWrapper, status: number): void {
   const ch = sftp as unknown as SftpChannelInternals;
