@@ -25,37 +25,23 @@ const store = process.env.PORTCULLIS_BENCH_STORE ?? 'redis://127.0.0.1:6379/0';
 const work = mkdtempSync(join(tmpdir(), 'portcullis-http-ab-'));
 const children = [];
 
-/** GC pauses seen on a gateway's stdout (--trace-gc in TREE_NODE_ARGS), by pid. */
-const gcByPid = new Map();
+/** The last loop-delay/GC report line each gateway printed on stderr (PORTCULLIS_BENCH_LOOP=1, SIGUSR2). */
+const reports = new Map();
 
 function start(cmd, args, env = process.env) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, env });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env });
   children.push(child);
-  const gc = { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0 };
-  gcByPid.set(child.pid, gc);
+  child.stderr.on('data', (d) => {
+    for (const line of String(d).split('\n')) {
+      if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
+      else if (line && !line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
+    }
+  });
   return new Promise((resolve, reject) => {
     let out = '';
-    let first;
     child.stdout.on('data', (d) => {
       out += d;
-      const lines = out.split('\n');
-      out = lines.pop();
-      for (const l of lines) {
-        // --trace-gc: "[pid:0x…]  1234 ms: Scavenge 10.1 (12.0) -> 9.5 (13.0) MB, 1.23 / 0.00 ms …"
-        const m = /(Scavenge|Mark-Compact|Mark-sweep)[^,]*, ([\d.]+) \/ /.exec(l);
-        if (m) {
-          if (m[1] === 'Scavenge') {
-            gc.scavenges++;
-            gc.scavengeMs += Number(m[2]);
-          } else {
-            gc.majors++;
-            gc.majorMs += Number(m[2]);
-          }
-        } else if (first === undefined && !l.startsWith('[')) {
-          first = l;
-          resolve({ line: l, pid: child.pid });
-        }
-      }
+      if (out.includes('\n')) resolve({ line: out.split('\n')[0], pid: child.pid });
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
   });
@@ -103,7 +89,7 @@ for (const spec of (process.env.ENVS ?? '').split(/\s+/).filter(Boolean)) {
   extraEnv[name] = { [kv.slice(0, kv.indexOf('='))]: kv.slice(kv.indexOf('=') + 1) };
 }
 for (const [name, js] of variants) {
-  // PROF=1: a --cpu-prof of PROF_TARGET (default tree); TREE_NODE_ARGS: more node flags for it (--trace-gc…).
+  // PROF=1: a --cpu-prof of PROF_TARGET (default tree); TREE_NODE_ARGS: more node flags for it.
   const args =
     name === (process.env.PROF_TARGET ?? 'tree')
       ? [
@@ -116,6 +102,7 @@ for (const [name, js] of variants) {
   const gw = await start(process.execPath, [...args, js, String(upPort), dir], {
     ...process.env,
     PORTCULLIS_BENCH_STORE: store,
+    PORTCULLIS_BENCH_LOOP: '1',
     ...extraEnv[name],
   });
   const { port, token } = JSON.parse(gw.line);
@@ -128,16 +115,27 @@ function cpuTicks(pid) {
   return Number(rest[11]) + Number(rest[12]);
 }
 
-function run(name, d = duration) {
+/** One wrk run; for a gateway also its event-loop delay and GC pauses over the run. */
+async function run(name, d = duration) {
   const t = targets[name];
+  const gateway = t.auth.length > 0;
+  if (gateway) {
+    process.kill(t.pid, 'SIGUSR2'); // resets its counters
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const t0 = cpuTicks(t.pid);
-  const gc0 = { ...gcByPid.get(t.pid) };
   const out = execFileSync(
     'wrk',
     ['-t1', `-c${conns}`, `-d${d}`, '--latency', ...t.auth, `http://127.0.0.1:${t.port}/${size}`],
     { encoding: 'utf8' },
   );
   const ticks = cpuTicks(t.pid) - t0;
+  let report = '';
+  if (gateway) {
+    process.kill(t.pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 200));
+    report = reports.get(t.pid) ?? '';
+  }
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (errors) throw new Error(`${name}: ${errors[1]} non-2xx responses`);
   const requests = Number(/(\d+) requests in/.exec(out)[1]);
@@ -146,30 +144,28 @@ function run(name, d = duration) {
     const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
     return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
   };
-  const gc = gcByPid.get(t.pid);
-  const scav = gc.scavenges - gc0.scavenges;
+  const minor = /GC minor (\d+)/.exec(report);
   return {
     cpu: (ticks * 10_000) / requests,
     rps,
     p50: ms('50%'),
     p99: ms('99%'),
-    gc:
-      scav > 0
-        ? `${((1000 * scav) / requests).toFixed(1)} scavenges/1000 req, ${((gc.scavengeMs - gc0.scavengeMs) / scav).toFixed(2)} ms each; ${gc.majors - gc0.majors} major (${(gc.majorMs - gc0.majorMs).toFixed(1)} ms)`
-        : '',
+    report: report
+      ? `${report}; ${((1000 * Number(minor?.[1] ?? 0)) / requests).toFixed(1)} minor GCs/1000 req`
+      : '',
   };
 }
 
 const names = Object.keys(targets);
-for (const n of names) run(n, '2s'); // warm-up
+for (const n of names) await run(n, '2s'); // warm-up
 const res = Object.fromEntries(names.map((n) => [n, []]));
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 ? [...names].reverse() : names;
   for (const n of order) {
-    const x = run(n);
+    const x = await run(n);
     res[n].push(x);
     console.error(
-      `round ${r + 1} ${n}: ${x.cpu.toFixed(1)} µs/req, ${x.rps.toFixed(0)} req/s, p99 ${x.p99} ms${x.gc ? `, GC ${x.gc}` : ''}`,
+      `round ${r + 1} ${n}: ${x.cpu.toFixed(1)} µs/req, ${x.rps.toFixed(0)} req/s, p99 ${x.p99} ms${x.report ? `; ${x.report}` : ''}`,
     );
   }
 }

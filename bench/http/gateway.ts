@@ -74,12 +74,28 @@ if (process.env.PORTCULLIS_BENCH_LOOP === '1') {
       console.error(`loop stall ${(now - last - 10).toFixed(0)} ms at ${now.toFixed(0)} ms`);
     last = now;
   }, 10).unref();
+  // GC pauses since the last report: scavenges (minor) and mark-compacts (major), count / mean / max ms.
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  const gc = { minor: [0, 0, 0], major: [0, 0, 0] };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e.detail as { kind?: number } | undefined)?.kind;
+      const g = kind === constants.NODE_PERFORMANCE_GC_MINOR ? gc.minor : gc.major;
+      g[0]! += 1;
+      g[1]! += e.duration;
+      g[2] = Math.max(g[2]!, e.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('SIGUSR2', () => {
     const ms = (n: number) => (n / 1e6).toFixed(2);
+    const pauses = (g: number[]) =>
+      `${g[0]} (mean ${(g[0]! ? g[1]! / g[0]! : 0).toFixed(2)} max ${g[2]!.toFixed(2)} ms)`;
     console.error(
-      `loop delay ms: p50 ${ms(h.percentile(50))} p99 ${ms(h.percentile(99))} p99.9 ${ms(h.percentile(99.9))} max ${ms(h.max)}`,
+      `loop delay ms: p50 ${ms(h.percentile(50))} p99 ${ms(h.percentile(99))} p99.9 ${ms(h.percentile(99.9))} max ${ms(h.max)}; GC minor ${pauses(gc.minor)}, major ${pauses(gc.major)}`,
     );
     h.reset();
+    gc.minor = [0, 0, 0];
+    gc.major = [0, 0, 0];
   });
 }
 process.on('SIGTERM', async () => {
