@@ -105,9 +105,14 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.mode = bodyMode(this.req.method ?? 'GET', statusCode, headerValue(this.headers['content-type']));
     if (this.mode === 'none') {
       this.state = State.Done;
-      this.res.writeHead(statusCode, agentResponseHeaders(this.headers));
-      this.res.end();
-      this.record(0, undefined);
+      try {
+        this.res.writeHead(statusCode, agentResponseHeaders(this.headers));
+        this.res.end();
+        this.record(0, undefined);
+      } catch (err) {
+        // e.g. a header value Node refuses to write: the agent gets a 502, never silence
+        this.relayFailed(err as Error);
+      }
       return true;
     }
     if (this.mode === 'json' && isIdentity(this.headers['content-encoding'])) {
