@@ -117,6 +117,17 @@ await measure('session.record(result, 1 KiB preview)', N, () =>
     ms: 0.5,
   }),
 );
+await measure('session.record(result, no preview)', N, () =>
+  session.record('result', {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'content-length': '1024' },
+    mode: 'json',
+    bytes: 1024,
+    masked: { email: 1 },
+    request: { headers },
+    ms: 0.5,
+  }),
+);
 await measure('session.record(result, 64 KiB preview)', N / 10, () =>
   session.record('result', {
     status: 200,
