@@ -123,6 +123,7 @@ export function maskDataRowInto(
   out: RelayOutput,
 ): number {
   if (start + 7 > end) throw new RangeError('DataRow truncated');
+  const valueBytes = masker.valueBytes;
   const n = (((buf[start + 5]! << 8) | buf[start + 6]!) << 16) >> 16;
   let p = start + 7;
   let k = 0; // fields changed so far
@@ -145,14 +146,18 @@ export function maskDataRowInto(
       delta -= len;
     } else {
       const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
-      // Nothing any detector could match (and no column rule): forwarded undecoded.
-      if (col.precheck && !mayMask(buf, p + off, p + len)) {
-        p += len;
-        continue;
-      }
-      const value = decodeBytes(buf, p + off, p + len, enc);
-      const masked = masker.value(value, col.context);
-      if (masked === value) {
+      let masked: string | undefined;
+      const c0 = buf[p + off]!;
+      if (col.precheck && valueBytes !== undefined && c0 >= 48 && c0 <= 57) {
+        // starts with a digit (a number, a card): the masker checks the bytes, and decodes only
+        // what its gates let through (an all-digit value never)
+        masked = valueBytes.call(masker, buf, p + off, p + len, col.context, enc);
+      } else if (!col.precheck || mayMask(buf, p + off, p + len)) {
+        const value = decodeBytes(buf, p + off, p + len, enc);
+        masked = masker.value(value, col.context);
+        if (masked === value) masked = undefined;
+      } // else: nothing any detector could match (and no column rule): forwarded undecoded
+      if (masked === undefined) {
         p += len;
         continue;
       }

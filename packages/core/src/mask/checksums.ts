@@ -90,6 +90,11 @@ export function cardIssued(digits: string): boolean {
   return (ISSUED[p]! & (1 << (n - 13))) !== 0;
 }
 
+/** cardIssued() of a number whose first four digits are `prefix` and whose length is `n` (13–19). */
+export function cardIssuedPrefix(prefix: number, n: number): boolean {
+  return (ISSUED[prefix]! & (1 << (n - 13))) !== 0;
+}
+
 // Total IBAN length per country (SWIFT IBAN registry), as "CCnn" pairs.
 const IBAN_TABLE =
   'AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 ' +

@@ -6,6 +6,7 @@ import type { Detector } from '../config/types.js';
 import {
   cardBrand,
   cardIssued,
+  cardIssuedPrefix,
   countryCodeLength,
   entropy,
   IBAN_LENGTHS,
@@ -410,6 +411,33 @@ export function isCardDigits(digits: string): boolean {
   let same = true;
   for (let i = 1; i < n && same; i++) same = digits.charCodeAt(i) === first;
   return !same && cardIssued(digits) && luhnValid(digits);
+}
+
+/** isCardDigits() of bytes [start, end) that are all ASCII digits, without decoding them. */
+export function isCardDigitBytes(b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 13 || n > 19) return false;
+  const first = b[start]!;
+  if (first < 50 || first > 54) return false;
+  let same = true;
+  for (let i = start + 1; i < end && same; i++) same = b[i] === first;
+  if (same) return false;
+  const p =
+    (first - 48) * 1000 + (b[start + 1]! - 48) * 100 + (b[start + 2]! - 48) * 10 + (b[start + 3]! - 48);
+  if (!cardIssuedPrefix(p, n)) return false;
+  // Luhn
+  let sum = 0;
+  let double = false;
+  for (let i = end - 1; i >= start; i--) {
+    let d = b[i]! - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
 }
 
 // ── us_ssn ─────────────────────────────────────────────────────────────────────────────────────

@@ -190,10 +190,20 @@ export function maskFieldsBytes(
     edits.push(start, end, masked);
     return true;
   }
+  const valueBytes = masker.valueBytes;
   for (let k = 0; k < n; k++) {
-    const text = decode(buf, fieldStart[k]!, fieldEnd[k]!, enc);
+    const fs = fieldStart[k]!;
+    const fe = fieldEnd[k]!;
+    const c0 = buf[fs]!;
+    if (valueBytes !== undefined && c0 >= 48 && c0 <= 57) {
+      // a number or a card: checked on the bytes (an all-digit field is never decoded)
+      const masked = valueBytes.call(masker, buf, fs, fe, undefined, enc);
+      if (masked !== undefined) edits.push(fs, fe, masked);
+      continue;
+    }
+    const text = decode(buf, fs, fe, enc);
     const masked = masker.value(text);
-    if (masked !== text) edits.push(fieldStart[k]!, fieldEnd[k]!, masked);
+    if (masked !== text) edits.push(fs, fe, masked);
   }
   return edits.count > 0;
 }

@@ -11,6 +11,7 @@ import {
   DETECTORS,
   type DetectorSpec,
   emailAt,
+  isCardDigitBytes,
   isCardDigits,
   type Match,
   type ScanHint,
@@ -18,7 +19,7 @@ import {
 import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 import { JsonPathRedactor } from './json-stream.js';
-import { findAll, newPreScan, prescan, prescanBytes, render, resolve } from './scan.js';
+import { decode, findAll, newPreScan, prescan, prescanBytes, render, resolve } from './scan.js';
 import { MaskingStream } from './stream.js';
 
 export const DEFAULT_REPLACEMENT = '[MASKED:{type}]';
@@ -306,9 +307,14 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
         const c = buf[i]!;
         digitsOnly = c >= 48 && c <= 57;
       }
-      if (digitsOnly && !hasCard) return undefined;
-      if (!digitsOnly && !anyGate(prescanBytes(buf, start, end, scratch))) return undefined;
-      const text = buf.toString(encoding, start, end);
+      if (digitsOnly) {
+        // value()'s all-digits shape (only a card can match), on the bytes: nothing to decode
+        if (!hasCard || !isCardDigitBytes(buf, start, end)) return undefined;
+        count('credit_card');
+        return replacementFor('credit_card');
+      }
+      if (!anyGate(prescanBytes(buf, start, end, scratch))) return undefined;
+      const text = decode(buf, start, end, encoding);
       const out = masker.value(text, column);
       return out === text ? undefined : out;
     },
