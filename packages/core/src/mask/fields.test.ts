@@ -129,6 +129,8 @@ describe('maskFieldsBytes', () => {
       `${'x'.repeat(100)}\tSSN\t536221234`,
       `${'x'.repeat(100)}\tssn\t536221234`,
       `${'x'.repeat(100)}\tSocial Security\t536221234`,
+      `${'x'.repeat(100)}\tSOCIAL SECURITY\t536221234`,
+      `${'x'.repeat(100)}\tsSn\t536221234`,
       // the context is 25 characters but 45 bytes before the number
       `ssn ${'ü'.repeat(20)}\t536221234`,
       'token:\tZx8fK2mQ9vL4pR7tW1yB\n',

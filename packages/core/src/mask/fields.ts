@@ -95,7 +95,9 @@ export function maskFieldsBytes(
   let n = 0;
   let whole = false;
   let fs = start;
-  let lastS = -1; // the last 's' or 'S' (every SSN context word starts with one)
+  // every SSN context word starts with "ss" or "so" (any case): where the last such pair starts
+  let sAt = -2;
+  let lastPair = -1;
   // prescan() of each field (see scan.ts), fused with the split at tabs: one pass over the line
   let digits = 0;
   let upper = 0;
@@ -118,7 +120,7 @@ export function maskFieldsBytes(
           cross.ssn &&
           digitRun >= SSN_RUN &&
           fs > start &&
-          lastS >= Math.max(start, fs - SSN_REACH_BYTES) &&
+          lastPair >= Math.max(start, fs - SSN_REACH_BYTES) &&
           ssnContextBefore(buf, start, fs)
         ) {
           whole = true;
@@ -155,7 +157,10 @@ export function maskFieldsBytes(
     }
     const f = c < 128 ? CLASS[c]! : 0;
     if (f === TOKEN) {
-      if (c === 115) lastS = i;
+      if (c === 115) {
+        if (sAt === i - 1) lastPair = sAt;
+        sAt = i;
+      } else if (c === 111 && sAt === i - 1) lastPair = sAt;
       curDigits = 0;
       seps = 0;
       if (++curToken > tokenRun) tokenRun = curToken;
@@ -177,7 +182,10 @@ export function maskFieldsBytes(
     } else curToken = 0;
     if (f & UPPER) {
       upper++;
-      if (c === 83) lastS = i;
+      if (c === 83) {
+        if (sAt === i - 1) lastPair = sAt;
+        sAt = i;
+      } else if (c === 79 && sAt === i - 1) lastPair = sAt;
     } else if (c === 64) at = true;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
