@@ -163,10 +163,12 @@ for (const size of sizes) {
   }
 }
 
-// Added latency at low load: one connection, direct vs Portcullis, alternating.
-const lat = { direct: [], portcullis: [] };
+// Added latency at low load: one connection, direct vs Portcullis (and the naive proxy, the same hop
+// count without any inspection: what a second node process in the path adds on this machine), alternating.
+const lat = { direct: [], portcullis: [], 'naive-node': [] };
 for (let r = 0; r < rounds; r++) {
-  for (const name of r % 2 ? ['portcullis', 'direct'] : ['direct', 'portcullis']) {
+  const order = ['direct', 'portcullis', 'naive-node'];
+  for (const name of r % 2 ? order.reverse() : order) {
     lat[name].push(await measure(name, '/1k', 1, '10s'));
   }
 }
@@ -199,6 +201,10 @@ const p99p = median(lat.portcullis.map((x) => x.p99));
 lines.push('');
 lines.push(
   `Added latency, 1 connection, 1 KiB: p50 ${median(lat.direct.map((x) => x.p50)).toFixed(3)} → ${median(lat.portcullis.map((x) => x.p50)).toFixed(3)} ms, p99 ${p99d.toFixed(3)} → ${p99p.toFixed(3)} ms (added ${(p99p - p99d).toFixed(3)} ms)`,
+);
+const p99n = median(lat['naive-node'].map((x) => x.p99));
+lines.push(
+  `Naive proxy at 1 connection in the same rounds: p50 ${median(lat['naive-node'].map((x) => x.p50)).toFixed(3)} ms, p99 ${p99n.toFixed(3)} ms (added ${(p99n - p99d).toFixed(3)} ms); per round p99 direct / portcullis / naive: ${lat.direct.map((x, i) => `${x.p99} / ${lat.portcullis[i].p99} / ${lat['naive-node'][i].p99}`).join(', ')} ms`,
 );
 console.log(lines.join('\n'));
 // The children's pipes keep this process alive: stop them (the gateway removes its Redis keys) and wait.
