@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
+  isRedisUrl,
   loadConfig,
   openStore,
   parseDuration,
@@ -29,8 +30,10 @@ export async function sessionStoreConfig(
     let url = values.store;
     if (url.startsWith('file:') && !url.startsWith('file://'))
       url = `file:${path.resolve(io.cwd, url.slice(5))}`;
-    else if (!/^(rediss?:\/\/|file:\/\/)/.test(url)) {
-      throw new CliUsageError(`--store ${url}: expected redis://HOST:PORT/DB, rediss://… or file:DIR`);
+    else if (!isRedisUrl(url) && !url.startsWith('file://')) {
+      throw new CliUsageError(
+        `--store ${url}: expected redis://HOST:PORT/DB, rediss://…, redis-cluster://HOST:PORT,HOST:PORT or file:DIR`,
+      );
     }
     return storeConfigFromUrl(url, prefix);
   }

@@ -14,5 +14,6 @@ export * from './identity/index.js';
 export * from './mask/index.js';
 export * from './policy/index.js';
 export * from './record/index.js';
+export * from './redis/index.js';
 export * from './telemetry/index.js';
 export * from './types.js';

@@ -1,10 +1,11 @@
 // Approvals in Redis, so any replica can list and resolve them and the replica holding the waiting
 // session learns of it at once (pub/sub), with a periodic re-check so a missed message cannot strand it.
 // Keys: `<prefix>:approval:{<id>}` (JSON, expires after `keepMs`), `<prefix>:approvals` (zset by creation ms),
-// channel `<prefix>:approvals:events` (message = id). State changes go through WATCH/MULTI so two
-// replicas voting at once cannot both win.
-import { Redis } from 'ioredis';
+// channel `<prefix>:approvals:events` (message = id). State changes are compare-and-set on the approval's
+// key (a script: the new JSON is written only if the key still holds what was read), so two replicas voting
+// at once cannot both win. Every multi-key step is key by key, so a Redis Cluster store works the same.
 import { PortcullisError } from '../errors.js';
+import { isClusterClient, type RedisClient, redisClient } from '../redis/client.js';
 import type { ApprovalStatus, Identity } from '../types.js';
 import type { Approval, ApprovalService, ApprovalWaitOptions, NewApproval, VoteOptions } from './types.js';
 import { applyVote, newApproval } from './vote.js';
@@ -28,22 +29,36 @@ interface Waiter {
   onVote?: ApprovalWaitOptions['onVote'];
 }
 
+/**
+ * Compare-and-set: KEYS[1] = the approval; ARGV = the JSON read, the JSON to write, the TTL (ms) to use when
+ * the key has none. Writes (keeping the key's remaining TTL) only if the key still holds what was read.
+ */
+const CAS_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then ttl = tonumber(ARGV[3]) end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+return 1
+`;
+type CasCommand = { approvalCas(key: string, was: string, now: string, ttlMs: number): Promise<number> };
+
 export class RedisApprovals implements ApprovalService {
-  private readonly redis: Redis;
-  private readonly sub: Redis;
+  private readonly redis: RedisClient;
+  private readonly sub: RedisClient;
   private readonly prefix: string;
   private readonly keepMs: number;
   private readonly now: () => number;
   private readonly waiters = new Map<string, Waiter>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
-  // WATCH is per connection: transitions from this process take turns on it.
+  // Transitions from this process take turns (fewer lost compare-and-sets).
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RedisApprovalsOptions) {
     const conn = { protocol: 2 as const, maxRetriesPerRequest: 2, lazyConnect: false };
-    this.redis = new Redis(opts.url, conn);
-    this.sub = new Redis(opts.url, conn);
+    this.redis = redisClient(opts.url, conn);
+    this.sub = redisClient(opts.url, conn);
+    this.redis.defineCommand('approvalCas', { numberOfKeys: 1, lua: CAS_LUA });
     this.redis.on('error', () => {});
     this.sub.on('error', () => {});
     this.prefix = opts.prefix;
@@ -70,17 +85,15 @@ export class RedisApprovals implements ApprovalService {
   async request(req: NewApproval, opts: ApprovalWaitOptions = {}): Promise<Approval> {
     const createdAt = this.now();
     const a = newApproval(req, createdAt);
-    // Queued with the transitions: an EXEC here between their WATCH and EXEC would drop their WATCH.
     await this.serial(async () => {
-      const res = await this.redis
-        .multi()
-        .set(this.key(a.id), JSON.stringify(a), 'PX', req.timeoutMs + this.keepMs)
-        .zadd(this.index, createdAt, a.id)
-        .zremrangebyscore(this.index, 0, createdAt - this.keepMs)
-        .exec();
-      const failed = res?.find(([err]) => err);
-      if (!res || failed)
-        throw new PortcullisError('store', `cannot store the approval: ${failed?.[0]?.message ?? 'aborted'}`);
+      try {
+        // The approval first, then the listing index (its own key: another slot on a cluster).
+        await this.redis.set(this.key(a.id), JSON.stringify(a), 'PX', req.timeoutMs + this.keepMs);
+        await this.redis.zadd(this.index, createdAt, a.id);
+        await this.redis.zremrangebyscore(this.index, 0, createdAt - this.keepMs);
+      } catch (err) {
+        throw new PortcullisError('store', `cannot store the approval: ${(err as Error).message}`);
+      }
     });
     await this.publish(a.id);
     return new Promise<Approval>((resolve) => {
@@ -111,10 +124,11 @@ export class RedisApprovals implements ApprovalService {
   async list(filter: { status?: ApprovalStatus } = {}): Promise<Approval[]> {
     const ids = await this.redis.zrevrange(this.index, 0, 499);
     if (ids.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.get(this.key(id));
+    const values = isClusterClient(this.redis)
+      ? await Promise.all(ids.map((id) => this.redis.get(this.key(id)).catch(() => null)))
+      : (((await this.redis.mget(ids.map((id) => this.key(id)))) ?? []) as (string | null)[]);
     const out: Approval[] = [];
-    for (const [, v] of (await pipe.exec()) ?? []) {
+    for (const v of values) {
       if (typeof v !== 'string') continue;
       const a = this.expireIfDue(JSON.parse(v) as Approval);
       if (!filter.status || a.status === filter.status) out.push(a);
@@ -166,25 +180,17 @@ export class RedisApprovals implements ApprovalService {
   private async transitionNow(id: string, change: (a: Approval) => void): Promise<Approval> {
     const key = this.key(id);
     for (let attempt = 0; attempt < 20; attempt++) {
-      await this.redis.watch(key);
       const raw = await this.redis.get(key);
-      if (!raw) {
-        await this.redis.unwatch();
-        throw new PortcullisError('policy', `no approval ${id}`);
-      }
+      if (!raw) throw new PortcullisError('policy', `no approval ${id}`);
       const a = JSON.parse(raw) as Approval;
-      try {
-        change(a);
-      } catch (err) {
-        await this.redis.unwatch();
-        throw err;
-      }
-      const ttl = await this.redis.pttl(key);
-      const res = await this.redis
-        .multi()
-        .set(key, JSON.stringify(a), 'PX', ttl > 0 ? ttl : this.keepMs)
-        .exec();
-      if (res) {
+      change(a);
+      const swapped = await (this.redis as unknown as CasCommand).approvalCas(
+        key,
+        raw,
+        JSON.stringify(a),
+        this.keepMs,
+      );
+      if (swapped === 1) {
         await this.publish(id);
         return a;
       }

@@ -324,7 +324,9 @@ policies: { p: { allow_groups: [a] } }
 
   test('a substituted value is validated like a written one', () => {
     const out = problemsOf(`${HEAD}store: { url: "\${STORE}" }\n`, { STORE: 'mysql://x' });
-    expect(out).toEqual(['c.yaml:5:15: store.url: "mysql://x" must be redis://…, rediss://… or file:DIR']);
+    expect(out).toEqual([
+      'c.yaml:5:15: store.url: "mysql://x" must be redis://…, rediss://…, redis-cluster://host:port,host:port…, rediss-cluster://… or file:DIR',
+    ]);
   });
 
   test('a whole ${VAR} where a number is wanted is read as a number; digits stay a string elsewhere', () => {

@@ -1,6 +1,7 @@
 // Value formats the schema names (`format: duration` …), each with the message a user sees.
 import { RE2JS } from 're2js';
 import { parseSshPublicKey, SSH_KEY_TYPES } from '../identity/ssh-keys.js';
+import { isRedisUrl, parseRedisUrl } from '../redis/client.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** Returns undefined when valid, else what is wrong. */
@@ -57,7 +58,15 @@ function urlProblem(v: string, schemes: string[]): string | undefined {
 function storeUrlProblem(v: string): string | undefined {
   if (v.startsWith('file:'))
     return v.length > 5 ? undefined : 'file: needs a directory (file:./data/sessions)';
-  return urlProblem(v, ['redis', 'rediss']) && `"${v}" must be redis://…, rediss://… or file:DIR`;
+  if (isRedisUrl(v)) {
+    try {
+      parseRedisUrl(v);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return `"${v}" must be redis://…, rediss://…, redis-cluster://host:port,host:port…, rediss-cluster://… or file:DIR`;
 }
 
 function jsonPathProblem(v: string): string | undefined {

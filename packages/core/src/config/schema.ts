@@ -137,9 +137,12 @@ const identity = obj('Who may connect: OIDC token issuers and SSH keys.', {
 });
 
 const store = obj('Where sessions are recorded.', {
-  url: str('redis://host:port/db, rediss://…, or file:DIR. Default: file:./data/sessions.', {
-    format: 'store-url',
-  }),
+  url: str(
+    'redis://host:port/db, rediss://… (TLS), redis-cluster://host:port,host:port (Redis Cluster; rediss-cluster:// for TLS), or file:DIR. Default: file:./data/sessions.',
+    {
+      format: 'store-url',
+    },
+  ),
   key_prefix: str('Prefix of every Redis key. Default: portcullis.', { minLength: 1 }),
   retention: duration('How long recordings are kept. Default: 30d.'),
   on_failure: str('When frames cannot be stored: close the session (default) or continue unrecorded.', {

@@ -7,6 +7,7 @@ import { ForbiddenError, PortcullisError, StoreUnavailableError } from '../error
 import { IdentityVerifier } from '../identity/index.js';
 import { CommandJudge, CompiledPolicy } from '../policy/index.js';
 import { openStore, type RecordStore } from '../record/index.js';
+import { isRedisUrl } from '../redis/client.js';
 import {
   createLogger,
   type Logger,
@@ -143,7 +144,7 @@ export class Gateway {
 
 // Approvals live beside the recordings: in Redis every replica shares them; with the file store they are per process.
 function defaultApprovals(config: Config): ApprovalService {
-  if (/^rediss?:/.test(config.store.url)) {
+  if (isRedisUrl(config.store.url)) {
     return new RedisApprovals({ url: config.store.url, prefix: config.store.keyPrefix });
   }
   return new LocalApprovals();

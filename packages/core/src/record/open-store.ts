@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StoreConfig } from '../config/types.js';
 import { PortcullisError } from '../errors.js';
+import { isRedisUrl } from '../redis/client.js';
 import type { Frame, SessionMeta } from '../types.js';
 import { type VerifyResult, verifyChain } from './chain.js';
 import { FileBackend } from './file-store.js';
@@ -54,7 +55,7 @@ export function fileStoreDir(url: string): string {
 export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): Promise<RecordStore> {
   const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
   const backends: Backend[] = [];
-  if (/^rediss?:\/\//.test(cfg.url)) {
+  if (isRedisUrl(cfg.url)) {
     // Two connections, each with one batch in flight: the client builds one batch while Redis runs the other.
     const n = Math.max(1, opts.writers ?? (opts.readOnly ? 1 : 2));
     for (let i = 0; i < n; i++) {
@@ -81,7 +82,7 @@ export async function openStore(cfg: StoreConfig, opts: OpenStoreOptions = {}): 
   } else {
     throw new PortcullisError(
       'config',
-      `store.url ${JSON.stringify(cfg.url)}: expected redis://, rediss:// or file:DIR`,
+      `store.url ${JSON.stringify(cfg.url)}: expected redis://, rediss://, redis-cluster://, rediss-cluster:// or file:DIR`,
       'store.url',
     );
   }

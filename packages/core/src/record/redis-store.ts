@@ -1,8 +1,9 @@
 // The Redis backend: meta hash `<prefix>:{<id>}:meta`, frames stream `<prefix>:{<id>}:frames`, index zset
 // `<prefix>:sessions`. Stream entry ids are `0-<seq>`, which makes a re-sent XADD a no-op (Redis refuses
 // an id at or below the top; the append script skips those), so a batch cut by a disconnect can be sent again whole.
-import { Redis, ReplyError } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
+import { describeRedisUrl, isClusterClient, type RedisClient, redisClient } from '../redis/client.js';
 import type { Frame, SessionMeta } from '../types.js';
 import type { StoredEntry } from './chain.js';
 import { decodeMeta, encodeMeta, parseStoredFrame } from './meta-fields.js';
@@ -18,6 +19,43 @@ export interface RedisBackendOptions {
 }
 
 type Pipeline = ReturnType<Redis['pipeline']>;
+
+/**
+ * The commands of one write, as pipelines: one on a single server; one per hash slot group on a cluster
+ * (a session's meta and frames share the `{id}` tag; the index is its own key). Each command remembers
+ * the session it belongs to, so an error lands on that session alone.
+ */
+class Batch {
+  private readonly pipes = new Map<string, { p: Pipeline; owners: string[] }>();
+  constructor(
+    private readonly client: RedisClient,
+    private readonly split: boolean,
+  ) {}
+
+  /** The pipeline for one command on `slot`'s keys, on behalf of session `owner`. */
+  on(slot: string, owner: string): Pipeline {
+    const k = this.split ? slot : '';
+    let e = this.pipes.get(k);
+    if (!e) {
+      e = { p: this.client.pipeline() as Pipeline, owners: [] };
+      this.pipes.set(k, e);
+    }
+    e.owners.push(owner);
+    return e.p;
+  }
+
+  async exec(): Promise<{ err: Error | null; owner: string }[]> {
+    const done = await Promise.all(
+      [...this.pipes.values()].map(async ({ p, owners }) => {
+        const res = await p.exec();
+        if (!res) throw new Error('pipeline aborted');
+        return res.map(([err], i) => ({ err, owner: owners[i] ?? '' }));
+      }),
+    );
+    return done.flat();
+  }
+}
+const INDEX_SLOT = '\0index';
 type AppendCommand = { recAppend(...args: (string | number)[]): unknown };
 
 /**
@@ -62,8 +100,9 @@ const TRANSIENT =
 
 export class RedisBackend implements Backend {
   readonly describe: string;
-  private readonly redis: Redis;
-  private readonly followers = new Set<Redis>();
+  private readonly redis: RedisClient;
+  private readonly cluster: boolean;
+  private readonly followers = new Set<RedisClient>();
   /** Meta of sessions still running, re-sent whole after a reconnect in case the server lost it. */
   private readonly live = new Map<string, Record<string, string>>();
   private readonly needsMeta = new Set<string>();
@@ -73,10 +112,10 @@ export class RedisBackend implements Backend {
   private lastErrorLog = 0;
 
   constructor(private readonly o: RedisBackendOptions) {
-    const u = new URL(o.url);
-    this.describe = `${u.protocol}//${u.host}${u.pathname}`;
+    this.describe = describeRedisUrl(o.url);
     this.refreshMs = Math.max(1000, Math.min(3_600_000, o.retentionMs / 10));
-    this.redis = new Redis(o.url, this.clientOptions());
+    this.redis = redisClient(o.url, this.clientOptions());
+    this.cluster = isClusterClient(this.redis);
     this.redis.defineCommand('recAppend', { numberOfKeys: 2, lua: APPEND_LUA });
     this.redis.on('error', (err: Error) => this.logError(err));
     this.redis.on('ready', () => {
@@ -134,8 +173,7 @@ export class RedisBackend implements Backend {
 
   async write(ops: WriteOp[]): Promise<WriteResult> {
     if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
-    const p = this.redis.pipeline();
-    const owners: string[] = []; // the session of each queued command, to place errors
+    const b = new Batch(this.redis, this.cluster);
     const frames = new Map<string, string>();
     const ends: Extract<WriteOp, { op: 'meta' }>[] = [];
     const ttl = this.o.retentionMs;
@@ -146,52 +184,45 @@ export class RedisBackend implements Backend {
       } else if (op.phase === 'end') {
         ends.push(op);
       } else {
-        p.hset(this.metaKey(id), encodeMeta(op.fields));
-        owners.push(id);
+        b.on(id, id).hset(this.metaKey(id), encodeMeta(op.fields));
         if (op.phase === 'start') {
-          p.zadd(this.indexKey, Number(op.fields.started_at ?? Date.now()), id);
-          p.pexpire(this.metaKey(id), ttl);
-          owners.push(id, id);
+          b.on(INDEX_SLOT, id).zadd(this.indexKey, Number(op.fields.started_at ?? Date.now()), id);
+          b.on(id, id).pexpire(this.metaKey(id), ttl);
         }
       }
     }
     const now = Date.now();
     const endIds = new Set(ends.map((e) => e.id));
     for (const [id, packed] of frames) {
-      if (this.needsMeta.has(id) && this.sendFullMeta(p, id)) owners.push(id, id, id);
+      if (this.needsMeta.has(id)) this.sendFullMeta(b, id);
       // Refreshed now and then while a session runs, and once more at its end.
       const refresh = endIds.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs;
       if (refresh) this.expiredAt.set(id, now);
-      (p as unknown as AppendCommand).recAppend(
+      (b.on(id, id) as unknown as AppendCommand).recAppend(
         this.framesKey(id),
         this.metaKey(id),
         this.o.maxFrames,
         refresh ? ttl : '',
         packed,
       );
-      owners.push(id);
     }
     // End marks go after the frames, so a reader that sees "closed" finds every frame already there.
     for (const op of ends) {
-      p.hset(this.metaKey(op.id), encodeMeta(op.fields));
-      owners.push(op.id);
+      b.on(op.id, op.id).hset(this.metaKey(op.id), encodeMeta(op.fields));
       if (!frames.has(op.id)) {
-        p.pexpire(this.framesKey(op.id), ttl);
-        p.pexpire(this.metaKey(op.id), ttl);
-        owners.push(op.id, op.id);
+        b.on(op.id, op.id).pexpire(this.framesKey(op.id), ttl);
+        b.on(op.id, op.id).pexpire(this.metaKey(op.id), ttl);
       }
     }
-    const results = await p.exec();
-    if (!results) throw new Error('pipeline aborted');
     const rejected = new Map<string, string>();
-    results.forEach(([err], i) => {
-      if (!err) return;
+    for (const { err, owner } of await b.exec()) {
+      if (!err) continue;
       // Connection trouble and a busy or read-only server pass: the batch is sent again.
       if (!(err instanceof ReplyError) || TRANSIENT.test(err.message)) throw err;
       // The server refuses this session's keys (e.g. WRONGTYPE): retrying cannot help, and must not
       // hold up every other session.
-      rejected.set(owners[i] ?? '', err.message);
-    });
+      rejected.set(owner, err.message);
+    }
     // Book-keeping only once the batch is in.
     for (const op of ops) {
       if (op.op !== 'meta') continue;
@@ -209,13 +240,12 @@ export class RedisBackend implements Backend {
     return { rejected };
   }
 
-  private sendFullMeta(p: Pipeline, id: string): boolean {
+  private sendFullMeta(b: Batch, id: string): void {
     const m = this.live.get(id);
-    if (!m) return false;
-    p.hset(this.metaKey(id), m);
-    p.zadd(this.indexKey, Number(m.started_at ?? Date.now()), id);
-    p.pexpire(this.metaKey(id), this.o.retentionMs);
-    return true;
+    if (!m) return;
+    b.on(id, id).hset(this.metaKey(id), m);
+    b.on(INDEX_SLOT, id).zadd(this.indexKey, Number(m.started_at ?? Date.now()), id);
+    b.on(id, id).pexpire(this.metaKey(id), this.o.retentionMs);
   }
 
   async getSession(id: string): Promise<SessionMeta | undefined> {
@@ -236,9 +266,7 @@ export class RedisBackend implements Backend {
       const ids = await this.redis.zrevrangebyscore(this.indexKey, '+inf', min, 'LIMIT', from, page);
       if (ids.length === 0) break;
       from += ids.length;
-      const p = this.redis.pipeline();
-      for (const id of ids) p.hgetall(this.metaKey(id));
-      const res = (await p.exec()) ?? [];
+      const res = await this.hgetallMany(ids.map((id) => this.metaKey(id)));
       const gone: string[] = [];
       for (let i = 0; i < ids.length; i++) {
         const [err, h] = res[i] ?? [];
@@ -263,6 +291,22 @@ export class RedisBackend implements Backend {
     return out;
   }
 
+  /** [error, hash] per key: one pipeline on a single server, one command per key on a cluster (keys span slots). */
+  private async hgetallMany(keys: string[]): Promise<[Error | null, unknown][]> {
+    if (this.cluster)
+      return Promise.all(
+        keys.map((k) =>
+          this.redis.hgetall(k).then(
+            (h): [Error | null, unknown] => [null, h],
+            (e: Error): [Error | null, unknown] => [e, null],
+          ),
+        ),
+      );
+    const p = this.redis.pipeline();
+    for (const k of keys) p.hgetall(k);
+    return ((await p.exec()) ?? []) as [Error | null, unknown][];
+  }
+
   async readEntries(id: string, fromSeq: number, count: number): Promise<StoredEntry[]> {
     await this.ready();
     const out: StoredEntry[] = [];
@@ -280,11 +324,13 @@ export class RedisBackend implements Backend {
   async *follow(id: string, fromSeq: number, signal?: AbortSignal): AsyncIterable<Frame> {
     await this.ready();
     // XREAD BLOCK holds its connection: each follower gets its own.
-    const conn = this.redis.duplicate({
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      lazyConnect: false,
-    });
+    const conn: RedisClient = isClusterClient(this.redis)
+      ? this.redis.duplicate(undefined, {
+          enableOfflineQueue: true,
+          lazyConnect: false,
+          redisOptions: { ...this.redis.options.redisOptions, maxRetriesPerRequest: null },
+        })
+      : this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
     conn.on('error', (err: Error) => this.logError(err));
     this.followers.add(conn);
     const onAbort = () => conn.disconnect();

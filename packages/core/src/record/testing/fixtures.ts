@@ -1,6 +1,6 @@
 // Test fixtures: a throw-away key prefix on the machine's Redis, a private redis-server, session metas.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,7 @@ export class PrivateRedis {
   constructor(
     readonly port: number,
     readonly dir: string,
+    private readonly extraArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -104,6 +105,7 @@ export class PrivateRedis {
         'always',
         '--daemonize',
         'no',
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     );
@@ -143,5 +145,72 @@ export class PrivateRedis {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
     });
+  }
+}
+
+/** A private three-master Redis Cluster on free ports (no replicas), built with `redis-cli --cluster create`. */
+export class PrivateRedisCluster {
+  readonly nodes: PrivateRedis[] = [];
+  private constructor(readonly dir: string) {}
+
+  static async start(dir: string): Promise<PrivateRedisCluster> {
+    const c = new PrivateRedisCluster(dir);
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const nodeDir = join(dir, `node-${port}`);
+      mkdirSync(nodeDir, { recursive: true });
+      const node = new PrivateRedis(port, nodeDir, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--appendonly',
+        'no',
+      ]);
+      c.nodes.push(node);
+      await node.start();
+    }
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...c.nodes.map((n) => `127.0.0.1:${n.port}`),
+          '--cluster-replicas',
+          '0',
+          '--cluster-yes',
+        ],
+        {
+          stdio: 'ignore',
+        },
+      );
+      p.once('error', reject);
+      p.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`redis-cli --cluster create exited ${code}`)),
+      );
+    });
+    // Every node must agree the cluster is up before clients are told about it.
+    const deadline = Date.now() + 15_000;
+    for (const n of c.nodes) {
+      const r = new Redis(n.url, { maxRetriesPerRequest: 0 });
+      try {
+        while (!/cluster_state:ok/.test(String(await r.call('CLUSTER', 'INFO')))) {
+          if (Date.now() > deadline) throw new Error('the test cluster did not come up');
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      } finally {
+        r.disconnect();
+      }
+    }
+    return c;
+  }
+
+  get url(): string {
+    return `redis-cluster://${this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.nodes) await n.kill();
   }
 }
