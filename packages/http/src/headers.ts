@@ -43,7 +43,10 @@ const CREDENTIAL_HEADERS = new Set([
   'x-api-key',
 ]);
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+const NONE: ReadonlySet<string> = new Set<string>();
+
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  if (value === undefined) return NONE;
   const out = new Set<string>();
   for (const v of Array.isArray(value) ? value : value ? [value] : []) {
     for (const t of v.split(',')) {
@@ -105,7 +108,8 @@ export function agentResponseHeaders(
 ): HeaderMap {
   const out: HeaderMap = {};
   const listed = connectionTokens(headers.connection);
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || drop.includes(name)) continue;
     out[name] = value;
   }
@@ -117,7 +121,8 @@ export function redactedHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [value];
     out[name] = CREDENTIAL_HEADERS.has(name) ? values.map((v) => redact(name, v)) : values;

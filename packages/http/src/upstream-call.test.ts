@@ -261,17 +261,25 @@ describe('collected JSON responses', () => {
   });
 
   it('records the masked preview and counts of a collected response', async () => {
-    await get('/json?doc=small');
-    await new Promise((r) => setTimeout(r, 1200));
-    const last = resultFrames()
-      .filter((f) => f.kind === 'result')
-      .at(-1)!;
-    expect(last).toMatchObject({
+    const id = `t-${Math.random().toString(36).slice(2)}`;
+    await fetch(`http://127.0.0.1:${listener.address.port}/json?doc=small`, {
+      headers: { authorization: `Bearer ${token}`, 'x-test-id': id },
+    });
+    const mine = () =>
+      resultFrames().find(
+        (f) =>
+          (f.request as { headers?: Record<string, string[]> } | undefined)?.headers?.['x-test-id']?.[0] ===
+          id,
+      );
+    await expect.poll(mine, { timeout: 5000, interval: 200 }).toBeDefined();
+    const frame = mine()!;
+    expect(frame).toMatchObject({
+      kind: 'result',
       status: 200,
       mode: 'json',
       masked: { email: 1, credit_card: 1, json_path: 1 },
     });
-    expect(last.preview).toBe(expected(docs.small!)!.toString('utf8'));
-    expect(last.bytes).toBe(expected(docs.small!)!.length);
+    expect(frame.preview).toBe(expected(docs.small!)!.toString('utf8'));
+    expect(frame.bytes).toBe(expected(docs.small!)!.length);
   });
 });

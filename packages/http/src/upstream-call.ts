@@ -60,7 +60,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private size = 0;
   private body: UpstreamBody | undefined;
   private masker: Masker | undefined;
-  private before: Record<string, number> = {};
+  private before: Record<string, number> | undefined;
 
   constructor(
     private readonly owner: CallOwner,
@@ -274,7 +274,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private record(bytes: number, preview: Buffer | undefined, relabel?: string): void {
     const masked: Record<string, number> = {};
     const counts = this.masker!.counts;
-    const before = this.before;
+    const before = this.before ?? {};
     for (const k in counts) {
       const d = counts[k]! - (before[k] ?? 0);
       if (d !== 0) masked[k] = d;
