@@ -1,5 +1,6 @@
 // What every benchmark runner needs: bundle a TypeScript entry (with @portcullis/core from its
 // sources) into one runnable file, find a free port, wait for a listener.
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,4 +45,10 @@ export async function waitForPort(port, tries = 200) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listening on ${port}`);
+}
+
+/** CPU seconds a process has used so far (user + system, from /proc/PID/stat), as [user, system]. */
+export function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
 }

@@ -9,52 +9,27 @@ import {
   mintToken,
   nullStore,
   type PostgresConnection,
-  parseConfig,
   silentLogger,
 } from '../../packages/core/src/index.js';
 import { startPostgresListener } from '../../packages/postgres/src/index.js';
+import { benchConfig } from './config.js';
 
 const [database, dir] = process.argv.slice(2);
 const keys = await generateDevKeys(join(dir!, 'keys'), { force: true });
 const store = process.env.PORTCULLIS_BENCH_STORE ?? 'redis://127.0.0.1:6379/0';
-const yaml = `
-version: 1
-identity:
-  issuers: [{ issuer: https://portcullis.dev.local/, audience: portcullis, jwks_file: ${keys.jwks} }]
-store: { url: "${store}", key_prefix: "bench-pg-${process.pid}" }
-connections:
-  - name: db
-    protocol: postgres
-    listen: 127.0.0.1:0
-    upstream: { host: 127.0.0.1, port: 5432, database: ${database}, user: postgres, tls: disable }
-    policy: db
-policies:
-  db:
-    allow_groups: [ai-agents]
-    default: deny
-    rules:
-      - name: reads
-        when: { sql: { category: [read, session, transaction] } }
-        action: allow
-      - name: no-file-functions
-        when: { sql: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, lo_export, dblink] } }
-        action: deny
-      - name: delete-needs-where
-        when: { sql: { statements: [DeleteStmt, UpdateStmt], where: absent } }
-        action: deny
-    masking:
-      detectors: [email, credit_card, us_ssn, phone, iban, aws_access_key, private_key, jwt, api_key]
-      columns: [ { match: "users.password_hash", with: redact } ]
-`;
-const parsed = parseConfig(yaml, { file: join(dir!, 'portcullis.yaml'), env: {} });
-if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
+const config = benchConfig({
+  jwksFile: keys.jwks,
+  store,
+  keyPrefix: `bench-pg-${process.pid}`,
+  database: database!,
+});
 // PORTCULLIS_BENCH_RECORD=off: frames are discarded (measures what recording costs).
 const off = process.env.PORTCULLIS_BENCH_RECORD === 'off';
-const gateway = await Gateway.create(parsed.config, {
+const gateway = await Gateway.create(config, {
   log: silentLogger,
   store: off ? nullStore() : undefined,
 });
-const listener = await startPostgresListener(gateway, parsed.config.connections[0] as PostgresConnection);
+const listener = await startPostgresListener(gateway, config.connections[0] as PostgresConnection);
 const token = await mintToken({
   keyFile: keys.signingJwk,
   sub: 'bench-agent',

@@ -3,45 +3,19 @@
 // null store, a Redis store, and the judge alone. Usage: node <bundle> — prints µs per statement.
 
 import { writeFileSync } from 'node:fs';
-import {
-  Gateway,
-  nullStore,
-  parseConfig,
-  type SqlCommand,
-  silentLogger,
-} from '../../packages/core/src/index.js';
+import { Gateway, nullStore, type SqlCommand, silentLogger } from '../../packages/core/src/index.js';
+import { benchConfig } from './config.js';
 
 writeFileSync('/tmp/empty-jwks.json', '{"keys":[]}');
-const yaml = `
-version: 1
-identity:
-  issuers: [{ issuer: https://portcullis.dev.local/, audience: portcullis, jwks_file: /tmp/empty-jwks.json }]
-store: { url: "redis://127.0.0.1:6379/0", key_prefix: "bench-judge-${process.pid}" }
-connections:
-  - name: db
-    protocol: postgres
-    listen: 127.0.0.1:0
-    upstream: { host: 127.0.0.1, port: 5432, database: x, user: postgres, tls: disable }
-    policy: db
-policies:
-  db:
-    allow_groups: [ai-agents]
-    default: deny
-    rules:
-      - name: reads
-        when: { sql: { category: [read, session, transaction] } }
-        action: allow
-      - name: no-file-functions
-        when: { sql: { functions: [pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, lo_export, dblink] } }
-        action: deny
-    masking:
-      detectors: [email, credit_card, us_ssn, phone, iban, aws_access_key, private_key, jwt, api_key]
-`;
-const parsed = parseConfig(yaml, { file: 'bench.yaml', env: {} });
-if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
+const config = benchConfig({
+  jwksFile: '/tmp/empty-jwks.json',
+  store: 'redis://127.0.0.1:6379/0',
+  keyPrefix: `bench-judge-${process.pid}`,
+  database: 'x',
+});
 const N = Number(process.env.N ?? 100_000);
 for (const mode of ['null', 'redis', 'null', 'redis']) {
-  const gw = await Gateway.create(parsed.config, {
+  const gw = await Gateway.create(config, {
     log: silentLogger,
     store: mode === 'null' ? nullStore() : undefined,
   });

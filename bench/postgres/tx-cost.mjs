@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from '../lib/harness.mjs';
+import { bundle, cpuSeconds } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DB = 'portcullis_bench_pg';
@@ -29,10 +29,7 @@ const info = await new Promise((resolve) => {
     if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]));
   });
 });
-const ticks = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return [Number(f[11]), Number(f[12])]; // utime, stime in clock ticks (1/100 s)
-};
+const ticks = (pid) => cpuSeconds(pid).map((x) => x * 100); // [user, system] in clock ticks
 const redisPid = Number(execFileSync('pgrep', ['-o', 'redis-server'], { encoding: 'utf8' }).trim());
 const run = (secs) =>
   execFileSync(
@@ -71,8 +68,9 @@ const us = (a, b) => {
   const s = ((b[1] - a[1]) * 10000) / tx;
   return `${(u + s).toFixed(1)} µs (user ${u.toFixed(1)}, system ${s.toFixed(1)})`;
 };
+const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${info.pid}/status`, 'utf8'))?.[1];
 console.log(
-  `${mode} -c ${clients}: ${tps.toFixed(0)} tps; CPU per tx: gateway ${us(g0, g1)}, redis-server ${us(r0, r1)}`,
+  `${mode} -c ${clients}: ${tps.toFixed(0)} tps; CPU per tx: gateway ${us(g0, g1)}, redis-server ${us(r0, r1)}; gateway peak RSS ${Math.round(Number(hwm) / 1024)} MB`,
 );
 gw.kill('SIGTERM');
 await new Promise((r) => gw.once('exit', r));

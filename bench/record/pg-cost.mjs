@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle, freePort } from '../lib/harness.mjs';
+import { bundle, cpuSeconds, freePort } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -65,12 +65,7 @@ function startGateway(env) {
   });
 }
 
-const cpuOf = (pid) => {
-  const f = execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' })
-    .split(') ')[1]
-    .split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-};
+const cpuOf = (pid) => cpuSeconds(pid).reduce((a, b) => a + b);
 
 function pgbench(gw, secs) {
   const c0 = cpuOf(gw.pid);
