@@ -1,7 +1,8 @@
-// Postgres benchmark: direct vs pgbouncer (pass-through anchor, session mode) vs Portcullis (policy +
-// masking + Redis recording), alternating in one run: pgbench -S -c 8 -j 2 (simple, extended),
-// single-client latency, and the read time of a 1,000,000-row SELECT * and COPY TO STDOUT of realistic
-// rows. Env: DURATION (20), ROUNDS (1), SCALE (5), ROWS (1000000). Everything started here is stopped by pid.
+// Postgres benchmark: direct vs pgbouncer (pass-through anchor, session mode) vs a plain Node TCP pipe (the
+// floor for any Node proxy; per-statement tests only) vs Portcullis (policy + masking + Redis recording),
+// alternating in one run: pgbench -S -c 8 -j 2 (simple, extended), single-client latency, and the read time of
+// a 1,000,000-row SELECT * and COPY TO STDOUT of realistic rows. Env: DURATION (20), ROUNDS (1), SCALE (5),
+// ROWS (1000000). Everything started here is stopped by pid.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,9 +117,11 @@ await waitForPort(bouncerPort);
 console.error('starting the gateway');
 const gw = JSON.parse(await start(process.execPath, [gatewayJs, DB, work]));
 
+const pipePort = Number(await start(process.execPath, [join(here, 'node-pipe.mjs'), '5432']));
 const targets = {
   direct: { port: 5432, password: '' },
   pgbouncer: { port: bouncerPort, password: '' },
+  'node-pipe': { port: pipePort, password: '', perStatementOnly: true },
   portcullis: { port: gw.port, password: gw.token },
 };
 
@@ -169,11 +172,13 @@ const tests = {
 
 console.error('warming up');
 for (const t of Object.values(targets)) pgbench(t, ['-c', '8', '-j', '2', '-T', '2']);
+// The plain Node pipe is the floor for a Node proxy per statement; bulk reads through it equal direct.
+const bulk = (name) => !name.startsWith('pgbench') && !name.startsWith('single');
 
 const results = {};
 for (let r = 0; r < rounds; r++) {
   for (const [name, fn] of Object.entries(tests)) {
-    const order = Object.keys(targets);
+    const order = Object.keys(targets).filter((k) => !(targets[k].perStatementOnly && bulk(name)));
     if (r % 2 === 1) order.reverse();
     for (const target of order) {
       const v = fn(targets[target]);
@@ -185,18 +190,24 @@ for (let r = 0; r < rounds; r++) {
 const gwPeak = rssOf(gw.pid, 'VmHWM');
 const bouncerPeak = rssOf(bouncer.pid, 'VmHWM');
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const lines = [
-  '| measure | direct | pgbouncer | Portcullis | Portcullis / direct | Portcullis / pgbouncer |',
-  '|---|---|---|---|---|---|',
+  '| measure | direct | pgbouncer | node pipe | Portcullis | Portcullis / direct | Portcullis / pgbouncer | node pipe / pgbouncer |',
+  '|---|---|---|---|---|---|---|---|',
 ];
 for (const [name, byTarget] of Object.entries(results)) {
   const d = median(byTarget.direct);
   const b = median(byTarget.pgbouncer);
+  const n = byTarget['node-pipe'] ? median(byTarget['node-pipe']) : undefined;
   const p = median(byTarget.portcullis);
-  const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(3));
-  lines.push(`| ${name} | ${f(d)} | ${f(b)} | ${f(p)} | ${(p / d).toFixed(2)}× | ${(p / b).toFixed(2)}× |`);
+  const f = (x) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(3));
+  const r = (x, y) => (x === undefined ? '–' : `${(x / y).toFixed(2)}×`);
+  lines.push(`| ${name} | ${f(d)} | ${f(b)} | ${f(n)} | ${f(p)} | ${r(p, d)} | ${r(p, b)} | ${r(n, b)} |`);
 }
-lines.push(`| peak RSS (MB, VmHWM) | – | ${bouncerPeak.toFixed(0)} | ${gwPeak.toFixed(0)} | | |`);
+lines.push(`| peak RSS (MB, VmHWM) | – | ${bouncerPeak.toFixed(0)} | | ${gwPeak.toFixed(0)} | | | |`);
 console.log(lines.join('\n'));
 process.exit(0);
