@@ -168,6 +168,21 @@ export function scanJsonString(b: Uint8Array, i: number, out: PreScan): number {
   for (; j < n; j++) {
     const c = b[j]!;
     const f = c < 128 ? CLASS[c]! : 0;
+    if (f === TOKEN) {
+      // lower-case letters and _+/= (most of any text): the general steps below, specialised
+      curDigits = 0;
+      seps = 0;
+      if (++curToken > tokenRun) tokenRun = curToken;
+      curDash = 0;
+      continue;
+    }
+    if (f === SEP) {
+      // ' ', '(' and ')'
+      if (++seps > 2) curDigits = 0;
+      curToken = 0;
+      curDash = 0;
+      continue;
+    }
     if (f === 0) {
       if (c === 0x22) break;
       if (c < 0x20) return -1;
