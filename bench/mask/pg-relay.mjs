@@ -13,12 +13,29 @@ import {
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 2;
 const masker = createMasker({
-  detectors: ['email', 'credit_card', 'us_ssn', 'phone', 'iban', 'aws_access_key', 'private_key', 'jwt', 'api_key'],
+  detectors: [
+    'email',
+    'credit_card',
+    'us_ssn',
+    'phone',
+    'iban',
+    'aws_access_key',
+    'private_key',
+    'jwt',
+    'api_key',
+  ],
   columns: [{ match: 'users.password_hash', with: 'redact' }],
 });
 const NAMES = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin', 'Frank', 'Grace', 'Heidi'];
 const LAST = ['Smith', 'Jones', 'Brown', 'Taylor', 'Wilson', 'Davies', 'Evans'];
-const CARDS = ['4111111111111111', '5500000000000004', '4012888888881881', '4111111111111112', '6011000990139424', '1234567812345678'];
+const CARDS = [
+  '4111111111111111',
+  '5500000000000004',
+  '4012888888881881',
+  '4111111111111112',
+  '6011000990139424',
+  '1234567812345678',
+];
 const values = (g) => [
   String(g),
   `${NAMES[g % 8]} ${LAST[g % 7]}`,
