@@ -6,7 +6,7 @@ import { createMasker, type Masker } from '@portcullis/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from '../../core/src/mask/testing/samples.js';
-import { RelayOutput } from './backend-framer.js';
+import { BackendFramer, RelayOutput } from './backend-framer.js';
 import type { ColumnDescription } from './backend-reader.js';
 import {
   ColumnMode,
@@ -216,6 +216,48 @@ describe('maskCopyTextInto', () => {
       ),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('framer + maskDataRowInto + RelayOutput, any split of the upstream bytes', () => {
+  it('sends the same masked bytes whatever the TCP reads were (secrets split across reads included)', () => {
+    const m0 = createMasker({ detectors: ALL_DETECTORS });
+    const plan0 = planColumns(COLS.slice(0, 3), () => undefined, m0, new Map());
+    const rows = [
+      ['1', 'Alice Smith', 'alice.1@example.com'],
+      ['2', '4111 1111 1111 1111', 'call +1 (415) 555-2671'],
+      ['3', 'x'.repeat(300), 'AKIAIOSFODNN7EXAMPLE'],
+    ].map((r) => dataRow(r.map((v) => Buffer.from(v))));
+    const stream = Buffer.concat(rows);
+    const relay = (chunks: Buffer[], m: Masker, plan: ColumnPlan[]): Buffer => {
+      const f = new BackendFramer(1 << 20);
+      const sent: Buffer[] = [];
+      const out = new RelayOutput(); // one for the whole stream: its buffer is reused after recycle()
+      for (const c of chunks) {
+        f.push(c);
+        while (f.next()) {
+          if (maskDataRowInto(f.buf, f.start, f.end, plan, m, 'utf8', out) < 0)
+            out.pass(f.buf, f.start, f.end);
+        }
+        const b = out.take();
+        if (b) sent.push(Buffer.from(b)); // the socket's copy
+        out.recycle();
+      }
+      return Buffer.concat(sent);
+    };
+    const whole = relay([stream], m0, plan0);
+    expect(whole.toString()).toContain('[MASKED:email]');
+    expect(whole.toString()).toContain('[MASKED:credit_card]');
+    expect(whole.toString()).toContain('[MASKED:aws_access_key]');
+    for (let a = 1; a < stream.length; a += 3) {
+      for (const b of [a + 1, a + 7, a + 40]) {
+        if (b >= stream.length) continue;
+        const m = createMasker({ detectors: ALL_DETECTORS });
+        const plan = planColumns(COLS.slice(0, 3), () => undefined, m, new Map());
+        const got = relay([stream.subarray(0, a), stream.subarray(a, b), stream.subarray(b)], m, plan);
+        expect(got.equals(whole), `split at ${a}, ${b}`).toBe(true);
+      }
+    }
   });
 });
 
