@@ -219,6 +219,9 @@ describe('http matchers', () => {
     expect(d(http('GET', '/v1/payments/123')).action).toBe('allow');
     expect(d(http('POST', '/v1/payments')).action).toBe('review'); // dir/** covers dir itself
     expect(d(http('POST', '/v1/payments-export')).action).toBe('allow');
+    // Paths match whatever their case: frameworks that route case-insensitively would run the same handler.
+    expect(d(http('POST', '/V1/Payments/123')).action).toBe('review');
+    expect(d(http('DELETE', '/V1/PAYMENTS')).action).toBe('review');
   });
   it('headers and query by glob', () => {
     expect(d(http('GET', '/', { headers: { 'x-debug': ['ON-full'] } })).rules).toEqual(['hdr']);

@@ -19,7 +19,8 @@ export interface CompiledHttpMatch {
 export function compileHttpMatch(m: HttpMatch): CompiledHttpMatch {
   return {
     methods: m.methods ? new Set(m.methods.map((x) => x.toUpperCase())) : undefined,
-    paths: m.paths?.map((p) => globToRegExp(p, 'path')),
+    // Case-insensitive: many frameworks (Express by default, ASP.NET, IIS) route /V1/Payments to /v1/payments.
+    paths: m.paths?.map((p) => globToRegExp(p, 'path', true)),
     headers:
       m.headers &&
       Object.entries(m.headers).map(([k, v]) => [k.toLowerCase(), globToRegExp(v, 'word', true)]),
