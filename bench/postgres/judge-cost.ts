@@ -1,6 +1,6 @@
 // CPU per statement of what core does for one pgbench statement, in process (no sockets): session.judge
 // (analysis, policy, masking the text for the record, query + decision frames) and a result frame, with a
-// null store, a Redis store, and the judge alone. Usage: node <bundle> — prints µs per statement.
+// null store, a Redis store, and the judge alone. Usage: node bench/lib/run-ts.mjs bench/postgres/judge-cost.ts — prints µs per statement.
 
 import { writeFileSync } from 'node:fs';
 import { Gateway, nullStore, type SqlCommand, silentLogger } from '../../packages/core/src/index.js';

@@ -1,6 +1,6 @@
 // CPU per small frame (the Postgres shapes: query, decision, result of one pgbench statement) from
 // record() to Redis, in one process: what recording costs a short transaction. Usage:
-// node <bundle> [redis-url] — prints µs of this process's CPU per frame and redis-server's per frame.
+// node bench/lib/run-ts.mjs bench/record/small-frames.ts [redis-url] — prints µs of this process's CPU per frame and redis-server's per frame.
 import { Redis } from 'ioredis';
 import { openStore, type SessionMeta, storeConfigFromUrl } from '../../packages/core/src/record/index.js';
 
