@@ -84,6 +84,8 @@ async function startUpstream(docs: Record<string, Buffer>): Promise<Upstream> {
         res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
         await new Promise((r) => setTimeout(r, 20));
         return send(doc, { 'content-type': 'application/json' });
+      case '/json-zstd':
+        return send(doc, { 'content-type': 'application/json', 'content-encoding': 'zstd' });
       case '/not-json':
         return send(Buffer.from(`oops, not JSON: ${EMAIL} ${CARD}`), { 'content-type': 'application/json' });
       case '/head-only':
@@ -231,6 +233,14 @@ describe('collected JSON responses', () => {
     expect(text.startsWith('{"s":"xxx')).toBe(true);
     expect(text.endsWith('[MASKED:email] "}')).toBe(true);
     expect(text.split('[MASKED:email]').length - 1).toBe(Math.ceil((JSON_MASK_CAP + 1) / 65536) + 1);
+  });
+
+  it('refuses a JSON body in a coding it cannot undo (502, nothing of the body passed on)', async () => {
+    const res = await get('/json-zstd?doc=small');
+    expect(res.status).toBe(502);
+    const text = await res.text();
+    expect(text).not.toContain(EMAIL);
+    expect(JSON.parse(text)).toMatchObject({ error: 'bad_gateway' });
   });
 
   it('answers a 204 with its headers and no body', async () => {
