@@ -195,7 +195,8 @@ describe('OTLP export', () => {
     });
     const g = await Gateway.create(cfg, { analyzers: { sql: false, shell: false }, log, metrics, telemetry });
     const started = Date.now();
-    while (Date.now() - started < 1200) {
+    // At least five sessions and 1.2 s (several failing export rounds), however slow the machine is.
+    for (let i = 0; i < 5 || Date.now() - started < 1200; i++) {
       const s = await open(g);
       expect((await s.judge(secretGet)).action).toBe('allow');
       expect((await s.judge(del)).action).toBe('deny');
@@ -210,9 +211,9 @@ describe('OTLP export', () => {
       'telemetry export failed; dropping telemetry until the collector answers',
     ]);
     expect(warnings[0]?.endpoint).toBe(endpoint);
-    expect(metrics.get('portcullis_commands_total', { protocol: 'http', decision: 'deny' })).toBeGreaterThan(
-      3,
-    );
+    expect(
+      metrics.get('portcullis_commands_total', { protocol: 'http', decision: 'deny' }),
+    ).toBeGreaterThanOrEqual(5);
   });
 
   it('without otlp_endpoint loads nothing and uses the no-op', async () => {
