@@ -8,7 +8,7 @@
 // uses as its own first check. Values under a column rule must not be skipped: the listener always
 // calls value() for them.
 import { combinedGate, DETECTORS } from './detectors.js';
-import { CLASS, DIGIT, newPreScan, prescanBytes, SEP, TOKEN, UPPER } from './scan.js';
+import { ASSIGN, CLASS, DIGIT, newPreScan, prescanBytes, SEP, TOKEN, UPPER } from './scan.js';
 
 const anyDetector = combinedGate(Object.values(DETECTORS));
 const scratch = newPreScan();
@@ -28,6 +28,7 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
   let curToken = 0;
   let dashRun = 0;
   let curDash = 0;
+  let assign = 0;
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
     const f = c < 128 ? CLASS[c]! : 0;
@@ -60,6 +61,7 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
     } else curToken = 0;
     if (f & UPPER) upper++;
     else if (c === 64) return true;
+    else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -71,6 +73,7 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
   scratch.digitRun = digitRun;
   scratch.tokenRun = tokenRun;
   scratch.dashRun = dashRun;
+  scratch.assign = assign;
   return anyDetector(scratch);
 }
 

@@ -14,6 +14,15 @@ import {
   luhnValid,
   ssnValid,
 } from './checksums.js';
+import {
+  findDashPasswords,
+  findUrlCredentials,
+  holdPassword,
+  holdUrl,
+  PW_SPAN,
+  tryPasswordAssign,
+  URL_SPAN,
+} from './credentials.js';
 
 /** One masked span. `from` ≤ `start` is where the candidate began (keyword, context): never cut between. */
 export interface Match {
@@ -42,25 +51,39 @@ export interface PreScan {
   tokenRun: number;
   /** Longest run of `-`. */
   dashRun: number;
+  /** How many `:` and `=`. */
+  assign: number;
 }
 
 /** Minimum pre-scan counts a detector needs (unset: no minimum). */
 export type GateMin = Partial<
-  Record<'length' | 'digits' | 'upper' | 'at' | 'digitRun' | 'tokenRun' | 'dashRun', number>
+  Record<'length' | 'digits' | 'upper' | 'at' | 'digitRun' | 'tokenRun' | 'dashRun' | 'assign', number>
 >;
 
-const GATE_FIELDS = ['length', 'digits', 'upper', 'at', 'digitRun', 'tokenRun', 'dashRun'] as const;
+const GATE_FIELDS = ['length', 'digits', 'upper', 'at', 'digitRun', 'tokenRun', 'dashRun', 'assign'] as const;
+const W = GATE_FIELDS.length;
 
-function gateOf(min: GateMin): (s: PreScan) => boolean {
-  const need = GATE_FIELDS.map((f) => min[f] ?? 0);
-  return (s) =>
+/** A detector's gate rows: `gateMin`, then `gateAlt` (any row passing lets it run). */
+export function gateRows(d: Pick<DetectorSpec, 'gateMin' | 'gateAlt'>): GateMin[] {
+  return [d.gateMin, ...(d.gateAlt ?? [])];
+}
+
+function gateOf(rows: GateMin[]): (s: PreScan) => boolean {
+  const all = rows.map((min) => GATE_FIELDS.map((f) => min[f] ?? 0));
+  const one = (need: number[], s: PreScan): boolean =>
     s.length >= need[0]! &&
     s.digits >= need[1]! &&
     s.upper >= need[2]! &&
     (s.at ? 1 : 0) >= need[3]! &&
     s.digitRun >= need[4]! &&
     s.tokenRun >= need[5]! &&
-    s.dashRun >= need[6]!;
+    s.dashRun >= need[6]! &&
+    s.assign >= need[7]!;
+  if (all.length === 1) {
+    const need = all[0]!;
+    return (s) => one(need, s);
+  }
+  return (s) => all.some((need) => one(need, s));
 }
 
 /**
@@ -68,16 +91,17 @@ function gateOf(min: GateMin): (s: PreScan) => boolean {
  * a hot path makes no call per detector.
  */
 export function combinedGate(specs: readonly DetectorSpec[]): (s: PreScan) => boolean {
-  const t = new Int32Array(specs.length * 7);
-  specs.forEach((d, k) => {
+  const rows = specs.flatMap((d) => gateRows(d));
+  const t = new Int32Array(rows.length * W);
+  rows.forEach((min, k) => {
     GATE_FIELDS.forEach((f, j) => {
-      t[k * 7 + j] = d.gateMin[f] ?? 0;
+      t[k * W + j] = min[f] ?? 0;
     });
   });
   const n = t.length;
   return (s) => {
     const at = s.at ? 1 : 0;
-    for (let k = 0; k < n; k += 7) {
+    for (let k = 0; k < n; k += W) {
       if (
         s.length >= t[k]! &&
         s.digits >= t[k + 1]! &&
@@ -85,7 +109,8 @@ export function combinedGate(specs: readonly DetectorSpec[]): (s: PreScan) => bo
         at >= t[k + 3]! &&
         s.digitRun >= t[k + 4]! &&
         s.tokenRun >= t[k + 5]! &&
-        s.dashRun >= t[k + 6]!
+        s.dashRun >= t[k + 6]! &&
+        s.assign >= t[k + 7]!
       ) {
         return true;
       }
@@ -108,6 +133,8 @@ export interface DetectorSpec {
   gate(s: PreScan): boolean;
   /** The gate as minimums on the pre-scan's counts (`at`: 1 = needs an '@'); all must hold. */
   readonly gateMin: GateMin;
+  /** Further rows: the gate passes when `gateMin` or any of these holds. */
+  readonly gateAlt?: readonly GateMin[];
   /** Appends validated matches found at or after `from` to `out`. */
   find(text: string, from: number, out: Match[], hint?: ScanHint): void;
   /** Stream support: the earliest index in [lo, end) where a match could start and still be growing. */
@@ -760,6 +787,8 @@ export const API_ASSIGN_RE =
 const API_BEARER_RE =
   /(?<![A-Za-z0-9])(?:bearer|Bearer|BEARER)[ \t]{1,8}(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/y;
 const NAME_END = charTable('yYnNtT');
+/** Last letters of a password name: passworD, passwD, pwD, passS, passphrasE. */
+const PW_END = charTable('dDsSeE');
 
 export function highEntropyToken(s: string, min: number): boolean {
   return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
@@ -868,6 +897,13 @@ function findApiKey(text: string, from: number, out: Match[]): void {
     let k = q;
     while (k > pos && q - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
     if (k > pos && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
+    if (k - 3 < pos) continue;
+    if (inClass(PW_END, text.charCodeAt(k - 1))) {
+      // a password name (…password, …passwd, …pass, …pwd, passphrase): its value, the name kept
+      const end = tryPasswordAssign(text, k, pos, out);
+      if (end > 0) pos = end;
+      continue;
+    }
     if (k - 5 < pos || !inClass(NAME_END, text.charCodeAt(k - 1))) continue;
     // every name ends in "key", "ken" (token) or "ret" (secret), any case: JSON is full of
     // `"qty":`, `"city":`, `"count":` that would otherwise each cost a dozen regex attempts. (A
@@ -885,7 +921,26 @@ function findApiKey(text: string, from: number, out: Match[]): void {
       tryAssign(API_BEARER_RE, text, i, i, out);
     }
   }
+  findDashPasswords(text, from, out);
+  findUrlCredentials(text, from, out);
 }
+
+const apiClassHold = classHold(
+  charTable('A~Za~z0~9_.-/+="\': \t'),
+  340,
+  (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),
+);
+/** Stream hold of api_key: token formats and key-name assignments, password assignments, URL credentials. */
+function holdApiKey(text: string, lo: number): number {
+  const a = apiClassHold(text, lo);
+  const b = holdPassword(text, lo);
+  const c = holdUrl(text, lo);
+  return Math.min(a, b, c);
+}
+
+/** Context a password or URL match reads before its `from` (the name, the scheme). */
+const NAME_REACH = 64;
+const SCHEME_REACH = 32;
 
 // ── private_key ────────────────────────────────────────────────────────────────────────────────
 /** How far a PEM block may run before it is masked anyway (no END seen: fail closed). */
@@ -969,8 +1024,9 @@ function spec(
     maxLength: s.maxLength,
     pattern: s.pattern,
     validate: s.validate,
-    gate: gateOf(s.gateMin),
+    gate: gateOf(gateRows(s)),
     gateMin: s.gateMin,
+    ...(s.gateAlt ? { gateAlt: s.gateAlt } : {}),
     find,
     holdFrom,
   };
@@ -1021,13 +1077,18 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
   api_key: spec({
     name: 'api_key',
     priority: 4,
-    maxLength: 340,
+    maxLength: Math.max(340, PW_SPAN + NAME_REACH, URL_SPAN + SCHEME_REACH),
     pattern: API_KNOWN_RE,
     validate: validateApiKnown,
     gateMin: { tokenRun: 15 }, // xoxb- + 10
+    // a password assignment (`pwd=` + 6) or a URL password (`a://:p@`) holds a ':' or '=' in 7+;
+    // `--pwd VALUE` holds "--"
+    gateAlt: [
+      { assign: 1, length: 7 },
+      { dashRun: 2, length: 12 },
+    ],
     find: findApiKey,
-    inner: 'A~Za~z0~9_.-/+="\': \t',
-    canStart: (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),
+    holdFrom: holdApiKey,
   }),
   iban: spec({
     name: 'iban',

@@ -19,7 +19,7 @@
 import type { Detector } from '../config/types.js';
 import type { Masker } from '../types.js';
 import { combinedGate, DETECTORS } from './detectors.js';
-import { CLASS, DIGIT, decode, newPreScan, SEP, TOKEN, UPPER } from './scan.js';
+import { ASSIGN, CLASS, DIGIT, decode, newPreScan, SEP, TOKEN, UPPER } from './scan.js';
 
 /** The changed byte ranges of one maskFieldsBytes() call, in order (reused between calls). */
 export class FieldEdits {
@@ -109,6 +109,7 @@ export function maskFieldsBytes(
   let curToken = 0;
   let dashRun = 0;
   let curDash = 0;
+  let assign = 0;
   for (let i = start; i <= stop; i++) {
     const c = i < stop ? buf[i]! : 9;
     if (c === 9) {
@@ -133,6 +134,7 @@ export function maskFieldsBytes(
           pre.digitRun = digitRun;
           pre.tokenRun = tokenRun;
           pre.dashRun = dashRun;
+          pre.assign = assign;
           if (anyGate(pre)) {
             if (n === fieldStart.length) grow();
             fieldStart[n] = fs;
@@ -153,6 +155,7 @@ export function maskFieldsBytes(
       curToken = 0;
       dashRun = 0;
       curDash = 0;
+      assign = 0;
       continue;
     }
     const f = c < 128 ? CLASS[c]! : 0;
@@ -187,6 +190,7 @@ export function maskFieldsBytes(
         sAt = i;
       } else if (c === 79 && sAt === i - 1) lastPair = sAt;
     } else if (c === 64) at = true;
+    else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;

@@ -3,6 +3,7 @@
 // to value() (decoded); keys, numbers, literals and whitespace are copied byte for byte, and a
 // value at one of the json_paths becomes the replacement. Only the spans that change are rebuilt.
 import type { JsonPathStep } from '../analyze/http/index.js';
+import { credentialKeyKind, credentialValueMasked, KEY_NONE, mayBeCredentialKey } from './credentials.js';
 import type { PreScan } from './detectors.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 import { jsonStringEscaped, newPreScan, scanJsonString } from './scan.js';
@@ -17,6 +18,11 @@ export interface JsonBytesMasking {
   /** `"[MASKED:json_path]"` as JSON bytes. */
   pathReplacement: Uint8Array;
   onPath(): void;
+  /** The api_key detector is on: string values under a credential key are masked whole. */
+  credentials: boolean;
+  /** `"[MASKED:api_key]"` as JSON bytes. */
+  credentialReplacement: Uint8Array;
+  onCredential(): void;
 }
 
 /** A set of live path states, interned: equal sets are one object, with their transitions cached. */
@@ -208,6 +214,9 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
   let redactStart = 0;
   const auto = m.paths;
   const pre = newPreScan();
+  const creds = m.credentials;
+  let credKind = KEY_NONE; // what the current member's key names (a credential: its string value is masked whole)
+  let credKey = '';
 
   const replace = (start: number, end: number, with_: Uint8Array): void => {
     parts ??= [];
@@ -227,6 +236,8 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
       case VALUE:
       case VALUE_OR_CLOSE: {
         if (expect === VALUE_OR_CLOSE && c === 0x5d) break; // "[]": handled as a close below
+        const ck = credKind; // the member's key named a credential (only its own string value is masked whole)
+        credKind = KEY_NONE;
         // where this value sits for the json_paths
         let live: PathNode | null = null;
         if (redactDepth < 0) {
@@ -258,9 +269,18 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
           if (q < 0) throw NOT_JSON;
           const esc = jsonStringEscaped;
           end = q + 1;
+          let s: string | undefined;
+          if (
+            ck !== KEY_NONE &&
+            redactDepth < 0 &&
+            credentialValueMasked(ck, credKey, (s = decode(b, i, q, esc)))
+          ) {
+            replace(i, end, m.credentialReplacement);
+            m.onCredential();
+          }
           // bytes can only outnumber characters: under 6 bytes is under value()'s minimum too
-          if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(pre)))) {
-            const s = decode(b, i, q, esc);
+          else if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(pre)))) {
+            s ??= decode(b, i, q, esc);
             const masked = m.maskString(s);
             if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
           } else if (esc) decode(b, i, q, esc); // validates the escapes
@@ -284,6 +304,10 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
         if (c !== 0x22) throw NOT_JSON;
         const q = stringEnd(b, i);
         const esc = escaped;
+        if (creds && (esc || mayBeCredentialKey(b, i + 1, q))) {
+          credKey = decode(b, i, q, esc);
+          credKind = credentialKeyKind(credKey);
+        }
         if (redactDepth < 0 && states[depth - 1] !== null) {
           key = esc ? auto.keyOfString(decode(b, i, q, esc)) : auto.keyOf(b, i + 1, q);
         } else if (esc) decode(b, i, q, esc);

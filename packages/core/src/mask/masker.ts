@@ -5,6 +5,7 @@ import { compileJsonPath, type JsonPathStep } from '../analyze/http/index.js';
 import type { ColumnMaskRule, Detector, MaskingConfig } from '../config/types.js';
 import { PortcullisError } from '../errors.js';
 import type { MaskColumn, Masker, StreamMasker } from '../types.js';
+import { credentialKeyKind, credentialValueMasked, KEY_NONE } from './credentials.js';
 import {
   combinedGate,
   DETECTOR_ORDER,
@@ -152,6 +153,7 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
 
   const hasCard = specs.includes(DETECTORS.credit_card);
   const hasEmail = specs.includes(DETECTORS.email);
+  const hasApiKey = specs.includes(DETECTORS.api_key);
   const scratch = newPreScan(); // refilled per value: no allocation on the common path
   const anyGate = combinedGate(specs);
   const renderMatch = (m: Match): string => replacementFor(m.detector);
@@ -236,19 +238,31 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
     paths: new PathAutomaton(rootStates),
     pathReplacement: pathReplacementBytes,
     onPath: () => count(JSON_PATH_TYPE),
+    credentials: hasApiKey,
+    credentialReplacement: Buffer.from(JSON.stringify(replacementFor('api_key')), 'utf8'),
+    onCredential: () => count('api_key'),
   };
+
+  /** json(): a string value under a credential key, masked whole (undefined: not one). */
+  function keyedCredential(key: PathKey, v: unknown): string | undefined {
+    if (!hasApiKey || typeof v !== 'string' || typeof key !== 'string') return undefined;
+    const kind = credentialKeyKind(key);
+    if (kind === KEY_NONE || !credentialValueMasked(kind, key, v)) return undefined;
+    count('api_key');
+    return replacementFor('api_key');
+  }
 
   function maskJson(node: unknown, states: readonly PathState[]): unknown {
     if (typeof node === 'string') return maskText(node);
     if (node === null || typeof node !== 'object') return node;
     const child = (key: PathKey, v: unknown, siblings: number): unknown => {
-      if (states.length === 0) return maskJson(v, states);
+      if (states.length === 0) return keyedCredential(key, v) ?? maskJson(v, states);
       const { next, matched } = stepInto(states, key, siblings);
       if (matched) {
         count(JSON_PATH_TYPE);
         return replacementFor(JSON_PATH_TYPE);
       }
-      return maskJson(v, next);
+      return keyedCredential(key, v) ?? maskJson(v, next);
     };
     if (Array.isArray(node)) {
       let out: unknown[] | undefined;

@@ -6,19 +6,22 @@ export const DIGIT = 1;
 export const UPPER = 2;
 export const TOKEN = 4; // [A-Za-z0-9_.+/=-]
 export const SEP = 8; // may sit between the digits of a card, phone or SSN: ` -.()`
+export const ASSIGN = 16; // ':' and '=' (a password assignment, a URL's userinfo)
 
 /** The pre-scan's class bits of each ASCII character (loops that fuse the pre-scan with other work). */
 export const CLASS = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT | TOKEN;
 for (let c = 65; c <= 90; c++) CLASS[c] = UPPER | TOKEN;
 for (let c = 97; c <= 122; c++) CLASS[c] = TOKEN;
-for (const ch of '_+/=') CLASS[ch.charCodeAt(0)] = TOKEN;
+for (const ch of '_+/') CLASS[ch.charCodeAt(0)] = TOKEN;
+CLASS[61] = TOKEN | ASSIGN; // '='
+CLASS[58] = ASSIGN; // ':'
 for (const ch of '.-') CLASS[ch.charCodeAt(0)] = TOKEN | SEP;
 for (const ch of ' ()') CLASS[ch.charCodeAt(0)] = SEP;
 
 /** A PreScan to fill again and again (no allocation per value on the hot path). */
 export function newPreScan(): PreScan {
-  return { length: 0, digits: 0, upper: 0, at: false, digitRun: 0, tokenRun: 0, dashRun: 0 };
+  return { length: 0, digits: 0, upper: 0, at: false, digitRun: 0, tokenRun: 0, dashRun: 0, assign: 0 };
 }
 
 type Slicer = {
@@ -46,6 +49,7 @@ export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
   let curToken = 0;
   let dashRun = 0;
   let curDash = 0;
+  let assign = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -73,6 +77,7 @@ export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
     } else curToken = 0;
     if (f & UPPER) upper++;
     else if (c === 64) at = true;
+    else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -84,6 +89,7 @@ export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
   out.digitRun = digitRun;
   out.tokenRun = tokenRun;
   out.dashRun = dashRun;
+  out.assign = assign;
   return out;
 }
 
@@ -104,6 +110,7 @@ export function prescanBytes(b: Uint8Array, start: number, end: number, out: Pre
   let curToken = 0;
   let dashRun = 0;
   let curDash = 0;
+  let assign = 0;
   for (let i = start; i < end; i++) {
     const c = b[i]!;
     const f = c < 128 ? CLASS[c]! : 0;
@@ -129,6 +136,7 @@ export function prescanBytes(b: Uint8Array, start: number, end: number, out: Pre
     } else curToken = 0;
     if (f & UPPER) upper++;
     else if (c === 64) at = true;
+    else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -140,6 +148,7 @@ export function prescanBytes(b: Uint8Array, start: number, end: number, out: Pre
   out.digitRun = digitRun;
   out.tokenRun = tokenRun;
   out.dashRun = dashRun;
+  out.assign = assign;
   return out;
 }
 
@@ -162,6 +171,7 @@ export function scanJsonString(b: Uint8Array, i: number, out: PreScan): number {
   let curToken = 0;
   let dashRun = 0;
   let curDash = 0;
+  let assign = 0;
   let escaped = false;
   const n = b.length;
   let j = i + 1;
@@ -216,6 +226,7 @@ export function scanJsonString(b: Uint8Array, i: number, out: PreScan): number {
       if (++curToken > tokenRun) tokenRun = curToken;
     } else curToken = 0;
     if (f & UPPER) upper++;
+    else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -229,6 +240,7 @@ export function scanJsonString(b: Uint8Array, i: number, out: PreScan): number {
   out.digitRun = digitRun;
   out.tokenRun = tokenRun;
   out.dashRun = dashRun;
+  out.assign = assign;
   return j;
 }
 
