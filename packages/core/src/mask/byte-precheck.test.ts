@@ -22,7 +22,7 @@ describe('mayMask', () => {
           fc.oneof(
             fc.constantFrom(...corpus),
             fc.string({ maxLength: 20 }),
-            fc.constantFrom('@', '-----', ' ', '4111'),
+            fc.constantFrom('@', '-----', ' ', '4111', ':', '=', 'password=', '--pwd ', '://u:'),
           ),
         ),
         fc.uint8Array({ maxLength: 8 }),
