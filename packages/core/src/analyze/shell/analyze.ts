@@ -19,6 +19,7 @@ import {
 import { normaliseFlags } from './flags.js';
 import type { Parser, SyntaxNode } from './grammar.js';
 import { FILE_COMMANDS, looksLikePath, normalisePath } from './paths.js';
+import { runnerFinding } from './runners.js';
 import {
   endsWithDanglingDollar,
   evalAssignmentValue,
@@ -685,7 +686,14 @@ class Walk implements WordEnv {
 
   private special(command: string, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
     this.commandOptions(command, unit, args);
+    const runs = runnerFinding(command, args, ctx.stdin !== undefined);
+    if (runs) {
+      for (const why of runs.dynamic) this.flag(unit, why);
+      for (const line of runs.lines) this.reparse(line.text, { shared: false, label: line.label });
+    }
     const wrapper = Object.hasOwn(WRAPPERS, command) ? WRAPPERS[command] : undefined;
+    // `screen -ls`, `-wipe`, `-v` only list or report (its single-dash long options read as clusters otherwise).
+    if (command === 'screen' && /^-(ls|list|wipe|v|version)$/.test(args[0]?.text ?? '')) return;
     if (wrapper) {
       this.wrapper(command, wrapper, unit, args, ctx);
       return;
@@ -1334,6 +1342,7 @@ export const COMMAND_OPTIONS: Record<string, string[]> = {
   scp: ['-o', '-S'],
   sftp: ['-o', '-S'],
   zip: ['-TT', '--unzip-command'],
+  man: ['-P', '--pager', '-H', '--html'],
   less: ['--lesskey-src'],
 };
 

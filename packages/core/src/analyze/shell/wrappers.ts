@@ -258,6 +258,13 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     positional: 1,
     joinToShell: 'always',
   },
+  screen: {
+    how: 'options (-S/-c/-e/-h/-p/-t/-T/-X take a value), then the command; none starts a shell; -r/-x/-R attach',
+    short: 'ScehptTX',
+    // -r/-x/-R re-attach to a running session (its name is no command).
+    noCommand: ['-r', '-x', '-R'],
+    shellWhenNoCommand: true,
+  },
   parallel: {
     how: 'the words before ::: are a shell command template',
     short: 'jSdaI',

@@ -1,0 +1,226 @@
+// Programs that run shell commands they are handed in their own syntax — editor and debugger commands
+// (`vim -c ':!rm -rf /'`, `gdb -ex 'shell …'`), terminal multiplexers (`tmux new 'cmd'`, `screen -dm cmd`,
+// `tmux send-keys`), SQL clients' shell escapes (`psql -c '\! cmd'`, `mysql -e 'system cmd'`,
+// `sqlite3 db '.shell cmd'`), `socat EXEC:cmd`, `make -f -`. Each says what it runs: a command line to
+// analyse as shell code, or why what runs cannot be known (the line is flagged dynamic).
+import type { Word } from './words.js';
+
+export interface RunnerFinding {
+  /** Command lines the program runs (analysed one level deeper). */
+  lines: { text: string; label: string }[];
+  /** Reasons the line runs code that cannot be known from it. */
+  dynamic: string[];
+}
+
+const VIMS = new Set(['vim', 'vi', 'nvim', 'ex', 'view', 'gvim', 'vimdiff', 'nvi', 'elvis']);
+/** Editor commands that reach a shell or an embedded interpreter. */
+const VIM_CODE =
+  /(^|[|:\s])(!|sh(ell)?\b|te(rm(inal)?)?\b|sy(stem)?\b|systemlist\b|py(thon)?3?\b|pyx?\b|py3do\b|lua\b|perl\b|rub(y)?\b|tcl\b|mz(scheme)?\b|exe(cute)?\b|cal(l)?\b|so(urce)?\b|r(ead)?\s*!|w(rite)?\s*!|e(dit)?\s+!|norm(al)?\b|redir\b|let\s+\$|!)/;
+
+const TMUX_RUNS = new Set([
+  'new',
+  'new-session',
+  'new-window',
+  'neww',
+  'split-window',
+  'splitw',
+  'respawn-pane',
+  'respawnp',
+  'respawn-window',
+  'respawnw',
+  'run-shell',
+  'run',
+  'pipe-pane',
+  'pipep',
+  'display-popup',
+  'popup',
+  'if-shell',
+  'if',
+]);
+/** tmux options that take a value, over the subcommands above. */
+const TMUX_VALUES = new Set([
+  '-t',
+  '-s',
+  '-n',
+  '-c',
+  '-e',
+  '-x',
+  '-y',
+  '-F',
+  '-l',
+  '-p',
+  '-L',
+  '-S',
+  '-f',
+  '-T',
+  '-w',
+  '-b',
+  '-d',
+]);
+const TMUX_FLAGS_ONLY = new Set(['-d', '-b']); // flags on new/split/run (-d detached, -b background)
+
+function values(args: Word[], names: string[]): Word[] {
+  const out: Word[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]!.text;
+    for (const n of names) {
+      if (t === n && args[i + 1]) out.push(args[i + 1]!);
+      else if (n.startsWith('--') && t.startsWith(`${n}=`))
+        out.push({ ...args[i]!, text: t.slice(n.length + 1) });
+      else if (
+        !n.startsWith('--') &&
+        n.length === 2 &&
+        t.startsWith(n) &&
+        t.length > 2 &&
+        !t.startsWith('--')
+      )
+        out.push({ ...args[i]!, text: t.slice(2) });
+    }
+  }
+  return out;
+}
+
+/** What `command args…` runs besides itself, if it is one of the programs above. */
+export function runnerFinding(
+  command: string,
+  args: Word[],
+  stdinIsCode: boolean,
+): RunnerFinding | undefined {
+  const f: RunnerFinding = { lines: [], dynamic: [] };
+  const texts = args.map((a) => a.text);
+  if (VIMS.has(command)) {
+    const cmds = [
+      ...values(args, ['-c', '--cmd']),
+      ...args
+        .filter((a) => a.text.startsWith('+') && a.text.length > 1)
+        .map((a) => ({ ...a, text: a.text.slice(1) })),
+    ];
+    for (const c of cmds) {
+      if (!c.literal) f.dynamic.push(`${command} runs editor commands that are not literal`);
+      else if (VIM_CODE.test(c.text)) {
+        const bang = /(?:^|[|:\s])!(.+)$/.exec(c.text);
+        if (bang) f.lines.push({ text: bang[1]!, label: `${command} :!` });
+        f.dynamic.push(`${command} -c ${JSON.stringify(c.text)} runs a shell or script from the editor`);
+      }
+    }
+    if (values(args, ['-S']).length > 0) f.dynamic.push(`${command} -S runs an editor script`);
+    if (texts.includes('-s') || texts.includes('-es') || texts.includes('-Es'))
+      f.dynamic.push(`${command} -s reads editor commands from input`);
+    return f;
+  }
+  switch (command) {
+    case 'gdb':
+    case 'lldb':
+    case 'pdb': {
+      const cmds = values(args, [
+        '-ex',
+        '--eval-command',
+        '-iex',
+        '--init-eval-command',
+        '-o',
+        '--one-line',
+        '-x',
+        '--command',
+        '-s',
+        '--source',
+      ]);
+      if (cmds.length > 0) f.dynamic.push(`${command} runs debugger commands (which can run a shell)`);
+      return f;
+    }
+    case 'tmux': {
+      let i = 0;
+      while (i < args.length && args[i]!.text.startsWith('-'))
+        i += ['-L', '-S', '-f', '-T'].includes(args[i]!.text) ? 2 : 1;
+      const sub = args[i]?.text;
+      if (sub === undefined) return undefined;
+      if (
+        sub === 'send-keys' ||
+        sub === 'send' ||
+        sub === 'paste-buffer' ||
+        sub === 'pasteb' ||
+        sub === 'set-buffer' ||
+        sub === 'setb' ||
+        sub === 'load-buffer' ||
+        sub === 'loadb'
+      ) {
+        f.dynamic.push(`tmux ${sub} types text into a shell`);
+        return f;
+      }
+      if (!TMUX_RUNS.has(sub)) return undefined;
+      let j = i + 1;
+      while (j < args.length && args[j]!.text.startsWith('-') && args[j]!.text !== '--') {
+        const t = args[j]!.text;
+        j += TMUX_VALUES.has(t) && !TMUX_FLAGS_ONLY.has(t) ? 2 : 1;
+      }
+      if (args[j]?.text === '--') j++;
+      const rest = args.slice(j);
+      if (rest.length === 0) return f;
+      if (!rest.every((w) => w.literal)) f.dynamic.push(`tmux ${sub} runs a command that is not literal`);
+      else if (sub === 'if-shell' || sub === 'if')
+        for (const w of rest) f.lines.push({ text: w.text, label: `tmux ${sub}` });
+      else f.lines.push({ text: rest.map((w) => w.text).join(' '), label: `tmux ${sub}` });
+      return f;
+    }
+    case 'psql':
+    case 'mysql':
+    case 'mariadb': {
+      const sql = command === 'psql' ? values(args, ['-c', '--command']) : values(args, ['-e', '--execute']);
+      for (const s of sql) {
+        if (!s.literal) continue;
+        const m =
+          /\\!\s*(.*)$/s.exec(s.text) ??
+          (command !== 'psql' ? /(?:^|;)\s*system\s+(.*)$/is.exec(s.text) : null);
+        if (m) {
+          f.dynamic.push(`${command} runs a shell command from its own prompt (\\!)`);
+          if (m[1]) f.lines.push({ text: m[1].split(/\\[a-z]/)[0]!, label: `${command} \\!` });
+        }
+      }
+      if (
+        command === 'psql' &&
+        values(args, ['-f', '--file']).some((w) => w.text === '-' || w.text === '/dev/stdin') &&
+        stdinIsCode
+      )
+        f.dynamic.push('psql reads commands (which may escape to a shell) from input');
+      return f;
+    }
+    case 'sqlite3': {
+      for (const a of [...args, ...values(args, ['-cmd'])]) {
+        const m = /^\s*\.(shell|system)\s+(.*)$/s.exec(a.text);
+        if (m && a.literal) {
+          f.dynamic.push(`sqlite3 .${m[1]} runs a shell command`);
+          f.lines.push({ text: m[2]!, label: `sqlite3 .${m[1]}` });
+        }
+      }
+      return f;
+    }
+    case 'socat': {
+      for (const a of args) {
+        const m = /^(exec|system):(.*)$/is.exec(a.text);
+        if (!m) continue;
+        if (!a.literal) f.dynamic.push('socat runs a command that is not literal');
+        else {
+          // socat splits address options after the first unquoted comma
+          const cmd = m[2]!.split(',')[0]!;
+          f.lines.push({ text: cmd, label: `socat ${m[1]!.toUpperCase()}` });
+        }
+      }
+      return f;
+    }
+    case 'screen': {
+      // The command itself is unwrapped by the wrapper table; -X sends commands (`stuff` types keys) to a session.
+      if (args.some((a) => /^-[A-Za-z]*X/.test(a.text)))
+        f.dynamic.push('screen -X sends commands to a running session');
+      return f;
+    }
+    case 'make':
+    case 'gmake': {
+      const files = values(args, ['-f', '--file', '--makefile']);
+      if (files.some((w) => w.text === '-' || w.text === '/dev/stdin' || !w.literal))
+        f.dynamic.push(`${command} reads its rules (shell recipes) from input`);
+      if (values(args, ['--eval', '-E']).length > 0)
+        f.dynamic.push(`${command} --eval adds rules (shell recipes) from the line`);
+      return f;
+    }
+  }
+  return undefined;
+}
