@@ -19,6 +19,17 @@ export function commandText(c: Command): string {
   }
 }
 
+// `CREATE|ALTER ROLE|USER … [ENCRYPTED] PASSWORD '…'` (and psql's \password, which sends the same with a hash):
+// the literal, in any of Postgres's string forms, never reaches a recording, an approval or a log.
+const SQL_PASSWORD =
+  /\b(PASSWORD\s+)('(?:[^']|'')*'|[Ee]'(?:[^'\\]|\\[\s\S]|'')*'|(\$[A-Za-z_0-9]*\$)[\s\S]*?\3)/gi;
+
+/** The SQL text with role passwords replaced by `mark` (as a string literal, so the statement still reads as SQL). */
+export function redactSqlPasswords(text: string, mark: string): string {
+  if (!/password/i.test(text)) return text;
+  return text.replace(SQL_PASSWORD, (_m, kw: string) => `${kw}'${mark.replace(/'/g, "''")}'`);
+}
+
 /** What an approver sees: the command's text, and for a request with a body, the body's size and sha256. */
 export function approvalCommandText(c: Command, text: string): string {
   if (c.kind !== 'http' || !c.body?.length) return text;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { SqlSessionState } from '../analyze/sql/index.js';
 import type { Approval } from '../approvals/index.js';
 import type { ConnectionConfig } from '../config/types.js';
-import { createMasker } from '../mask/index.js';
+import { createMasker, DEFAULT_REPLACEMENT } from '../mask/index.js';
 import type { CompiledPolicy, Judgement } from '../policy/index.js';
 import type { SessionRecorder } from '../record/index.js';
 import type { MetricHandle, Metrics } from '../telemetry/index.js';
@@ -18,7 +18,13 @@ import type {
   OpenSessionOptions,
   Session,
 } from '../types.js';
-import { approvalCommandText, commandDigest, commandFrameKind, commandText } from './command-text.js';
+import {
+  approvalCommandText,
+  commandDigest,
+  commandFrameKind,
+  commandText,
+  redactSqlPasswords,
+} from './command-text.js';
 import type { Gateway } from './gateway.js';
 
 /** Written files a session remembers (a script run from one of them is not trusted). */
@@ -113,7 +119,10 @@ export class GatewaySession implements Session {
         reviewRules: [],
       };
     }
-    const text = this.masker().value(commandText(command));
+    const raw = commandText(command);
+    const text = this.masker().value(
+      command.kind === 'sql' ? redactSqlPasswords(raw, this.secretMark()) : raw,
+    );
     this.recorder.record(commandFrameKind(command), { kind: command.kind, text, ...frameExtras(command) });
     let decision = j.decision;
     const deferred = decision.action === 'review' && opts.deferReview === true;
@@ -262,6 +271,11 @@ export class GatewaySession implements Session {
       this.written.add(p);
     }
     while (this.written.size > WRITTEN_PATHS_KEPT) this.written.delete(this.written.values().next().value!);
+  }
+
+  /** The policy's replacement for a credential (`[MASKED:api_key]` by default). */
+  private secretMark(): string {
+    return (this.policy.config.masking.replacement ?? DEFAULT_REPLACEMENT).replaceAll('{type}', 'api_key');
   }
 
   masker(): Masker {
