@@ -73,7 +73,7 @@ while pos <= blen do
     '^([^%z]+)%z([^%z]+)%z([^%z]+)%z([^%z]+)%z([^%z]+)%z(%d+)%z()', pos)
   if not at then return redis.error_reply('ERR portcullis: malformed frame batch at byte ' .. pos) end
   local stop = at + tonumber(len)
-  local r = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. seq,
+  local r = redis.pcall('XADD', KEYS[1], '0-' .. seq,
     'seq', seq, 't', t, 'kind', kind, 'enc', enc, 'data', string.sub(b, at, stop - 1), 'hash', hash)
   if type(r) == 'table' and r.err then
     if not string.find(r.err, 'equal or smaller', 1, true) then return redis.error_reply(r.err) end
@@ -82,6 +82,8 @@ while pos <= blen do
   end
   pos = stop
 end
+-- The per-session cap, once per batch rather than per entry (a stream may pass it by one batch).
+if n > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1]) end
 if ARGV[2] ~= '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
