@@ -37,8 +37,16 @@ const WORDS = ['passphrase', 'password', 'passwd', 'pass', 'pwd'] as const;
 
 /** Length of the password word that ends at `k` (case-insensitive), with its prefix rule; 0: none. */
 export function passwordWordBefore(text: string, k: number, lo: number): number {
+  // the last three letters: ord, swd, pwd, ass, ase (most names end otherwise: one test)
+  if (k < 3) return 0;
+  const a = text.charCodeAt(k - 3) | 32;
+  const b = text.charCodeAt(k - 2) | 32;
   const last = text.charCodeAt(k - 1) | 32;
-  if (last !== 100 && last !== 115 && last !== 101) return 0; // d, s, e
+  if (last === 100) {
+    if (!((a === 111 && b === 114) || (b === 119 && (a === 115 || a === 112)))) return 0;
+  } else if (last === 115 || last === 101) {
+    if (a !== 97 || b !== 115) return 0;
+  } else return 0;
   for (const w of WORDS) {
     const s = k - w.length;
     if (s < lo) continue;
@@ -175,32 +183,45 @@ export function tryPasswordAssign(text: string, k: number, lo: number, out: Matc
   return vEnd;
 }
 
-/** `--password VALUE` (blank-separated; `--password=…` is an assignment): found from each "--". */
-export function findDashPasswords(text: string, from: number, out: Match[]): void {
-  let next = from; // the word (a match's \`from\`) starts here or later; the "--" name before it is context
-  for (let d = text.indexOf('--', Math.max(0, from - NAME_MAX - 2)); d >= 0; d = text.indexOf('--', d + 2)) {
-    let k = d + 2;
-    while (k < text.length && k - d < NAME_MAX && isNameChar(text.charCodeAt(k))) k++;
-    if (k >= text.length || text.charCodeAt(k) !== 32) continue;
-    const len = passwordWordBefore(text, k, Math.max(d + 2, next));
-    if (len === 0) continue;
-    const w = k - len;
-    if (nameStart(text, w) !== d) continue;
-    if (parseAfterName(text, k, true, true) !== MATCH) continue;
-    const v = text.slice(vStart, vEnd);
-    if (!passwordValueOk(v, text.slice(d + 2, k), text.slice(w, k), PW_VALUE_MIN)) continue;
-    out.push({ detector: 'api_key', start: vStart, end: vEnd, from: w, priority: 4 });
-    next = vEnd;
-    d = vEnd - 2;
+/**
+ * `--password VALUE` (blank-separated; `--password=…` is an assignment), tried at each "--": those in
+ * the name's reach before `from` (context), then `pairs`, the "--" at or after `from` in order.
+ */
+export function findDashPasswords(text: string, from: number, out: Match[], pairs: readonly number[]): void {
+  let next = from; // the word (a match's \`from\`) starts here or later; the "--" before it is context
+  const lo = Math.max(0, from - NAME_MAX - 2);
+  for (let d = lo; d < from; d++) {
+    if (text.charCodeAt(d) === 45 && text.charCodeAt(d + 1) === 45) next = tryDash(text, d, next, out);
   }
+  for (let k = 0; k < pairs.length; k++) next = tryDash(text, pairs[k]!, next, out);
+}
+
+/** `--name VALUE` at `d` with its password word at or after `next`: returns the new `next`. */
+function tryDash(text: string, d: number, next: number, out: Match[]): number {
+  let k = d + 2;
+  while (k < text.length && k - d < NAME_MAX && isNameChar(text.charCodeAt(k))) k++;
+  if (k >= text.length || text.charCodeAt(k) !== 32) return next;
+  const len = passwordWordBefore(text, k, Math.max(d + 2, next));
+  if (len === 0) return next;
+  const w = k - len;
+  if (nameStart(text, w) !== d) return next;
+  if (parseAfterName(text, k, true, true) !== MATCH) return next;
+  const v = text.slice(vStart, vEnd);
+  if (!passwordValueOk(v, text.slice(d + 2, k), text.slice(w, k), PW_VALUE_MIN)) return next;
+  out.push({ detector: 'api_key', start: vStart, end: vEnd, from: w, priority: 4 });
+  return vEnd;
 }
 
 /** Stream: the earliest password word in [lo, end) whose assignment could still be growing. */
 export function holdPassword(text: string, lo: number): number {
   const end = text.length;
   let i = Math.max(lo, end - PW_SPAN);
-  const nl = text.lastIndexOf('\n', end - 1);
-  if (nl >= i) i = nl + 1; // nothing crosses a newline
+  for (let k = end - 1; k >= i; k--) {
+    if (text.charCodeAt(k) === 10) {
+      i = k + 1; // nothing crosses a newline
+      break;
+    }
+  }
   for (; i < end; i++) {
     if ((text.charCodeAt(i) | 32) !== 112) continue; // 'p'
     if (passwordOpenAt(text, i)) return i;
@@ -241,33 +262,33 @@ function endsAuthority(c: number): boolean {
   );
 }
 
-/** `scheme://user:PASSWORD@host`: the password (up to the last '@' of the authority) as an api_key match. */
-export function findUrlCredentials(text: string, from: number, out: Match[]): void {
+/**
+ * `scheme://user:PASSWORD@host` whose "://" starts at `p`: the password (up to the last '@' of the
+ * authority) as an api_key match; returns the '@' or -1.
+ */
+export function tryUrlCredentials(text: string, p: number, out: Match[]): number {
   const n = text.length;
-  for (let p = text.indexOf('://', from); p >= 0; p = text.indexOf('://', p + 3)) {
-    // a scheme: a letter, then letters, digits, + - . (read as context)
-    let s = p;
-    while (s > 0 && p - s < SCHEME_MAX && isSchemeChar(text.charCodeAt(s - 1))) s--;
-    const c0 = text.charCodeAt(s) | 32;
-    if (s === p || c0 < 97 || c0 > 122) continue;
-    const a = p + 3;
-    const lim = Math.min(n, a + URL_AUTH_MAX);
-    let colon = -1;
-    let at = -1;
-    let j = a;
-    for (; j < lim; j++) {
-      const c = text.charCodeAt(j);
-      if (endsAuthority(c)) break;
-      if (c === 64) at = j;
-      else if (c === 58 && colon < 0 && at < 0) colon = j;
-    }
-    if (at < 0 || colon < 0 || colon > at) continue;
-    // the first ':' of the userinfo (an '@' before it would make it part of the host: not here)
-    const pw = text.slice(colon + 1, at);
-    if (pw.length > URL_PW_MAX || !passwordValueOk(pw, '', '', 1)) continue;
-    out.push({ detector: 'api_key', start: colon + 1, end: at, from: p, priority: 4 });
-    p = at - 2; // the next "://" after this authority's '@'
+  // a scheme: a letter, then letters, digits, + - . (read as context)
+  let s = p;
+  while (s > 0 && p - s < SCHEME_MAX && isSchemeChar(text.charCodeAt(s - 1))) s--;
+  const c0 = text.charCodeAt(s) | 32;
+  if (s === p || c0 < 97 || c0 > 122) return -1;
+  const a = p + 3;
+  const lim = Math.min(n, a + URL_AUTH_MAX);
+  let colon = -1;
+  let at = -1;
+  for (let j = a; j < lim; j++) {
+    const c = text.charCodeAt(j);
+    if (endsAuthority(c)) break;
+    if (c === 64) at = j;
+    else if (c === 58 && colon < 0 && at < 0) colon = j;
   }
+  // the first ':' of the userinfo (a ':' after an '@' is the host's port)
+  if (at < 0 || colon < 0 || colon > at) return -1;
+  const pw = text.slice(colon + 1, at);
+  if (pw.length > URL_PW_MAX || !passwordValueOk(pw, '', '', 1)) return -1;
+  out.push({ detector: 'api_key', start: colon + 1, end: at, from: p, priority: 4 });
+  return at;
 }
 
 /** Stream: the earliest ':' of a "://" (or a partial one at the end) whose authority is still open. */

@@ -16,11 +16,11 @@ import {
 } from './checksums.js';
 import {
   findDashPasswords,
-  findUrlCredentials,
   holdPassword,
   holdUrl,
   PW_SPAN,
   tryPasswordAssign,
+  tryUrlCredentials,
   URL_SPAN,
 } from './credentials.js';
 
@@ -786,9 +786,6 @@ export const API_ASSIGN_RE =
 // backtracking through it when it is too long.
 const API_BEARER_RE =
   /(?<![A-Za-z0-9])(?:bearer|Bearer|BEARER)[ \t]{1,8}(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/y;
-const NAME_END = charTable('yYnNtT');
-/** Last letters of a password name: passworD, passwD, pwD, passS, passphrasE. */
-const PW_END = charTable('dDsSeE');
 
 export function highEntropyToken(s: string, min: number): boolean {
   return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
@@ -819,8 +816,12 @@ const API_KNOWN_AT = new RegExp(API_KNOWN_RE.source, 'y');
  * these heads, so the pattern (run sticky at each candidate) finds what a scan would. Irregexp
  * would otherwise try the alternation at every 'g', 's', 'r', 'n', 'x', 'A', 'S' of the text.
  */
+/** The "--" pairs (index of the first '-') at or after `from` seen by the last apiKnownStarts() call. */
+const dashPairs: number[] = [];
+
 function apiKnownStarts(text: string, from: number): number[] {
   const out: number[] = [];
+  dashPairs.length = 0;
   const at = (s: number, head: string): boolean => s >= from && text.startsWith(head, s);
   for (let p = text.indexOf('_', from); p >= 0; p = text.indexOf('_', p + 1)) {
     // gh[pousr]_  npm_  github_pat_  [sr]k_(live|test)_
@@ -834,6 +835,7 @@ function apiKnownStarts(text: string, from: number): number[] {
     if (at(p - 4, 'xox') && 'abposr'.includes(text[p - 1]!)) out.push(p - 4);
     if (at(p - 2, 'sk')) out.push(p - 2);
     if (at(p - 5, 'glpat')) out.push(p - 5);
+    if (text.charCodeAt(p + 1) === 45) dashPairs.push(p); // for `--password VALUE`: no second search
   }
   for (let p = text.indexOf('SG.', from); p >= 0; p = text.indexOf('SG.', p + 1)) out.push(p);
   for (let p = text.indexOf('AIza', from); p >= 0; p = text.indexOf('AIza', p + 1)) out.push(p);
@@ -891,26 +893,37 @@ function findApiKey(text: string, from: number, out: Match[]): void {
   let equals = text.indexOf('=', from);
   while (colon >= 0 || equals >= 0) {
     const q = colon < 0 ? equals : equals < 0 ? colon : Math.min(colon, equals);
-    if (q === colon) colon = text.indexOf(':', q + 1);
-    else equals = text.indexOf('=', q + 1);
+    if (q === colon) {
+      colon = text.indexOf(':', q + 1);
+      // scheme://user:PASSWORD@host (found from its ':', so no search of its own)
+      if (text.charCodeAt(q + 1) === 47 && text.charCodeAt(q + 2) === 47) {
+        tryUrlCredentials(text, q, out);
+        continue;
+      }
+    } else equals = text.indexOf('=', q + 1);
     // back over blanks and a quote to where the name must end
     let k = q;
     while (k > pos && q - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
     if (k > pos && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
     if (k - 3 < pos) continue;
-    if (inClass(PW_END, text.charCodeAt(k - 1))) {
+    // every name ends in "key", "ken" (token) or "ret" (secret), any case, and every password name
+    // in "ord", "swd", "pwd", "ass" or "ase": JSON is full of `"qty":`, `"city":`, `"count":` that
+    // would otherwise each cost a dozen regex attempts. (A match whose [:=] is an earlier one was
+    // already tried from that one.)
+    const a = text.charCodeAt(k - 3) | 32;
+    const b = text.charCodeAt(k - 2) | 32;
+    const c = text.charCodeAt(k - 1) | 32;
+    if (
+      c === 100
+        ? (a === 111 && b === 114) || (b === 119 && (a === 115 || a === 112))
+        : (c === 115 || c === 101) && a === 97 && b === 115
+    ) {
       // a password name (…password, …passwd, …pass, …pwd, passphrase): its value, the name kept
       const end = tryPasswordAssign(text, k, pos, out);
       if (end > 0) pos = end;
       continue;
     }
-    if (k - 5 < pos || !inClass(NAME_END, text.charCodeAt(k - 1))) continue;
-    // every name ends in "key", "ken" (token) or "ret" (secret), any case: JSON is full of
-    // `"qty":`, `"city":`, `"count":` that would otherwise each cost a dozen regex attempts. (A
-    // match whose [:=] is an earlier one was already tried from that one.)
-    const a = text.charCodeAt(k - 3) | 32;
-    const b = text.charCodeAt(k - 2) | 32;
-    const c = text.charCodeAt(k - 1) | 32;
+    if (k - 5 < pos) continue;
     if (b !== 101 || !((a === 107 && (c === 121 || c === 110)) || (a === 114 && c === 116))) continue;
     const hit = tryAssign(API_ASSIGN_RE, text, Math.max(pos, k - 17), k - 5, out);
     if (hit) pos = hit.end;
@@ -921,8 +934,7 @@ function findApiKey(text: string, from: number, out: Match[]): void {
       tryAssign(API_BEARER_RE, text, i, i, out);
     }
   }
-  findDashPasswords(text, from, out);
-  findUrlCredentials(text, from, out);
+  findDashPasswords(text, from, out, dashPairs);
 }
 
 const apiClassHold = classHold(

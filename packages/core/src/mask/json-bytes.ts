@@ -187,6 +187,23 @@ function literalEnd(b: Uint8Array, i: number, word: string): number {
   return i + word.length;
 }
 
+const KEY_NEXT_TO_LAST = new Uint8Array(256);
+for (const ch of 'rwseRWSE') KEY_NEXT_TO_LAST[ch.charCodeAt(0)] = 1;
+
+/** The last key credentialKey() looked at (decoded). */
+let credKey = '';
+
+/** What the key token b[q0..q1] names (credentialKeyKind), remembering the key. Kept out of scan(). */
+function credentialKey(b: Uint8Array, q0: number, q1: number, esc: boolean): number {
+  credKey = decode(b, q0, q1, esc);
+  return credentialKeyKind(credKey);
+}
+
+/** True when the string token b[q0..q1], the value of the last credential key, is masked whole. */
+function credentialString(b: Uint8Array, q0: number, q1: number, esc: boolean, kind: number): boolean {
+  return credentialValueMasked(kind, credKey, decode(b, q0, q1, esc));
+}
+
 /**
  * The masked document as bytes (`b` itself, as a Buffer, when nothing changed), or undefined
  * when `b` is not one JSON text (what JSON.parse would reject: the caller masks it as text).
@@ -216,7 +233,6 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
   const pre = newPreScan();
   const creds = m.credentials;
   let credKind = KEY_NONE; // what the current member's key names (a credential: its string value is masked whole)
-  let credKey = '';
 
   const replace = (start: number, end: number, with_: Uint8Array): void => {
     parts ??= [];
@@ -269,18 +285,13 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
           if (q < 0) throw NOT_JSON;
           const esc = jsonStringEscaped;
           end = q + 1;
-          let s: string | undefined;
-          if (
-            ck !== KEY_NONE &&
-            redactDepth < 0 &&
-            credentialValueMasked(ck, credKey, (s = decode(b, i, q, esc)))
-          ) {
+          if (ck !== KEY_NONE && redactDepth < 0 && credentialString(b, i, q, esc, ck)) {
             replace(i, end, m.credentialReplacement);
             m.onCredential();
           }
           // bytes can only outnumber characters: under 6 bytes is under value()'s minimum too
           else if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(pre)))) {
-            s ??= decode(b, i, q, esc);
+            const s = decode(b, i, q, esc);
             const masked = m.maskString(s);
             if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
           } else if (esc) decode(b, i, q, esc); // validates the escapes
@@ -304,9 +315,9 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
         if (c !== 0x22) throw NOT_JSON;
         const q = stringEnd(b, i);
         const esc = escaped;
-        if (creds && (esc || mayBeCredentialKey(b, i + 1, q))) {
-          credKey = decode(b, i, q, esc);
-          credKind = credentialKeyKind(credKey);
+        // a credential key's next-to-last letter is r, w, s (passwords) or e (key, token, secret)
+        if (creds && (esc || (KEY_NEXT_TO_LAST[b[q - 2]!] === 1 && mayBeCredentialKey(b, i + 1, q)))) {
+          credKind = credentialKey(b, i, q, esc);
         }
         if (redactDepth < 0 && states[depth - 1] !== null) {
           key = esc ? auto.keyOfString(decode(b, i, q, esc)) : auto.keyOf(b, i + 1, q);
