@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detector } from '../config/types.js';
 import { mayMask, mayMaskByPrescan } from './byte-precheck.js';
-import { DETECTORS } from './detectors.js';
+import { combinedGate, combinedGateByTable, DETECTORS } from './detectors.js';
 import { FieldEdits, maskFieldsBytes } from './fields.js';
 import { createMasker } from './masker.js';
 import { findAll, render, resolve } from './scan.js';
@@ -380,6 +380,28 @@ describe('JSON credential keys', () => {
         expect(a.counts).toEqual(b.counts);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the compiled combined gate', () => {
+  it('answers as the table of minimums does, for every detector subset', () => {
+    const pre = fc.record({
+      length: fc.nat(60),
+      digits: fc.nat(20),
+      upper: fc.nat(8),
+      at: fc.boolean(),
+      digitRun: fc.nat(20),
+      tokenRun: fc.nat(45),
+      dashRun: fc.nat(6),
+      assign: fc.nat(2),
+    });
+    fc.assert(
+      fc.property(fc.subarray(ALL_DETECTORS), pre, (set, p) => {
+        const specs = set.map((d) => DETECTORS[d]);
+        expect(combinedGate(specs)(p)).toBe(combinedGateByTable(specs)(p));
+      }),
+      { numRuns: 5000 },
     );
   });
 });

@@ -86,11 +86,33 @@ function gateOf(rows: GateMin[]): (s: PreScan) => boolean {
   return (s) => all.some((need) => one(need, s));
 }
 
+/** The order a gate row's minimums are compared in: the rarest to pass first (`length` nearly always passes). */
+const GATE_ORDER = ['at', 'assign', 'dashRun', 'upper', 'digitRun', 'digits', 'tokenRun', 'length'] as const;
+
 /**
- * One gate for a set of detectors: true when any of theirs passes. A flat table and one loop, so
- * a hot path makes no call per detector.
+ * One gate for a set of detectors: true when any of theirs passes. Compiled from the rows' non-zero
+ * minimums into one expression (`s.assign >= 1 && s.length >= 7 || s.tokenRun >= 15 || …`), so a
+ * hot path makes no call per detector and compares only what a row asks for. The minimums are
+ * integers from the detector table (never input).
  */
 export function combinedGate(specs: readonly DetectorSpec[]): (s: PreScan) => boolean {
+  const terms = new Set<string>();
+  for (const min of specs.flatMap((d) => gateRows(d))) {
+    const parts: string[] = [];
+    for (const f of GATE_ORDER) {
+      const v = Math.trunc(Number(min[f] ?? 0));
+      if (!(v > 0)) continue;
+      parts.push(f === 'at' ? 's.at' : `s.${f} >= ${v}`);
+    }
+    terms.add(parts.length > 0 ? `(${parts.join(' && ')})` : 'true');
+  }
+  return new Function('s', `return ${terms.size > 0 ? [...terms].join(' || ') : 'false'};`) as (
+    s: PreScan,
+  ) => boolean;
+}
+
+/** combinedGate() as a table and a loop (tests compare the two). */
+export function combinedGateByTable(specs: readonly DetectorSpec[]): (s: PreScan) => boolean {
   const rows = specs.flatMap((d) => gateRows(d));
   const t = new Int32Array(rows.length * W);
   rows.forEach((min, k) => {
