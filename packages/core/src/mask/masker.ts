@@ -16,6 +16,7 @@ import {
   isCardDigits,
   type Match,
   type ScanHint,
+  setTokenRunHint,
 } from './detectors.js';
 import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
@@ -197,7 +198,9 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
       if (s.gate(scratch)) (active ??= []).push(s);
     }
     if (!active) return text;
+    setTokenRunHint(text, scratch.tokenRun);
     const found = findAll(text, 0, active, hint);
+    setTokenRunHint(undefined, 0);
     if (found.length === 0) return text;
     const ms = resolve(found);
     for (const m of ms) count(m.detector);
