@@ -125,7 +125,7 @@ function readValue(text: string, j: number, eotEnds: boolean): number {
         // a backslash escape: the next character is part of the value (not a tab: COPY fields)
         i++;
         const e = i < n ? text.charCodeAt(i) : 32;
-        if (e < 32 || e >= 127) return i < n ? NONE : OPEN;
+        if (e < 32 || e >= 127) return NONE; // (past the end: e is a blank, the loop ends OPEN)
       }
     }
     if (i >= n) return OPEN;
@@ -153,7 +153,6 @@ const PLACEHOLDER =
 /** A password value: 6–128 characters (or `min` for URLs), not a placeholder, not the name itself. */
 function passwordValueOk(v: string, name: string, word: string, min: number): boolean {
   if (v.length < min || v.length > PW_VALUE_MAX) return false;
-  // quoted values keep their quotes out; trailing/leading quote pairs of an unquoted value: `'x'`
   if (PLACEHOLDER.test(v)) return false;
   if (name !== '' && v.toLowerCase() === name.toLowerCase()) return false;
   // PWD / OLDPWD in `env` output are directories
