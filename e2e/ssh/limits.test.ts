@@ -9,7 +9,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayContext, startGateway, type TestGateway } from '../support/gateway.js';
 import { type Sshd, startSshd } from '../support/sshd.js';
-import { askpass, clientEnv, collect, commonOptions, type RunResult, ssh, type Target } from './client.js';
+import { askpass, clientEnv, collect, commonOptions, type RunResult, type Target } from './client.js';
 
 const { Client } = ssh2;
 
