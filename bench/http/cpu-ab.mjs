@@ -7,12 +7,12 @@
 // tree's gateway once more with that environment, as target "norec"), SIZE (1k), C (32), D (5s), ROUNDS (4),
 // DIRECT=1, PORTCULLIS_BENCH_STORE (default redis://127.0.0.1:6379/0), PROF=1 (a --cpu-prof of the working tree's
 // gateway, written to /tmp/portcullis-http-prof).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from '../lib/harness.mjs';
+import { bundle, startChild, stopChildren } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -28,24 +28,13 @@ const children = [];
 /** The last loop-delay/GC report line each gateway printed on stderr (PORTCULLIS_BENCH_LOOP=1, SIGUSR2). */
 const reports = new Map();
 
-function start(cmd, args, env = process.env) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env });
-  children.push(child);
-  child.stderr.on('data', (d) => {
-    for (const line of String(d).split('\n')) {
-      if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
-      else if (line && !line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve({ line: out.split('\n')[0], pid: child.pid });
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
-  });
+/** The last loop-delay/GC report line each gateway printed on stderr; other lines are passed on. */
+function reportLine(line, child) {
+  if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
+  else if (!line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
 }
+const start = (cmd, args, env = process.env) =>
+  startChild(children, cmd, args, { env, onStderr: reportLine });
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGTERM');
   rmSync(work, { recursive: true, force: true });
@@ -186,15 +175,5 @@ for (const n of names) {
     `| ${n} | ${cpu.toFixed(1)} | ${(cpu / naiveCpu).toFixed(2)} | ${rps.toFixed(0)} | ${(rps / naiveRps).toFixed(2)} | ${median(res[n].map((x) => x.p50)).toFixed(3)} | ${median(res[n].map((x) => x.p99)).toFixed(3)} |`,
   );
 }
-await Promise.all(
-  children.map(
-    (c) =>
-      new Promise((resolve) => {
-        if (c.exitCode !== null || c.signalCode !== null) return resolve();
-        c.once('exit', resolve);
-        process.kill(c.pid, 'SIGTERM');
-        setTimeout(resolve, 10_000).unref();
-      }),
-  ),
-);
+await stopChildren(children);
 process.exit(0);

@@ -4,16 +4,14 @@
 // whose sum over its request count exceeded the run's duration several times over.
 // Usage: node bench/http/latency.mjs   Env: N (requests per round, 5000), ROUNDS (4), PATH_ (/1k), NOREC,
 // PORTCULLIS_BENCH_STORE (default redis://127.0.0.1:6379/0). Targets: direct, naive, portcullis, alternating.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from '../lib/harness.mjs';
+import { bundle, startChild, stopChildren } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '../..');
 const n = Number(process.env.N ?? 5000);
 const rounds = Number(process.env.ROUNDS ?? 4);
 const path = process.env.PATH_ ?? '/1k';
@@ -22,24 +20,13 @@ const work = mkdtempSync(join(tmpdir(), 'portcullis-http-lat-'));
 const children = [];
 
 const reports = new Map();
-function start(cmd, args, env = process.env) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env });
-  children.push(child);
-  child.stderr.on('data', (d) => {
-    for (const line of String(d).split('\n')) {
-      if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
-      else if (line && !line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.split('\n')[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
-  });
+/** The last loop-delay/GC report line each gateway printed on stderr; other lines are passed on. */
+function reportLine(line, child) {
+  if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
+  else if (!line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
 }
+const start = (cmd, args, env = process.env) =>
+  startChild(children, cmd, args, { env, onStderr: reportLine }).then((r) => r.line);
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGTERM');
   rmSync(work, { recursive: true, force: true });
@@ -135,15 +122,5 @@ for (const [name, lat] of Object.entries(all)) {
     `| ${name} | ${pct(lat, 50).toFixed(3)} | ${pct(lat, 90).toFixed(3)} | ${pct(lat, 99).toFixed(3)} | ${pct(lat, 99.9).toFixed(3)} | ${(pct(lat, 50) - pct(all.direct, 50)).toFixed(3)} | ${(pct(lat, 99) - pct(all.direct, 99)).toFixed(3)} |`,
   );
 }
-await Promise.all(
-  children.map(
-    (c) =>
-      new Promise((resolve) => {
-        if (c.exitCode !== null || c.signalCode !== null) return resolve();
-        c.once('exit', resolve);
-        process.kill(c.pid, 'SIGTERM');
-        setTimeout(resolve, 10_000).unref();
-      }),
-  ),
-);
+await stopChildren(children);
 process.exit(0);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle, freePort, waitForPort } from '../lib/harness.mjs';
+import { bundle, freePort, stopChildren, waitForPort } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -208,15 +208,5 @@ lines.push(
 );
 console.log(lines.join('\n'));
 // The children's pipes keep this process alive: stop them (the gateway removes its Redis keys) and wait.
-await Promise.all(
-  children.map(
-    (c) =>
-      new Promise((resolve) => {
-        if (c.exitCode !== null || c.signalCode !== null) return resolve();
-        c.once('exit', resolve);
-        process.kill(c.pid, 'SIGTERM');
-        setTimeout(resolve, 10_000).unref();
-      }),
-  ),
-);
+await stopChildren(children);
 process.exit(0);

@@ -1,5 +1,6 @@
 // What every benchmark runner needs: bundle a TypeScript entry (with @portcullis/core from its
 // sources) into one runnable file, find a free port, wait for a listener.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -51,4 +52,43 @@ export async function waitForPort(port, tries = 200) {
 export function cpuSeconds(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return [Number(f[11]) / 100, Number(f[12]) / 100];
+}
+
+/**
+ * A bench child process that reports its address on its first stdout line: spawns it (tracked in `children`),
+ * hands every stderr line to `onStderr` (default: passed on), and resolves with `{ line, pid }` (that first line).
+ */
+export function startChild(children, cmd, args, { env = process.env, cwd = root, onStderr } = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env });
+  children.push(child);
+  child.stderr.on('data', (d) => {
+    for (const line of String(d).split('\n')) {
+      if (!line) continue;
+      if (onStderr) onStderr(line, child);
+      else process.stderr.write(`${line}\n`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ line: out.split('\n')[0], pid: child.pid });
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
+  });
+}
+
+/** SIGTERM to every child still running, and wait for each to exit (at most 10 s each). */
+export function stopChildren(children) {
+  return Promise.all(
+    children.map(
+      (c) =>
+        new Promise((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', resolve);
+          process.kill(c.pid, 'SIGTERM');
+          setTimeout(resolve, 10_000).unref();
+        }),
+    ),
+  );
 }
