@@ -19,7 +19,7 @@ import {
 import { normaliseFlags } from './flags.js';
 import type { Parser, SyntaxNode } from './grammar.js';
 import { FILE_COMMANDS, looksLikePath, normalisePath } from './paths.js';
-import { runnerFinding } from './runners.js';
+import { optionValues, runnerFinding } from './runners.js';
 import {
   endsWithDanglingDollar,
   evalAssignmentValue,
@@ -1274,35 +1274,23 @@ class Walk implements WordEnv {
   private commandOptions(command: string, unit: ShellUnit, args: Word[]): void {
     const table = COMMAND_OPTIONS[command];
     if (!table) return;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      for (const opt of table) {
-        let value: Word | undefined;
-        if (opt.startsWith('--') && a.text.startsWith(`${opt}=`))
-          value = { ...a, text: a.text.slice(opt.length + 1) };
-        else if (a.text === opt) value = args[i + 1];
-        else if (!opt.startsWith('--') && a.text.startsWith(opt) && a.text.length > opt.length)
-          value = { ...a, text: a.text.slice(opt.length) };
-        if (!value) continue;
-        let text = value.text;
-        if (command === 'ssh') {
-          const m = /^(ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*[= ]\s*(.*)$/is.exec(
-            text,
-          );
-          if (!m) continue;
-          text = m[2]!;
-        }
-        if (opt === '--checkpoint-action') {
-          if (!text.startsWith('exec=')) continue;
-          text = text.slice(5);
-        }
-        if (!value.literal) {
-          this.flag(unit, `${command} ${opt} runs a command that is not literal`);
-          continue;
-        }
-        this.addNote(unit, `${command} ${opt} runs a command`);
-        this.reparse(text.replace(/%[a-zA-Z%]/g, 'X'), { shared: false, label: `${command} ${opt}` });
+    for (const { name: opt, value } of optionValues(args, table)) {
+      let text = value.text;
+      if (command === 'ssh') {
+        const m = /^(ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*[= ]\s*(.*)$/is.exec(text);
+        if (!m) continue;
+        text = m[2]!;
       }
+      if (opt === '--checkpoint-action') {
+        if (!text.startsWith('exec=')) continue;
+        text = text.slice(5);
+      }
+      if (!value.literal) {
+        this.flag(unit, `${command} ${opt} runs a command that is not literal`);
+        continue;
+      }
+      this.addNote(unit, `${command} ${opt} runs a command`);
+      this.reparse(text.replace(/%[a-zA-Z%]/g, 'X'), { shared: false, label: `${command} ${opt}` });
     }
   }
 

@@ -59,26 +59,29 @@ const TMUX_VALUES = new Set([
 ]);
 const TMUX_FLAGS_ONLY = new Set(['-d', '-b']); // flags on new/split/run (-d detached, -b background)
 
-function values(args: Word[], names: string[]): Word[] {
-  const out: Word[] = [];
+/**
+ * The values given to any of these options, in argument order: `--name=value`, `NAME value`, and for a
+ * single-dash option its attached form (`-ofoo`, `-Iprog`).
+ */
+export function optionValues(args: Word[], names: readonly string[]): { name: string; value: Word }[] {
+  const out: { name: string; value: Word }[] = [];
   for (let i = 0; i < args.length; i++) {
-    const t = args[i]!.text;
-    for (const n of names) {
-      if (t === n && args[i + 1]) out.push(args[i + 1]!);
-      else if (n.startsWith('--') && t.startsWith(`${n}=`))
-        out.push({ ...args[i]!, text: t.slice(n.length + 1) });
-      else if (
-        !n.startsWith('--') &&
-        n.length === 2 &&
-        t.startsWith(n) &&
-        t.length > 2 &&
-        !t.startsWith('--')
-      )
-        out.push({ ...args[i]!, text: t.slice(2) });
+    const a = args[i]!;
+    for (const name of names) {
+      let value: Word | undefined;
+      if (name.startsWith('--') && a.text.startsWith(`${name}=`))
+        value = { ...a, text: a.text.slice(name.length + 1) };
+      else if (a.text === name) value = args[i + 1];
+      else if (!name.startsWith('--') && a.text.startsWith(name) && a.text.length > name.length)
+        value = { ...a, text: a.text.slice(name.length) };
+      if (value) out.push({ name, value });
     }
   }
   return out;
 }
+
+const values = (args: Word[], names: readonly string[]): Word[] =>
+  optionValues(args, names).map((v) => v.value);
 
 /** What `command args…` runs besides itself, if it is one of the programs above. */
 export function runnerFinding(
