@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle, startChild, stopChildren } from '../lib/harness.mjs';
+import { bundle, loopReports, startChild, stopChildren } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -28,11 +28,7 @@ const children = [];
 /** The last loop-delay/GC report line each gateway printed on stderr (PORTCULLIS_BENCH_LOOP=1, SIGUSR2). */
 const reports = new Map();
 
-/** The last loop-delay/GC report line each gateway printed on stderr; other lines are passed on. */
-function reportLine(line, child) {
-  if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
-  else if (!line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
-}
+const reportLine = loopReports(reports);
 const start = (cmd, args, env = process.env) =>
   startChild(children, cmd, args, { env, onStderr: reportLine });
 process.on('exit', () => {

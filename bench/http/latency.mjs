@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle, startChild, stopChildren } from '../lib/harness.mjs';
+import { bundle, loopReports, startChild, stopChildren } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const n = Number(process.env.N ?? 5000);
@@ -20,11 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'portcullis-http-lat-'));
 const children = [];
 
 const reports = new Map();
-/** The last loop-delay/GC report line each gateway printed on stderr; other lines are passed on. */
-function reportLine(line, child) {
-  if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
-  else if (!line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
-}
+const reportLine = loopReports(reports);
 const start = (cmd, args, env = process.env) =>
   startChild(children, cmd, args, { env, onStderr: reportLine }).then((r) => r.line);
 process.on('exit', () => {

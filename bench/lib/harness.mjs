@@ -92,3 +92,14 @@ export function stopChildren(children) {
     ),
   );
 }
+
+/**
+ * A startChild() stderr handler for bench gateways: keeps each child's last "loop delay ms:" report (by pid) in
+ * `reports`, drops "loop stall" lines, passes the rest on.
+ */
+export function loopReports(reports) {
+  return (line, child) => {
+    if (line.startsWith('loop delay ms:')) reports.set(child.pid, line.slice('loop delay ms: '.length));
+    else if (!line.startsWith('loop stall')) process.stderr.write(`${line}\n`);
+  };
+}
