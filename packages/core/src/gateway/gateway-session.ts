@@ -39,6 +39,7 @@ export class GatewaySession implements Session {
   private readonly sqlState = new SqlSessionState();
   /** The interactive shell's working directory as far as judged lines tell (undefined: home; null: unknown). */
   private shellCwd: string | null | undefined;
+  private credentialMark: string | undefined;
   /** Files this session's allowed commands wrote or uploaded (bounded, oldest forgotten first). */
   private readonly written = new Set<string>();
   private readonly startedAt = Date.now();
@@ -275,7 +276,11 @@ export class GatewaySession implements Session {
 
   /** The policy's replacement for a credential (`[MASKED:api_key]` by default). */
   private secretMark(): string {
-    return (this.policy.config.masking.replacement ?? DEFAULT_REPLACEMENT).replaceAll('{type}', 'api_key');
+    this.credentialMark ??= (this.policy.config.masking.replacement ?? DEFAULT_REPLACEMENT).replaceAll(
+      '{type}',
+      'api_key',
+    );
+    return this.credentialMark;
   }
 
   masker(): Masker {
