@@ -8,10 +8,9 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle, freePort, waitForPort } from '../lib/harness.mjs';
+import { bundle, freePort, startChild, waitForPort } from '../lib/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '../..');
 const duration = Number(process.env.DURATION ?? 20);
 const rounds = Number(process.env.ROUNDS ?? 1);
 const scale = Number(process.env.SCALE ?? 5);
@@ -88,18 +87,7 @@ if (rowCount !== rows) {
 }
 
 // ── peers ─────────────────────────────────────────────────────────────────
-function start(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.split('\n')[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}`)));
-  });
-}
+const start = (cmd, args) => startChild(children, cmd, args).then((r) => r.line);
 
 chmodSync(work, 0o755);
 const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
