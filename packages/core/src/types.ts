@@ -142,10 +142,18 @@ export interface HttpUnit {
   methods: string[];
   /** The normalised path (percent-decoded unreserved chars, dot segments and // removed). */
   path: string;
+  /** Other paths some servers read the same target as (deny and review rules match these too). */
+  pathReadings?: string[];
+  /** Names lower-cased, `_` read as `-` (CGI, PHP and WSGI merge the two). */
   headers: Record<string, string[]>;
+  /** Names lower-cased, `.` and space read as `_` (PHP); `;` also splits when present. */
   query: Record<string, string[]>;
   bodyText?: string;
+  /** Other texts the body decodes to (UTF-8 beside a declared charset, form-decoded, JSON strings unescaped). */
+  bodyReadings?: string[];
   json?: unknown;
+  /** The body as other parsers read it: a form binder (fields as a document), a lenient JSON parser. */
+  jsonReadings?: unknown[];
   bodyTruncated: boolean;
   notes?: string[];
 }

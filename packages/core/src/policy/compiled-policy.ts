@@ -197,7 +197,8 @@ export class CompiledPolicy {
       case 'shell':
         return rule.shell ? matchShell(rule.shell, unit) : null;
       case 'http':
-        return rule.http ? matchHttp(rule.http, unit) : null;
+        // Allow rules need every reading of the request to match; deny and review rules any one.
+        return rule.http ? matchHttp(rule.http, unit, rule.config.action === 'allow' ? 'all' : 'any') : null;
     }
   }
 }

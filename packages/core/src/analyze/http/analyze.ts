@@ -1,7 +1,20 @@
 // HttpCommand → one HttpUnit: the facts `http:` rules match. Never throws: what cannot be read
 // unambiguously becomes a parseError, so the policy's on_parse_error decides.
 import type { Analysis, HttpCommand, HttpUnit } from '../../types.js';
-import { BodyError, decodeContent, decodeText, isJsonType, parseJsonStrict, parseMediaType } from './body.js';
+import {
+  BodyError,
+  bodyTexts,
+  decodeContent,
+  formDocuments,
+  formPairs,
+  isJsonType,
+  jsonStrings,
+  paramKey,
+  parseJsonStrict,
+  parseLenientJson,
+  parseMediaType,
+  parseMultipart,
+} from './body.js';
 import { parseTarget, TargetError } from './target.js';
 
 /** Headers through which frameworks let a request claim another method. */
@@ -26,10 +39,14 @@ export function analyzeHttp(cmd: HttpCommand): Analysis {
     unit.headers = normaliseHeaders(cmd.headers);
     if (cmd.websocket) notes.push('websocket upgrade');
 
-    const target = parseTarget(String(cmd.target ?? ''));
+    const rawTarget = String(cmd.target ?? '');
+    if (rawTarget === '*' && method !== 'OPTIONS')
+      throw new TargetError('asterisk-form request-target is only valid for OPTIONS');
+    const target = parseTarget(rawTarget);
     unit.path = target.path;
+    if (target.readings) unit.pathReadings = target.readings;
     notes.push(...target.notes);
-    unit.query = parseParams(target.rawQuery);
+    unit.query = params(formPairs(target.rawQuery, true));
 
     const overrides: string[] = [];
     for (const h of METHOD_OVERRIDE_HEADERS)
@@ -37,36 +54,7 @@ export function analyzeHttp(cmd: HttpCommand): Analysis {
     overrides.push(...(unit.query[METHOD_OVERRIDE_PARAM] ?? []));
 
     const body = cmd.body;
-    if (body && body.length > 0) {
-      const media = parseMediaType(unit.headers['content-type']?.[0]);
-      const encodings = (unit.headers['content-encoding'] ?? [])
-        .flatMap((v) => v.split(','))
-        .map((v) => v.trim().toLowerCase())
-        .filter((v) => v !== '');
-      // A truncated compressed body cannot be decoded; body rules fail closed on bodyTruncated anyway.
-      const decoded = unit.bodyTruncated && encodings.length > 0 ? undefined : decodeContent(body, encodings);
-      if (decoded === undefined) {
-        unit.bodyTruncated = true;
-        notes.push('body not inspected in full');
-      } else {
-        const text = decodeText(decoded, media.charset);
-        unit.bodyText = text;
-        if (!unit.bodyTruncated) {
-          const json = readJson(text, media.essence);
-          if (json !== undefined) {
-            unit.json = json.doc;
-            const m =
-              json.doc !== null && typeof json.doc === 'object' && !Array.isArray(json.doc)
-                ? (json.doc as Record<string, unknown>)[METHOD_OVERRIDE_PARAM]
-                : undefined;
-            if (typeof m === 'string') overrides.push(m);
-          }
-          if (media.essence === 'application/x-www-form-urlencoded') {
-            overrides.push(...(parseParams(text)[METHOD_OVERRIDE_PARAM] ?? []));
-          }
-        }
-      }
-    }
+    if (body && body.length > 0) overrides.push(...readBody(unit, body));
 
     for (const o of overrides) {
       const m = o.trim().toUpperCase();
@@ -87,12 +75,75 @@ export function analyzeHttp(cmd: HttpCommand): Analysis {
   }
 }
 
+/** Fills the body facts of `unit`; returns the method overrides the body carries. */
+function readBody(unit: HttpUnit, body: Uint8Array): string[] {
+  const notes = unit.notes!;
+  const overrides: string[] = [];
+  const types = unit.headers['content-type'] ?? [];
+  if (new Set(types.map((t) => t.trim().toLowerCase())).size > 1)
+    throw new BodyError('more than one Content-Type');
+  const media = parseMediaType(types[0]);
+  const encodings = (unit.headers['content-encoding'] ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== '');
+  // A truncated compressed body cannot be decoded; body rules fail closed on bodyTruncated anyway.
+  const decoded = unit.bodyTruncated && encodings.length > 0 ? undefined : decodeContent(body, encodings);
+  if (decoded === undefined) {
+    unit.bodyTruncated = true;
+    notes.push('body not inspected in full');
+    return overrides;
+  }
+  const { text, others } = bodyTexts(decoded, media.charset);
+  unit.bodyText = text;
+  const readings = others;
+  if (others.length > 0) notes.push('body read under more than one charset');
+  if (unit.bodyTruncated) {
+    if (readings.length > 0) unit.bodyReadings = readings;
+    return overrides;
+  }
+
+  const json = readJson(text, media.essence);
+  const docs: unknown[] = [];
+  if (json !== undefined) {
+    if (json.strict) unit.json = json.doc;
+    else {
+      docs.push(json.doc);
+      notes.push('body read as lenient JSON (comments, trailing commas, quotes)');
+    }
+    const doc = json.doc;
+    if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+      for (const [k, v] of Object.entries(doc as Record<string, unknown>))
+        if (paramKey(k) === METHOD_OVERRIDE_PARAM && typeof v === 'string') overrides.push(v);
+    }
+    // Escapes (`\u0061`, `\t`) hide text from a body regex that the upstream reads unescaped.
+    if (text.includes('\\')) readings.push(JSON.stringify(doc), jsonStrings(doc));
+  }
+
+  let fields: [string, string][] | undefined;
+  if (media.essence === 'application/x-www-form-urlencoded' || (media.essence === '' && json === undefined)) {
+    fields = formPairs(text, true);
+    if (/[%+]/.test(text)) readings.push(fields.map(([k, v]) => `${k}=${v}`).join('\n'));
+  } else if (media.essence === 'multipart/form-data') {
+    const mp = parseMultipart(decoded, media.boundary);
+    fields = mp.fields;
+    readings.push(...mp.decoded);
+  }
+  if (fields && fields.length > 0) {
+    for (const [k, v] of fields) if (paramKey(k) === METHOD_OVERRIDE_PARAM) overrides.push(v);
+    docs.push(...formDocuments(fields));
+  }
+  if (docs.length > 0) unit.jsonReadings = docs;
+  if (readings.length > 0) unit.bodyReadings = readings;
+  return overrides;
+}
+
 function normaliseHeaders(headers: HttpCommand['headers'] | undefined): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (!headers) return out;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    const key = name.toLowerCase();
+    const key = headerKey(name);
     const list = out[key] ?? (out[key] = []);
     if (Array.isArray(value)) list.push(...value.map(String));
     else list.push(String(value));
@@ -100,28 +151,35 @@ function normaliseHeaders(headers: HttpCommand['headers'] | undefined): Record<s
   return out;
 }
 
-/** application/x-www-form-urlencoded parsing (WHATWG: `+` is a space, bad escapes kept literally). */
-function parseParams(raw: string): Record<string, string[]> {
+/** A header name as rules see it: lower-cased, `_` as `-` (CGI, PHP and WSGI turn both into `HTTP_X_Y`). */
+export function headerKey(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
+function params(pairs: [string, string][]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  if (raw === '') return out;
-  for (const [k, v] of new URLSearchParams(raw)) (out[k] ?? (out[k] = [])).push(v);
+  for (const [k, v] of pairs) (out[paramKey(k)] ??= []).push(v);
   return out;
 }
 
-function readJson(text: string, essence: string): { doc: unknown } | undefined {
+function readJson(text: string, essence: string): { doc: unknown; strict: boolean } | undefined {
   if (isJsonType(essence)) {
     try {
-      return { doc: parseJsonStrict(text) };
+      return { doc: parseJsonStrict(text), strict: true };
     } catch (err) {
       throw err instanceof BodyError ? err : new BodyError('body declared as JSON is not valid JSON');
     }
   }
   // Some upstreams parse JSON whatever the Content-Type says: read anything shaped like JSON.
   if (!/^[\s\ufeff]*[[{]/.test(text)) return undefined;
+  const bare = text.replace(/^\ufeff/, '');
   try {
-    return { doc: parseJsonStrict(text.replace(/^\ufeff/, '')) };
+    return { doc: parseJsonStrict(bare), strict: true };
   } catch (err) {
     if (err instanceof BodyError) throw err;
-    return undefined;
   }
+  // JSON5, Gson's and Jackson's lenient modes take comments, trailing commas, single quotes and
+  // bare keys: what they would read is judged by deny and review rules.
+  const doc = parseLenientJson(bare);
+  return doc === undefined ? undefined : { doc, strict: false };
 }

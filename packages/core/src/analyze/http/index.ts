@@ -1,6 +1,6 @@
 // The HTTP analyzer: request → HttpUnit (methods incl. overrides, normalised path, headers, query, body, JSON).
-export { analyzeHttp, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM } from './analyze.js';
-export { isJsonType, type MediaType, parseMediaType } from './body.js';
+export { analyzeHttp, headerKey, METHOD_OVERRIDE_HEADERS, METHOD_OVERRIDE_PARAM } from './analyze.js';
+export { isJsonType, type MediaType, paramKey, parseMediaType } from './body.js';
 export {
   type CompiledJsonPath,
   compileJsonPath,

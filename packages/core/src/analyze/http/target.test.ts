@@ -26,7 +26,11 @@ const same: [string, string, string][] = [
   ['/v1/payments?x=1#frag', '/v1/payments', '/v1/payments'],
   ['http://evil.example/v1/payments?x=1', '/v1/payments', '/v1/payments'],
   ['http://evil.example', '/', '/'],
-  ['*', '*', '*'],
+  ['*', '/', '/'],
+  // A leading // is an authority to WHATWG URL parsers: forwarded as one /, as it was judged.
+  ['//evil/v1/payments/7', '/evil/v1/payments/7', '/evil/v1/payments/7'],
+  ['/x/..//evil/v1', '/evil/v1', '/evil/v1'],
+  ['http://h//evil/v1', '/evil/v1', '/evil/v1'],
   ['/V1/Payments', '/V1/Payments', '/V1/Payments'],
 ];
 
@@ -50,9 +54,29 @@ const refused: [string, RegExp][] = [
   ['/v1/<script>', /invalid character/],
   ['/v1/caf\u00e9', /invalid character/],
   ['/v1/%EF%BC%8Fpayments', /Unicode normalisation/],
+  ['/adm%C4%B1n', /case maps to ASCII/],
+  ['/%C4%B0admin', /case maps to ASCII/],
+  ['/v1%c0%afadmin', /not valid UTF-8/],
+];
+
+// [request-target, other readings deny rules also match]
+const readings: [string, string[] | undefined][] = [
+  ['/v1/payments', undefined],
+  ['/v1/payments.json', ['/v1/payments']],
+  ['/v1/payments./7', ['/v1/payments/7']],
+  ['/admin.', ['/admin']],
+  ['/admin%20', ['/admin']],
+  ['/admin%3F.css', ['/admin']],
+  ['/admin%23x/y', ['/admin']],
+  ['/v1/report.tar.gz', ['/v1/report.tar']],
+  ['/.well-known/x', undefined],
 ];
 
 describe('parseTarget', () => {
+  it.each(readings)('%s is also read as %j', (target, other) => {
+    expect(parseTarget(target).readings).toEqual(other);
+  });
+
   it.each(same)('%s → matched as %s, forwarded as %s', (target, path, forward) => {
     const t = parseTarget(target);
     expect(t.path).toBe(path);

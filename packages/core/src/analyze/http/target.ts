@@ -11,6 +11,12 @@ export class TargetError extends Error {
 export interface ParsedTarget {
   /** The path rules match: decoded, dot segments resolved, `//` collapsed, `;params` dropped, no trailing `/`. */
   path: string;
+  /**
+   * Other paths some servers route this one to (deny and review rules match them too): the last
+   * segment without its `.ext` (Rails `(.:format)`, Spring suffix match), segments without trailing
+   * dots or spaces (Windows, IIS), the path cut at a decoded `?` or `#`. Absent when there are none.
+   */
+  readings?: string[];
   /** The path to send upstream: unreserved escapes decoded, other escapes upper-cased, dot segments resolved. */
   forwardPath: string;
   /** The query exactly as received, without the `?` ("" when absent). */
@@ -28,7 +34,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Splits and normalises a request-target. Throws TargetError with a one-line reason. */
 export function parseTarget(target: string): ParsedTarget {
   const notes: string[] = [];
-  if (target === '*') return { path: '*', forwardPath: '*', rawQuery: '', hasQuery: false, notes };
+  // Asterisk-form (OPTIONS *, RFC 9112 §3.2.4) asks about the server as a whole: judged and sent as "/".
+  if (target === '*') {
+    notes.push('asterisk-form request-target read as /');
+    return { path: '/', forwardPath: '/', rawQuery: '', hasQuery: false, notes };
+  }
   let rest = target;
   const abs = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(rest);
   if (abs) {
@@ -61,8 +71,14 @@ export function parseTarget(target: string): ParsedTarget {
   if (/[\\\u0000-\u001f\u007f]/.test(fullyDecoded)) {
     throw new TargetError('encoded backslash or control character in path');
   }
-  if (/[^\u0000-\u007f]/.test(fullyDecoded) && fullyDecoded.normalize('NFKC') !== fullyDecoded) {
-    throw new TargetError('path changes under Unicode normalisation');
+  if (/[^\u0000-\u007f]/.test(fullyDecoded)) {
+    if (fullyDecoded.normalize('NFKC') !== fullyDecoded)
+      throw new TargetError('path changes under Unicode normalisation');
+    // `ı`.toUpperCase() is `I`, `İ`.toLowerCase() holds `i`: a case-insensitive router may read /admın as /admin.
+    for (const ch of fullyDecoded.replace(/[\u0000-\u007f]+/g, '')) {
+      if (/[A-Za-z]/.test(ch.toUpperCase() + ch.toLowerCase()))
+        throw new TargetError('path has a non-ASCII letter whose case maps to ASCII');
+    }
   }
   if (fullyDecoded !== rawPath && /%/.test(rawPath)) notes.push('percent-decoded');
 
@@ -91,8 +107,35 @@ export function parseTarget(target: string): ParsedTarget {
     notes.push('dot segments or empty segments resolved');
   if (/;/.test(fullyDecoded)) notes.push('path parameters (;) dropped for matching');
 
-  const forwardPath = `/${resolveDots(rawSegments.map(canonicalEscapes)).join('/')}`;
-  return { path, forwardPath, rawQuery, hasQuery: q >= 0, notes };
+  // A leading `//` is read as an authority by WHATWG URL parsers (`new URL('//evil/v1/x', base)` has
+  // the path /v1/x): sent as one `/`, which every reading of the judged path agrees with.
+  const forwardPath = `/${resolveDots(rawSegments.map(canonicalEscapes)).join('/')}`.replace(/^\/{2,}/, '/');
+  const others = otherReadings(path);
+  return others
+    ? { path, readings: others, forwardPath, rawQuery, hasQuery: q >= 0, notes }
+    : { path, forwardPath, rawQuery, hasQuery: q >= 0, notes };
+}
+
+/** The readings of `ParsedTarget.readings` that differ from the path itself. */
+function otherReadings(path: string): string[] | undefined {
+  if (!/[.?# ]/.test(path)) return undefined;
+  const out: string[] = [];
+  const add = (p: string) => {
+    const t = trimSlash(p.replace(/\/{2,}/g, '/')) || '/';
+    if (t !== path && !out.includes(t)) out.push(t);
+  };
+  const cut = path.search(/[?#]/);
+  const truncated = cut >= 0 ? path.slice(0, cut) || '/' : path;
+  add(truncated);
+  const trimmed = truncated.replace(/[. ]+(?=\/|$)/g, (m, at: number, p: string) =>
+    // `.` and `..` segments were resolved already: these are dots ending a name (`payments.`).
+    at === 0 || p[at - 1] === '/' ? m : '',
+  );
+  add(trimmed);
+  const slash = trimmed.lastIndexOf('/');
+  const dot = trimmed.lastIndexOf('.');
+  if (dot > slash + 1) add(trimmed.slice(0, dot));
+  return out.length > 0 ? out : undefined;
 }
 
 function decodeSegment(seg: string): string {
