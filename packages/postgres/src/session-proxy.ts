@@ -171,6 +171,8 @@ export class SessionProxy {
   private expectHead = 0;
   private discarding = false;
   private readonly deniedStatements = new Set<string>();
+  /** Named statements this connection's own Parse created; a Bind of any other name runs a SQL PREPARE. */
+  private readonly parsedStatements = new Set<string>();
   /** Statements held for review at Parse: each Bind is judged with its parameters, one approval per Bind. */
   private readonly reviewedStatements = new Map<string, string>();
   private readonly deniedPortals = new Set<string>();
@@ -578,6 +580,7 @@ export class SessionProxy {
           if (/prepare|deallocate|discard/i.test(text)) {
             this.deniedStatements.clear();
             this.reviewedStatements.clear();
+            this.parsedStatements.clear();
           }
         } else this.writeUpstream(serialize.query(this.poison(d)));
         this.expect({ k: 'sync', from: 'Q', poisonSeq: this.poisonSeq });
@@ -593,12 +596,15 @@ export class SessionProxy {
         if (d?.action === 'review') {
           // Preparing runs nothing; what runs is decided per Bind, when the parameters are known.
           this.deniedStatements.delete(p.name);
+          this.parsedStatements.add(p.name);
           this.reviewedStatements.set(p.name, p.text);
           this.writeUpstream(m.raw);
         } else if (d === undefined || d.action === 'allow') {
           this.deniedStatements.delete(p.name);
+          this.parsedStatements.add(p.name);
           this.writeUpstream(m.raw);
         } else {
+          this.parsedStatements.delete(p.name);
           this.deniedStatements.add(p.name);
           this.writeUpstream(serialize.parse({ name: p.name, text: this.poison(d) }));
         }
@@ -610,16 +616,22 @@ export class SessionProxy {
         this.describedPortals.delete(b.portal);
         this.portalColumns.delete(b.portal);
         const reviewed = this.reviewedStatements.get(b.statement);
+        // A name no Parse of ours created was made by SQL PREPARE: binding it runs what EXECUTE would.
+        const prepared =
+          reviewed === undefined &&
+          b.statement !== '' &&
+          !this.parsedStatements.has(b.statement) &&
+          !this.deniedStatements.has(b.statement);
         const d =
-          reviewed === undefined
-            ? undefined
-            : await this.judge({
+          reviewed !== undefined || prepared
+            ? await this.judge({
                 kind: 'sql',
-                text: reviewed,
+                text: reviewed ?? `EXECUTE "${b.statement.replace(/"/g, '""')}"`,
                 protocol: 'extended',
                 statementName: b.statement,
                 params: b.params,
-              });
+              })
+            : undefined;
         if (this.deniedStatements.has(b.statement) || (d && d.action !== 'allow')) {
           this.deniedPortals.add(b.portal);
           this.writeUpstream(
@@ -672,6 +684,7 @@ export class SessionProxy {
         if (t.kind === 'S') {
           this.deniedStatements.delete(t.name);
           this.reviewedStatements.delete(t.name);
+          this.parsedStatements.delete(t.name);
         } else {
           this.deniedPortals.delete(t.name);
           this.describedPortals.delete(t.name);

@@ -147,6 +147,19 @@ export class GatewaySession implements Session {
       }
     }
     if (decision.action === 'deny') this.tally.denied++;
+    // A named Parse (statementName, no params) that goes upstream — allowed, or held for review at each
+    // Bind — shares the names of SQL PREPARE: a later `EXECUTE name` can run it, so the SQL state learns it.
+    if (
+      command.kind === 'sql' &&
+      command.statementName &&
+      command.params === undefined &&
+      (decision.action === 'allow' || deferred)
+    ) {
+      this.sqlState.prepareStatement(
+        command.statementName,
+        (j.analysis?.units ?? []).filter((u) => u.kind === 'sql'),
+      );
+    }
     if (decision.action === 'allow') {
       j.analysis?.commit?.();
       if (j.analysis?.written) this.remember(j.analysis.written);

@@ -1,6 +1,15 @@
-// What one Postgres session has prepared with SQL PREPARE, so that a later `EXECUTE name` is judged as
-// the statement it runs. Changed only through an Analysis's commit(), i.e. once the command is allowed.
+// What one Postgres session has prepared (SQL PREPARE and the extended protocol's named Parse share one
+// namespace upstream) and the functions it created, so that a later `EXECUTE name` or `SELECT f()` is
+// judged as what it runs. Changed only through an Analysis's commit() (once the command is allowed) and
+// through prepareStatement() (a Parse the listener forwarded).
+//
+// The state is a worst case, never a guess: the gateway cannot see whether a statement it let through
+// succeeded upstream (a PREPARE of a name that exists fails and keeps the old statement; a DEALLOCATE in
+// an aborted transaction does nothing; DROP FUNCTION f(text) leaves f(int)). So a name keeps what it
+// may hold: a new PREPARE of a known name adds to it, DEALLOCATE only hides it from EXECUTE (until it is
+// prepared again, then it holds both), and a function's body adds to earlier bodies and is never dropped.
 import type { SqlUnit } from '../../types.js';
+import { freezeUnits, UnitBuilder } from './unit-builder.js';
 
 /** A state change a statement makes when it runs (applied by Analysis.commit). */
 export type SqlStateEffect =
@@ -11,25 +20,35 @@ export type SqlStateEffect =
   | { op: 'function'; name: string; body: SqlUnit }
   | { op: 'drop_function'; name: string };
 
+interface Prepared {
+  units: readonly SqlUnit[];
+  /** false after DEALLOCATE: EXECUTE refuses the name, but a new PREPARE of it keeps these units. */
+  live: boolean;
+}
+
+// One name re-prepared again and again keeps at most this many units (then one per statement type).
+const MAX_UNITS_PER_NAME = 32;
+
 export class SqlSessionState {
-  private readonly prepared = new Map<string, readonly SqlUnit[]>();
+  private readonly prepared = new Map<string, Prepared>();
   private readonly functions = new Map<string, SqlUnit>();
 
-  /** The analysed units of a prepared statement (the statement itself first), or undefined. */
+  /** The analysed units a prepared statement may run (its statement first), or undefined. */
   lookup(name: string): readonly SqlUnit[] | undefined {
-    return this.prepared.get(name);
+    const p = this.prepared.get(name);
+    return p?.live ? p.units : undefined;
   }
 
-  /** Names of the statements prepared in this session. */
+  /** Names of the statements prepared in this session (and not deallocated since). */
   names(): string[] {
-    return [...this.prepared.keys()];
+    return [...this.prepared].filter(([, p]) => p.live).map(([name]) => name);
   }
 
   get size(): number {
-    return this.prepared.size;
+    return this.names().length;
   }
 
-  /** What the body of a function or procedure created in this session does (by bare, lower-case name). */
+  /** What the bodies of the functions or procedures created in this session under this bare, lower-case name do. */
   lookupFunction(name: string): SqlUnit | undefined {
     return this.functions.get(name);
   }
@@ -39,25 +58,73 @@ export class SqlSessionState {
     return this.functions.size;
   }
 
+  /**
+   * A named statement the listener sent upstream with the extended protocol's Parse (allowed, or held for
+   * review at Bind): SQL `EXECUTE name` can run it too. `units` are the Parse text's; none (the text did
+   * not parse here) records an unknown statement.
+   */
+  prepareStatement(name: string, units: readonly SqlUnit[]): void {
+    if (units.length === 0) {
+      const b = new UnitBuilder('ParsedStatement', 'unknown');
+      b.note('a protocol-level statement this analyzer could not parse');
+      units = [b.finish()];
+    }
+    this.apply([{ op: 'prepare', name, units: freezeUnits(units) }]);
+  }
+
   apply(effects: readonly SqlStateEffect[]): void {
     for (const e of effects) {
       switch (e.op) {
-        case 'prepare':
-          this.prepared.set(e.name, e.units);
+        case 'prepare': {
+          const old = this.prepared.get(e.name);
+          this.prepared.set(e.name, { units: old ? mergeUnits(old.units, e.units) : e.units, live: true });
           break;
-        case 'deallocate':
-          this.prepared.delete(e.name);
+        }
+        case 'deallocate': {
+          const p = this.prepared.get(e.name);
+          if (p) p.live = false;
           break;
+        }
         case 'deallocate_all':
-          this.prepared.clear();
+          for (const p of this.prepared.values()) p.live = false;
           break;
-        case 'function':
-          this.functions.set(e.name, e.body);
+        case 'function': {
+          const old = this.functions.get(e.name);
+          this.functions.set(e.name, old ? mergeBodies(old, e.body) : e.body);
           break;
+        }
         case 'drop_function':
-          this.functions.delete(e.name);
+          // Kept: the drop may have failed, or removed another overload of the same name.
           break;
       }
     }
   }
+}
+
+/** Everything either list may run: the new units, then the old ones not already there. */
+function mergeUnits(old: readonly SqlUnit[], added: readonly SqlUnit[]): readonly SqlUnit[] {
+  const merged = [...added, ...old.filter((u) => !added.includes(u))];
+  if (merged.length <= MAX_UNITS_PER_NAME) return freezeUnits(merged);
+  // Bounded: one unit per statement type and `where`, holding the facts of all of them.
+  const byKind = new Map<string, UnitBuilder>();
+  for (const u of merged) {
+    const key = `${u.statement}|${u.where ?? ''}`;
+    let b = byKind.get(key);
+    if (!b) {
+      b = new UnitBuilder(u.statement, u.category);
+      b.where = u.where;
+      byKind.set(key, b);
+    }
+    b.absorb(u);
+  }
+  return freezeUnits([...byKind.values()].map((b) => b.finish()));
+}
+
+export function mergeBodies(old: SqlUnit, added: SqlUnit): SqlUnit {
+  if (old === added) return old;
+  const b = new UnitBuilder(added.statement, added.category);
+  b.absorb(added);
+  b.absorb(old);
+  b.note('the name was created more than once in this session: calls count every body');
+  return freezeUnits([b.finish()])[0];
 }

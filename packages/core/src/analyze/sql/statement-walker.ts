@@ -11,7 +11,7 @@ import {
   SET_CONFIG,
 } from './categories.js';
 import { parsePlpgsql, parseSql, type RawStatement } from './pg-parser.js';
-import type { SqlSessionState, SqlStateEffect } from './session-state.js';
+import { mergeBodies, type SqlSessionState, type SqlStateEffect } from './session-state.js';
 import { freezeUnits, UnitBuilder } from './unit-builder.js';
 
 /** Something in the text that the analyzer refuses to judge: becomes Analysis.parseError. */
@@ -70,8 +70,6 @@ const NODE_KINDS = new Map<string, Kind>([
   ['ReturnStmt', Kind.Walk],
   ['PLAssignStmt', Kind.Walk],
 ]);
-
-const FUNCTION_DROPS = new Set(['OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_ROUTINE']);
 
 const DML_SKIP = new Set(['withClause', 'relation']);
 
@@ -139,8 +137,8 @@ export class StatementWalker {
   /** PREPAREd/DEALLOCATEd earlier in this same text (null: deallocated). */
   private readonly overlay: Map<string, readonly SqlUnit[] | null> = new Map();
   private overlayCleared = false;
-  /** Functions created (a body) or dropped (null) earlier in this same text. */
-  private localFunctions: Map<string, SqlUnit | null> | undefined;
+  /** Functions created earlier in this same text (a name's bodies merged). */
+  private localFunctions: Map<string, SqlUnit> | undefined;
   private literalDependent = false;
   private stateDependent = false;
   /** > 0 while walking what does not run (plain EXPLAIN): no units are emitted. */
@@ -265,7 +263,7 @@ export class StatementWalker {
         this.fields(node, b);
         break;
       case 'DropStmt':
-        if (FUNCTION_DROPS.has(node.removeType as string)) this.dropFunctions(node);
+        // DROP FUNCTION forgets nothing: it may fail, or drop one overload of several (see session-state.ts).
         if (RELATION_DROPS.has(node.removeType as string)) {
           for (const obj of (node.objects as Nodes) ?? []) {
             const names = ((obj as { List?: { items?: Nodes } }).List?.items ?? []).map(str);
@@ -384,21 +382,10 @@ export class StatementWalker {
       this.stateDependent = true; // another session state might know the name
       throw new SqlAnalysisError(`EXECUTE of unknown prepared statement "${name}"`);
     }
-    b.absorb(units[0]);
+    // A name prepared more than once in the session may hold several statements: take in all of them.
+    for (const u of units) b.absorb(u);
     if (!this.silent) this.out.push(...units);
     this.fields(node, b); // parameters may call functions
-  }
-
-  private dropFunctions(node: PgNode): void {
-    for (const obj of (node.objects as Nodes) ?? []) {
-      const names = ((obj as { ObjectWithArgs?: { objname?: Nodes } }).ObjectWithArgs?.objname ?? []).map(
-        str,
-      );
-      const name = names[names.length - 1]?.toLowerCase();
-      if (!name) continue;
-      this.effects.push({ op: 'drop_function', name });
-      (this.localFunctions ??= new Map()).set(name, null);
-    }
   }
 
   private deallocate(name: string | undefined): void {
@@ -443,7 +430,8 @@ export class StatementWalker {
     if (name) {
       const frozen = freezeUnits([unit])[0];
       this.effects.push({ op: 'function', name, body: frozen });
-      (this.localFunctions ??= new Map()).set(name, frozen);
+      const earlier = this.localFunctions?.get(name);
+      (this.localFunctions ??= new Map()).set(name, earlier ? mergeBodies(earlier, frozen) : frozen);
     }
   }
 
@@ -685,20 +673,22 @@ export class StatementWalker {
     }
     if (Object.hasOwn(FUNCTION_CATEGORIES, name)) b.escalate(FUNCTION_CATEGORIES[name], `calls ${name}()`);
     if (name === SET_CONFIG) this.setConfig(args, b);
-    const created = this.createdFunction(name);
-    if (created) {
-      b.note(`${name}() was created in this session (${created.category})`);
-      b.absorb(created);
+    // A body created earlier in this text and one created earlier in the session: both may be what runs
+    // (another overload, or a CREATE that failed upstream).
+    const local = this.localFunctions?.get(name);
+    if (local) this.absorbCreated(name, local, b);
+    if (this.state && this.state.functionCount > 0) {
+      const body = this.state.lookupFunction(name);
+      if (body) {
+        this.stateDependent = true;
+        this.absorbCreated(name, body, b);
+      }
     }
   }
 
-  /** The body of a function created earlier in this text, or in this session (which makes the analysis session-bound). */
-  private createdFunction(name: string): SqlUnit | undefined {
-    if (this.localFunctions?.has(name)) return this.localFunctions.get(name) ?? undefined;
-    if (!this.state || this.state.functionCount === 0) return undefined;
-    const body = this.state.lookupFunction(name);
-    if (body) this.stateDependent = true;
-    return body;
+  private absorbCreated(name: string, body: SqlUnit, b: UnitBuilder): void {
+    b.note(`${name}() was created in this session (${body.category})`);
+    b.absorb(body);
   }
 
   private setConfig(args: Nodes, b: UnitBuilder): void {

@@ -51,7 +51,43 @@ sqlCases('PREPARE, EXECUTE and DEALLOCATE', [
     sql: 'EXECUTE p',
     before: ['PREPARE p AS SELECT 1', 'DEALLOCATE p', 'PREPARE p AS DELETE FROM users'],
     category: 'write',
-    statements: ['ExecuteStmt', 'DeleteStmt'],
+    statements: ['ExecuteStmt', 'DeleteStmt', 'SelectStmt'],
+  },
+  // The gateway cannot see whether a PREPARE or DEALLOCATE it let through worked upstream: PREPARE of a
+  // name that exists fails and keeps the old statement, DEALLOCATE in an aborted transaction does
+  // nothing. A name keeps every statement it may hold.
+  {
+    sql: 'EXECUTE p',
+    before: ['PREPARE p AS DELETE FROM users', 'PREPARE p AS SELECT 1'],
+    category: 'write',
+    statements: ['ExecuteStmt', 'SelectStmt', 'DeleteStmt'],
+    where: 'absent',
+  },
+  {
+    sql: 'EXECUTE p',
+    before: ['PREPARE p AS DELETE FROM users', 'DEALLOCATE p', 'PREPARE p AS SELECT 1'],
+    category: 'write',
+  },
+  {
+    sql: 'EXECUTE p',
+    before: ['PREPARE p AS DELETE FROM users', 'DEALLOCATE ALL', 'PREPARE p AS SELECT 1'],
+    category: 'write',
+  },
+  {
+    sql: 'EXECUTE p',
+    before: ['PREPARE p AS DELETE FROM users', 'DISCARD ALL', 'PREPARE p AS SELECT 1'],
+    category: 'write',
+  },
+  {
+    sql: 'EXECUTE p',
+    before: ['PREPARE p AS DELETE FROM users', 'BEGIN; SELECT 1/0; DEALLOCATE p', 'PREPARE p AS SELECT 1'],
+    category: 'write',
+  },
+  // Within one text an error stops what follows, so there the last PREPARE is what runs.
+  {
+    sql: 'DEALLOCATE p; PREPARE p AS SELECT 1; EXECUTE p',
+    before: ['PREPARE p AS DELETE FROM users'],
+    categories: ['session', 'read', 'read', 'read', 'read'],
   },
   { sql: 'PREPARE p AS TRUNCATE users', parseError: true },
   {
