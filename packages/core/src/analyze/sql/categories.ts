@@ -100,6 +100,7 @@ export const SQL_STATEMENT_CATEGORIES: Readonly<Record<string, CategoryRule>> = 
   CreateStmt: 'ddl',
   CreateSchemaStmt: 'ddl',
   AlterTableStmt: alterTableCategory, // ddl; OWNER TO and ROW LEVEL SECURITY changes are admin
+  ReplicaIdentityStmt: 'ddl', // ALTER TABLE … REPLICA IDENTITY (a subcommand node named like a statement)
   AlterCollationStmt: 'ddl',
   AlterDomainStmt: 'ddl',
   CreateForeignTableStmt: 'ddl',
@@ -222,7 +223,10 @@ export const FUNCTION_CATEGORIES: Readonly<Record<string, SqlCategory>> = {
   pg_advisory_xact_lock: 'write',
   pg_advisory_xact_lock_shared: 'write',
   pg_try_advisory_lock: 'write',
+  pg_try_advisory_lock_shared: 'write',
   pg_try_advisory_xact_lock: 'write',
+  pg_try_advisory_xact_lock_shared: 'write',
+  pg_logical_emit_message: 'write', // writes a WAL record that logical decoding ships
   // server files, processes, configuration
   lo_export: 'admin', // writes a server file
   pg_file_write: 'admin', // adminpack
@@ -245,6 +249,12 @@ export const FUNCTION_CATEGORIES: Readonly<Record<string, SqlCategory>> = {
   pg_drop_replication_slot: 'admin',
   pg_copy_physical_replication_slot: 'admin',
   pg_copy_logical_replication_slot: 'admin',
+  pg_replication_slot_advance: 'admin', // moves a slot on: its consumer loses those changes
+  pg_logical_slot_get_changes: 'admin', // consumes a slot's changes (peek_changes only reads)
+  pg_logical_slot_get_binary_changes: 'admin',
+  pg_sync_replication_slots: 'admin',
+  pg_log_standby_snapshot: 'admin',
+  pg_stat_statements_reset: 'admin',
   pg_replication_origin_create: 'admin',
   pg_replication_origin_drop: 'admin',
   pg_stat_reset: 'admin',
@@ -258,6 +268,12 @@ export const FUNCTION_CATEGORIES: Readonly<Record<string, SqlCategory>> = {
   pg_log_backend_memory_contexts: 'admin',
   // set_config is decided by its first argument (see SET_CONFIG): session, or admin for SENSITIVE_SETTINGS.
 };
+
+/** Families of functions by name prefix, for those FUNCTION_CATEGORIES does not list one by one. */
+export const FUNCTION_PREFIX_CATEGORIES: readonly (readonly [string, SqlCategory])[] = [
+  ['pg_stat_reset', 'admin'], // pg_stat_reset_shared, _slru, _replication_slot, _subscription_stats …
+  ['binary_upgrade_', 'admin'], // pg_upgrade's catalog surgery (superuser only)
+];
 
 /**
  * Functions that execute a query (or a command) given as a string, locally or on another server:
@@ -282,7 +298,9 @@ export const DYNAMIC_FUNCTIONS: ReadonlySet<string> = new Set([
   'database_to_xmlschema',
   'database_to_xml_and_xmlschema',
   'cursor_to_xml',
+  'cursor_to_xmlschema',
   'ts_stat', // ts_stat('select …') runs its argument
+  'xpath_table', // xml2: builds a query from its string arguments and runs it
   'crosstab', // tablefunc: crosstab('select …')
   'crosstab2',
   'crosstab3',
@@ -295,6 +313,48 @@ export const DYNAMIC_FUNCTIONS: ReadonlySet<string> = new Set([
   'cron.schedule_in_database',
   'cron.alter_job',
 ]);
+
+/**
+ * Options of CREATE AGGREGATE/OPERATOR/TYPE/TEXT SEARCH …, ALTER OPERATOR/TYPE and CREATE TYPE … AS RANGE
+ * whose value is a function the object calls later (an aggregate's sfunc runs on every `SELECT agg(x)`):
+ * reported in `functions` where the object is defined.
+ */
+export const SUPPORT_FUNCTION_OPTIONS: ReadonlySet<string> = new Set([
+  'sfunc', // aggregates
+  'finalfunc',
+  'combinefunc',
+  'serialfunc',
+  'deserialfunc',
+  'msfunc',
+  'minvfunc',
+  'mfinalfunc',
+  'function', // operators
+  'procedure',
+  'restrict',
+  'join',
+  'input', // base types
+  'output',
+  'receive',
+  'send',
+  'typmod_in',
+  'typmod_out',
+  'analyze',
+  'subscript',
+  'subtype_diff', // ranges
+  'canonical',
+  'start', // text search parsers and templates
+  'gettoken',
+  'end',
+  'lextypes',
+  'headline',
+  'init',
+  'lexize',
+]);
+
+/** Functions that run a query string only when called with this many arguments. */
+export const DYNAMIC_FUNCTION_ARITIES: Readonly<Record<string, number>> = {
+  ts_rewrite: 2, // ts_rewrite(query, 'SELECT target, substitute FROM …') runs the SELECT
+};
 
 /** The function whose literal first argument decides the category (the only literal the analyzer reads in a call). */
 export const SET_CONFIG = 'set_config';

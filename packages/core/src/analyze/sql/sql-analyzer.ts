@@ -13,6 +13,8 @@ export interface SqlAnalyzerOptions {
   cacheSize?: number;
   /** Texts longer than this are analysed but not cached (bounds the cache's memory). Default 8 KiB. */
   maxCachedLength?: number;
+  /** Texts longer than this (UTF-16 units) are not analysed: a parse error. Default 1 MiB. */
+  maxLength?: number;
 }
 
 interface CacheEntry {
@@ -34,6 +36,7 @@ export class SqlAnalyzer {
   /** Only what is seen twice gets cached (one table for shape hashes and text hashes). */
   private readonly doorkeeper: Doorkeeper;
   private readonly maxCachedLength: number;
+  private readonly maxLength: number;
   /** Scratch for the lexer: analyze() is synchronous and never re-entered. */
   private readonly scan = new ShapeScan();
 
@@ -43,6 +46,7 @@ export class SqlAnalyzer {
     this.exact = new BoundedCache(size);
     this.doorkeeper = new Doorkeeper(size);
     this.maxCachedLength = size > 0 ? (opts.maxCachedLength ?? 8192) : -1;
+    this.maxLength = opts.maxLength ?? 1 << 20;
   }
 
   /** Loads the Postgres parser (WASM, once per process) and returns an analyzer. */
@@ -92,6 +96,11 @@ export class SqlAnalyzer {
   ): { entry: CacheEntry; literalDependent: boolean; stateDependent: boolean } {
     if (text.includes('\0')) {
       return { entry: failed('SQL text contains a NUL byte'), literalDependent: true, stateDependent: false };
+    }
+    // Parsing costs ~1 µs per character and the parse tree ~20 bytes per character: bounded.
+    if (text.length > this.maxLength) {
+      const why = `SQL text too long to analyse (${text.length} characters; the limit is ${this.maxLength})`;
+      return { entry: failed(why), literalDependent: true, stateDependent: false };
     }
     const walker = new StatementWalker(state);
     try {

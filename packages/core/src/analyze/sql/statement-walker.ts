@@ -4,11 +4,14 @@
 import type { SqlUnit } from '../../types.js';
 import {
   categoryOf,
+  DYNAMIC_FUNCTION_ARITIES,
   DYNAMIC_FUNCTIONS,
   FUNCTION_CATEGORIES,
+  FUNCTION_PREFIX_CATEGORIES,
   type PgNode,
   SENSITIVE_SETTINGS,
   SET_CONFIG,
+  SUPPORT_FUNCTION_OPTIONS,
 } from './categories.js';
 import { parsePlpgsql, parseSql, type RawStatement } from './pg-parser.js';
 import { mergeBodies, type SqlSessionState, type SqlStateEffect } from './session-state.js';
@@ -28,6 +31,10 @@ export interface WalkResult {
 
 // Nested texts (function bodies in DO bodies in …) deeper than this are refused.
 const MAX_TEXT_DEPTH = 8;
+// Work bounds per analysis (each parse of a 10-statement text or PL/pgSQL expression costs ~10–100 µs):
+// beyond them the text is refused as a parse error rather than holding the event loop for seconds.
+const MAX_STATEMENTS = 10_000;
+const MAX_PARSES = 10_000;
 
 // Drop targets reported in `tables`.
 const RELATION_DROPS = new Set([
@@ -146,6 +153,8 @@ export class StatementWalker {
   private depth = 0;
   /** Names of the CTEs visible where the walk is (innermost last). */
   private readonly cteScopes: string[][] = [];
+  private statements = 0;
+  private parses = 0;
 
   constructor(private readonly state: SqlSessionState | undefined) {}
 
@@ -172,7 +181,10 @@ export class StatementWalker {
     if (text.length === 0) return; // the parser refuses an empty text; there is nothing in it
     if (++this.depth > MAX_TEXT_DEPTH) throw new SqlAnalysisError('statements nested too deeply to analyse');
     try {
-      for (const raw of parseSql(text)) {
+      if (text.length > MAX_STATEMENTS && countSemicolons(text) > MAX_STATEMENTS) {
+        throw new SqlAnalysisError(`more than ${MAX_STATEMENTS} statements in one text`);
+      }
+      for (const raw of this.parse(text)) {
         const stmt = raw.stmt;
         if (!stmt) continue;
         for (const type in stmt) {
@@ -189,7 +201,7 @@ export class StatementWalker {
   private expression(text: string, b: UnitBuilder): void {
     if (++this.depth > MAX_TEXT_DEPTH) throw new SqlAnalysisError('statements nested too deeply to analyse');
     try {
-      const stmts = parseSql(`SELECT ${text}`);
+      const stmts = this.parse(`SELECT ${text}`);
       for (const [i, raw] of stmts.entries()) {
         const [type, node] = unwrap(raw.stmt) ?? [];
         if (!type || !node) continue;
@@ -201,12 +213,26 @@ export class StatementWalker {
     }
   }
 
+  private parse(text: string): RawStatement[] {
+    this.countParse();
+    return parseSql(text);
+  }
+
+  private countParse(): void {
+    if (++this.parses > MAX_PARSES) {
+      throw new SqlAnalysisError(`more than ${MAX_PARSES} statements and expressions to parse in one text`);
+    }
+  }
+
   // ── statements ──────────────────────────────────────────────────────────
 
   /** One statement → one unit (emitted before the units nested in it). */
   private statement(type: string, node: PgNode, text?: string, raw?: RawStatement): SqlUnit {
     const b = new UnitBuilder(type, categoryOf(type, node));
     if (b.category === 'unknown') b.note(`${type} is not in the category table`);
+    if (++this.statements > MAX_STATEMENTS) {
+      throw new SqlAnalysisError(`more than ${MAX_STATEMENTS} statements to analyse in one text`);
+    }
     const slot = this.silent ? -1 : this.out.push(undefined) - 1;
     switch (type) {
       case 'SelectStmt':
@@ -256,6 +282,18 @@ export class StatementWalker {
           b,
           text !== undefined && raw !== undefined ? statementText(text, raw) : undefined,
         );
+        break;
+      case 'DefineStmt':
+      case 'AlterOperatorStmt':
+      case 'AlterTypeStmt':
+      case 'CreateRangeStmt':
+      case 'CreateCastStmt':
+      case 'CreateOpClassStmt':
+      case 'AlterOpFamilyStmt':
+      case 'CreateConversionStmt':
+      case 'CreateTransformStmt':
+        this.supportFunctions(node, b);
+        this.fields(node, b);
         break;
       case 'CreateTrigStmt':
       case 'CreateEventTrigStmt':
@@ -411,6 +449,7 @@ export class StatementWalker {
     }
     let funcs: PgNode[];
     try {
+      this.countParse();
       funcs = parsePlpgsql(`DO ${dollarQuote(body)}`);
     } catch (err) {
       throw new SqlAnalysisError(`DO body: ${(err as Error).message}`);
@@ -454,6 +493,7 @@ export class StatementWalker {
         }
         let funcs: PgNode[];
         try {
+          this.countParse();
           funcs = parsePlpgsql(text);
         } catch (err) {
           throw new SqlAnalysisError(`${what} body: ${(err as Error).message}`);
@@ -473,6 +513,55 @@ export class StatementWalker {
         break;
       default:
         b.markDynamic(`a ${what} in language ${language} cannot be analysed`);
+    }
+  }
+
+  /**
+   * The functions an aggregate, operator, cast, type, operator class, conversion or transform is defined
+   * with: they run later, each time the object is used. An aggregate is also remembered like a created
+   * function, so `SELECT agg(x)` takes in what its support functions do.
+   */
+  private supportFunctions(node: PgNode, b: UnitBuilder): void {
+    const aggregate = node.kind === 'OBJECT_AGGREGATE';
+    const into = aggregate ? new UnitBuilder('AggregateDefinition', 'read') : b;
+    const call = (names: (string | undefined)[]) => {
+      const parts = names.filter((n): n is string => n !== undefined && n !== '');
+      const name = parts[parts.length - 1];
+      if (name)
+        this.calledFunction(name.toLowerCase(), parts[parts.length - 2]?.toLowerCase(), undefined, into);
+    };
+    const objectName = (o: unknown) => call(((o as PgNode | undefined)?.objname as Nodes)?.map(str) ?? []);
+    for (const list of [node.definition, node.options, node.params] as Nodes[]) {
+      for (const item of list ?? []) {
+        const d = (item as { DefElem?: PgNode }).DefElem;
+        if (!d || !SUPPORT_FUNCTION_OPTIONS.has(String(d.defname))) continue;
+        const [t, v] = unwrap(d.arg) ?? [];
+        if (t === 'TypeName') call(((v?.names as Nodes) ?? []).map(str));
+        else if (t === 'List') call(((v?.items as Nodes) ?? []).map(str));
+        else if (t === 'String') {
+          this.literalDependent = true; // `sfunc = 'name'`: a string literal names the function
+          call([String(v?.sval ?? '')]);
+        }
+      }
+    }
+    objectName(node.func); // CREATE CAST … WITH FUNCTION
+    objectName(node.fromsql); // CREATE TRANSFORM
+    objectName(node.tosql);
+    if (Array.isArray(node.func_name)) call((node.func_name as Nodes)!.map(str)); // CREATE CONVERSION
+    for (const item of [...((node.items as Nodes) ?? [])]) {
+      const i = (item as { CreateOpClassItem?: PgNode }).CreateOpClassItem;
+      if (i?.itemtype === 2) objectName(i.name); // FUNCTION n name(args)
+    }
+    if (into === b) return;
+    const unit = into.finish();
+    b.absorb(unit);
+    const names = ((node.defnames as Nodes) ?? []).map(str);
+    const name = names[names.length - 1]?.toLowerCase();
+    if (name) {
+      const frozen = freezeUnits([unit])[0];
+      this.effects.push({ op: 'function', name, body: frozen });
+      const earlier = this.localFunctions?.get(name);
+      (this.localFunctions ??= new Map()).set(name, earlier ? mergeBodies(earlier, frozen) : frozen);
     }
   }
 
@@ -544,6 +633,7 @@ export class StatementWalker {
   /** EXECUTE <expr> in PL/pgSQL: a constant string is analysed as SQL; anything else is dynamic. */
   private plDynamic(expr: unknown, b: UnitBuilder, what: string): void {
     const query = (expr as { PLpgSQL_expr?: { query?: string } } | undefined)?.PLpgSQL_expr?.query;
+    if (query !== undefined) this.countParse();
     const constant = query === undefined ? undefined : constantString(query);
     if (constant !== undefined) {
       b.note(`PL/pgSQL ${what} of a constant string: analysed`);
@@ -671,7 +761,15 @@ export class StatementWalker {
     if (DYNAMIC_FUNCTIONS.has(name) || (schema !== undefined && DYNAMIC_FUNCTIONS.has(`${schema}.${name}`))) {
       b.markDynamic(`${name}() runs a query or command given as a string`);
     }
+    if (Object.hasOwn(DYNAMIC_FUNCTION_ARITIES, name) && args?.length === DYNAMIC_FUNCTION_ARITIES[name]) {
+      b.markDynamic(`${name}() with ${args.length} arguments runs a query given as a string`);
+    }
     if (Object.hasOwn(FUNCTION_CATEGORIES, name)) b.escalate(FUNCTION_CATEGORIES[name], `calls ${name}()`);
+    else {
+      for (const [prefix, category] of FUNCTION_PREFIX_CATEGORIES) {
+        if (name.startsWith(prefix)) b.escalate(category, `calls ${name}()`);
+      }
+    }
     if (name === SET_CONFIG) this.setConfig(args, b);
     // A body created earlier in this text and one created earlier in the session: both may be what runs
     // (another overload, or a CREATE that failed upstream).
@@ -702,6 +800,12 @@ export class StatementWalker {
     if (SENSITIVE_SETTINGS.has(name)) b.escalate('admin', `set_config('${name}') is a privilege change`);
     else b.escalate('session', `set_config('${name}') changes the session`);
   }
+}
+
+function countSemicolons(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf(';'); i >= 0; i = text.indexOf(';', i + 1)) n++;
+  return n;
 }
 
 /** The string value of a constant argument ('x' or 'x'::type), else undefined. */

@@ -102,6 +102,26 @@ sqlCases('functions', [
   { sql: "SELECT nextval('orders_id_seq')", category: 'write' },
   { sql: 'SELECT pg_advisory_lock(1)', category: 'write' },
   { sql: "SELECT pg_notify('ch', 'x')", category: 'write' },
+  // more functions that run a query given as a string
+  { sql: "SELECT ts_rewrite('a & b'::tsquery, 'SELECT t, s FROM aliases')", dynamic: true },
+  { sql: "SELECT ts_rewrite('a'::tsquery, 'a'::tsquery, 'b'::tsquery)", dynamic: false, category: 'read' },
+  {
+    sql: "SELECT * FROM xpath_table('id', 'doc', 'docs', '/a', 'true; DELETE FROM users') AS t(id int, a text)",
+    dynamic: true,
+  },
+  { sql: "SELECT cursor_to_xmlschema('c', true, false, '')", dynamic: true },
+  // more functions with an effect
+  { sql: 'SELECT pg_try_advisory_lock_shared(1)', category: 'write' },
+  { sql: 'SELECT pg_try_advisory_xact_lock_shared(1)', category: 'write' },
+  { sql: "SELECT pg_logical_emit_message(true, 'x', 'y')", category: 'write' },
+  { sql: 'SELECT lo_open(lo_create(0), 131072)', category: 'write' },
+  { sql: "SELECT * FROM pg_logical_slot_get_changes('s', NULL, NULL)", category: 'admin' },
+  { sql: "SELECT pg_replication_slot_advance('s', '0/0')", category: 'admin' },
+  { sql: 'SELECT pg_stat_reset_replication_slot(NULL)', category: 'admin' },
+  { sql: 'SELECT pg_stat_statements_reset()', category: 'admin' },
+  { sql: 'SELECT pg_log_standby_snapshot()', category: 'admin' },
+  { sql: 'SELECT binary_upgrade_set_next_pg_type_oid(1)', category: 'admin' },
+  { sql: 'SELECT pg_catalog.binary_upgrade_create_empty_extension(1)', category: 'admin' },
   { sql: "SELECT now(), current_user, lower('X')", category: 'read', functions: ['now', 'lower'] },
   { sql: "SELECT * FROM users WHERE data @> jsonb_build_object('a', 1)", functions: ['jsonb_build_object'] },
 ]);

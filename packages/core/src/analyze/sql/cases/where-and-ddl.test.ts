@@ -80,4 +80,5 @@ sqlCases('WHERE, TRUNCATE, MERGE and DDL', [
     category: 'admin',
     functions: ['evil'],
   },
+  { sql: 'ALTER TABLE users REPLICA IDENTITY FULL', categories: ['ddl', 'ddl'], tables: ['users'] },
 ]);
