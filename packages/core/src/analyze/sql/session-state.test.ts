@@ -18,7 +18,7 @@ describe('SqlSessionState', () => {
     state.prepareStatement('s1', units('DELETE FROM users'));
     const a = sql.analyze('EXECUTE s1', state);
     expect(a.parseError).toBeUndefined();
-    expect(a.units[0]).toMatchObject({ category: 'write', tables: ['users'] });
+    expect(a.units[0]).toMatchObject({ category: 'write', tables: ['users', 'public.users'] });
     // Protocol names are case-sensitive: only a quoted identifier reaches an upper-case one.
     state.prepareStatement('S2', units('SELECT 1'));
     expect(sql.analyze('EXECUTE s2', state).parseError).toMatch(/unknown prepared statement/);

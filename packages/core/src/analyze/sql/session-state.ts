@@ -7,7 +7,8 @@
 // succeeded upstream (a PREPARE of a name that exists fails and keeps the old statement; a DEALLOCATE in
 // an aborted transaction does nothing; DROP FUNCTION f(text) leaves f(int)). So a name keeps what it
 // may hold: a new PREPARE of a known name adds to it, DEALLOCATE only hides it from EXECUTE (until it is
-// prepared again, then it holds both), and a function's body adds to earlier bodies and is never dropped.
+// prepared again, then it holds both), a function's body adds to earlier bodies and is never dropped, and
+// a schema put on the search_path stays there.
 import type { SqlUnit } from '../../types.js';
 import { freezeUnits, UnitBuilder } from './unit-builder.js';
 
@@ -18,7 +19,9 @@ export type SqlStateEffect =
   | { op: 'deallocate_all' }
   /** CREATE FUNCTION/PROCEDURE: what its body does, taken in by later calls of `name`. */
   | { op: 'function'; name: string; body: SqlUnit }
-  | { op: 'drop_function'; name: string };
+  | { op: 'drop_function'; name: string }
+  /** SET search_path / set_config('search_path'): schemas unqualified names may now resolve in. */
+  | { op: 'search_path'; schemas: readonly string[] };
 
 interface Prepared {
   units: readonly SqlUnit[];
@@ -32,6 +35,7 @@ const MAX_UNITS_PER_NAME = 32;
 export class SqlSessionState {
   private readonly prepared = new Map<string, Prepared>();
   private readonly functions = new Map<string, SqlUnit>();
+  private readonly schemas = new Set<string>();
 
   /** The analysed units a prepared statement may run (its statement first), or undefined. */
   lookup(name: string): readonly SqlUnit[] | undefined {
@@ -56,6 +60,11 @@ export class SqlSessionState {
   /** How many functions this session created (0 keeps the analyzer's cache hits free of any check). */
   get functionCount(): number {
     return this.functions.size;
+  }
+
+  /** Every schema this session put on its search_path (never forgotten: RESET may not have run either). */
+  get searchSchemas(): ReadonlySet<string> {
+    return this.schemas;
   }
 
   /**
@@ -95,6 +104,9 @@ export class SqlSessionState {
         }
         case 'drop_function':
           // Kept: the drop may have failed, or removed another overload of the same name.
+          break;
+        case 'search_path':
+          for (const schema of e.schemas) this.schemas.add(schema);
           break;
       }
     }

@@ -6,7 +6,7 @@ import { loadPgParser } from './pg-parser.js';
 import type { SqlSessionState, SqlStateEffect } from './session-state.js';
 import { ShapeScan, scanShape, shapeString } from './shape.js';
 import { SqlAnalysisError, StatementWalker } from './statement-walker.js';
-import { freezeUnits } from './unit-builder.js';
+import { freezeUnits, withSchemas } from './unit-builder.js';
 
 export interface SqlAnalyzerOptions {
   /** Cached analyses (by shape, and by exact text for the rest); 0 turns the cache off. Default 10,000. */
@@ -116,9 +116,15 @@ export class SqlAnalyzer {
 
   private serve(entry: CacheEntry, state: SqlSessionState | undefined): Analysis {
     const effects = entry.effects;
-    if (effects === undefined) return entry.analysis;
+    // A session that changed its search_path: unqualified tables are also named in those schemas.
+    const units =
+      state !== undefined && state.searchSchemas.size > 0
+        ? (withSchemas(entry.analysis.units as SqlUnit[], state.searchSchemas) as Analysis['units'])
+        : entry.analysis.units;
+    if (effects === undefined)
+      return units === entry.analysis.units ? entry.analysis : { ...entry.analysis, units };
     return {
-      units: entry.analysis.units,
+      units,
       commit: state ? () => state.apply(effects) : NO_COMMIT,
     };
   }

@@ -155,6 +155,8 @@ export class StatementWalker {
   private readonly cteScopes: string[][] = [];
   private statements = 0;
   private parses = 0;
+  /** Schemas put on the search_path earlier in this text. */
+  private localSchemas: string[] | undefined;
 
   constructor(private readonly state: SqlSessionState | undefined) {}
 
@@ -272,6 +274,10 @@ export class StatementWalker {
       case 'VariableSetStmt':
         if (b.category === 'admin')
           b.note(`SET ${String(node.name ?? '').toLowerCase()} is a privilege change`);
+        if (String(node.name ?? '').toLowerCase() === 'search_path' && node.kind === 'VAR_SET_VALUE') {
+          // each value is one schema name (a string keeps its case upstream; tables are reported lower-case)
+          this.searchPath(((node.args as Nodes) ?? []).map((a) => constantOf(a) ?? ''));
+        }
         break;
       case 'DoStmt':
         this.doBlock(node, b);
@@ -726,10 +732,44 @@ export class StatementWalker {
     const rel = String(rv.relname ?? '').toLowerCase();
     const schema = typeof rv.schemaname === 'string' ? rv.schemaname.toLowerCase() : undefined;
     if (!schema && cteAware && this.inCteScope(rel)) return; // a CTE, not a table
+    if (!schema) {
+      this.unqualifiedTable(rel, b);
+      return;
+    }
     const catalog = typeof rv.catalogname === 'string' ? rv.catalogname.toLowerCase() : undefined;
-    if (catalog && schema) b.addTable(`${catalog}.${schema}.${rel}`);
-    if (schema) b.addTable(`${schema}.${rel}`);
+    if (catalog) b.addTable(`${catalog}.${schema}.${rel}`);
+    b.addTable(`${schema}.${rel}`);
     b.addTable(rel);
+  }
+
+  /**
+   * A table named without a schema resolves through search_path: it is reported bare, in the default
+   * path's schemas (public; pg_catalog for pg_* names), and in the schemas this text put on the path
+   * (the session's own are added when the analysis is served).
+   */
+  private unqualifiedTable(rel: string, b: UnitBuilder): void {
+    b.addTable(rel);
+    b.addUnqualified(rel);
+    if (rel.startsWith('pg_')) b.addTable(`pg_catalog.${rel}`);
+    b.addTable(`public.${rel}`);
+    if (this.localSchemas) for (const s of this.localSchemas) b.addTable(`${s}.${rel}`);
+  }
+
+  /** SET search_path / set_config('search_path'): later unqualified names may resolve in these schemas. */
+  private searchPath(schemas: string[]): void {
+    this.literalDependent = true; // the schema names are literals (`SET search_path = 'x'`)
+    const names = schemas
+      .flatMap((s) => s.split(','))
+      .map((s) =>
+        s
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .toLowerCase(),
+      )
+      .filter((s) => s !== '' && s !== '$user');
+    if (names.length === 0) return;
+    this.localSchemas = [...new Set([...(this.localSchemas ?? []), ...names])];
+    this.effects.push({ op: 'search_path', schemas: names });
   }
 
   private inCteScope(name: string): boolean {
@@ -740,6 +780,10 @@ export class StatementWalker {
   private addTable(names: string[], b: UnitBuilder): void {
     if (names.length === 0) return;
     const lower = names.map((n) => n.toLowerCase());
+    if (lower.length === 1) {
+      this.unqualifiedTable(lower[0], b);
+      return;
+    }
     for (let i = 0; i < lower.length; i++) b.addTable(lower.slice(i).join('.'));
   }
 
@@ -799,6 +843,11 @@ export class StatementWalker {
     const name = setting.trim().toLowerCase();
     if (SENSITIVE_SETTINGS.has(name)) b.escalate('admin', `set_config('${name}') is a privilege change`);
     else b.escalate('session', `set_config('${name}') changes the session`);
+    if (name === 'search_path') {
+      const value = constantOf(args?.[1]);
+      if (value === undefined) b.escalate('admin', 'set_config() of search_path to a computed value');
+      else this.searchPath([value]);
+    }
   }
 }
 
