@@ -7,8 +7,8 @@
 // characters) or a URL scheme (≤ 32), so value() and the stream (latin1 bytes, 256 characters of
 // context) find the same matches. A match's `from` is the password word (or the ':' of "://"):
 // the name before it and the scheme are read as context.
-import { entropy } from './checksums.js';
 import type { Match } from './detectors.js';
+import { apiValueOk, basicOk } from './key-assign.js';
 
 /** Longest password value taken (characters); a longer run is not a password value. */
 export const PW_VALUE_MAX = 128;
@@ -311,16 +311,40 @@ export const KEY_PASSWORD = 1;
 export const KEY_API = 2;
 /** `secret`, `client_secret`: an API name whose value may also be a password. */
 export const KEY_SECRET = 3;
+/** `authorization`: `<scheme> <credentials>`. */
+export const KEY_AUTH = 4;
 
-// the generic assignment's names, as the whole key or its last part (`github_token`)
+// the generic assignment's names (key-assign.ts), as the whole key, its last `_`/`-` part
+// (`github_token`) or its last camelCase parts (`sessionToken`, `SharedAccessKey`)
 const API_KEY_NAME =
-  /(?:^|[^A-Za-z0-9])(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)$/i;
+  /(?:^|[^A-Za-z0-9])(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|shared[_-]?access[_-]?key|account[_-]?key|secret|token)$/i;
+const API_KEY_WHOLE =
+  /^(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|shared[_-]?access[_-]?key|account[_-]?key|secret|token)$/i;
+const AUTH_KEY = /(?:^|[^A-Za-z0-9])authorization$/i;
+
+/** API_KEY_NAME, or a name from a camelCase capital on (`idToken`: `Token`). */
+function apiKeyName(key: string): boolean {
+  if (API_KEY_NAME.test(key)) return true;
+  for (let j = key.length - 5; j > 0; j--) {
+    const c = key.charCodeAt(j);
+    const p = key.charCodeAt(j - 1);
+    if (
+      c >= 65 &&
+      c <= 90 &&
+      ((p >= 97 && p <= 122) || (p >= 48 && p <= 57)) &&
+      API_KEY_WHOLE.test(key.slice(j))
+    )
+      return true;
+  }
+  return false;
+}
 
 /** Could a key ending in these three characters (lower-cased) name a credential? */
 function suffixOk(a: number, c2: number, c: number): boolean {
   if (c === 100) return (a === 111 && c2 === 114) || (c2 === 119 && (a === 115 || a === 112)); // ord swd pwd
   if (c === 115 || c === 101) return a === 97 && c2 === 115; // pass, phrase
-  if (c === 121 || c === 110) return a === 107 && c2 === 101; // key, token
+  if (c === 121) return a === 107 && c2 === 101; // key
+  if (c === 110) return (a === 107 && c2 === 101) || (a === 105 && c2 === 111); // token, authorization
   if (c === 116) return a === 114 && c2 === 101; // secret
   return false;
 }
@@ -337,23 +361,26 @@ export function credentialKeyKind(key: string): number {
   if (!suffixOk(key.charCodeAt(n - 3) | 32, key.charCodeAt(n - 2) | 32, key.charCodeAt(n - 1) | 32))
     return KEY_NONE;
   if (passwordWordBefore(key, n, 0) > 0) return KEY_PASSWORD;
-  if (!API_KEY_NAME.test(key)) return KEY_NONE;
+  if ((key.charCodeAt(n - 1) | 32) === 110 && (key.charCodeAt(n - 2) | 32) === 111)
+    return AUTH_KEY.test(key) ? KEY_AUTH : KEY_NONE;
+  if (!apiKeyName(key)) return KEY_NONE;
   return (key.charCodeAt(n - 1) | 32) === 116 ? KEY_SECRET : KEY_API;
 }
 
-const API_VALUE = /^[A-Za-z0-9_\-./+=]{16,256}$/;
+// an Authorization value: a scheme and its credentials (one token), as the text rule reads them
+const AUTH_VALUE = /^([A-Za-z][A-Za-z0-9_-]{0,31}) {1,8}([A-Za-z0-9_\-./+=]+)$/;
 
 /** True when the string value under a key of `kind` is masked whole (the rules the text assignments use). */
 export function credentialValueMasked(kind: number, key: string, v: string): boolean {
   if (kind === KEY_NONE) return false;
+  if (kind === KEY_AUTH) {
+    const m = AUTH_VALUE.exec(v);
+    if (m === null) return false;
+    return m[1]!.toLowerCase() === 'basic' ? basicOk(m[2]!) : apiValueOk(m[2]!);
+  }
   if (kind !== KEY_PASSWORD) {
-    const api =
-      API_VALUE.test(v) &&
-      v[0] !== '/' &&
-      v[0] !== '.' &&
-      /[0-9]/.test(v) &&
-      /[A-Za-z]/.test(v) &&
-      entropy(v) >= 3;
+    // (a quoted value in text: 16–4096 printable characters, letters and digits, entropy ≥ 3)
+    const api = apiValueOk(v);
     if (api || kind === KEY_API) return api;
   }
   for (let i = 0; i < v.length; i++) {

@@ -23,6 +23,19 @@ import {
   tryUrlCredentials,
   URL_SPAN,
 } from './credentials.js';
+import {
+  ASSIGN_SPAN,
+  findSchemes,
+  highEntropyToken,
+  holdKeyAssign,
+  NAME_LONGEST,
+  NAME_SHORTEST,
+  resetRuns,
+  tryAuthHeader,
+  tryKeyAssign,
+} from './key-assign.js';
+
+export { highEntropyToken } from './key-assign.js';
 
 /** One masked span. `from` ≤ `start` is where the candidate began (keyword, context): never cut between. */
 export interface Match {
@@ -348,12 +361,13 @@ function digitGroups(text: string, start: number, end: number, seps: string[]): 
 
 // ── credit_card ────────────────────────────────────────────────────────────────────────────────
 // 13–19 digits, optionally in groups split by one kind of separator (4-4-4-4[-3], 4-6-5, 4-6-4).
-// Not preceded by a word character, '+', or a digit and [.,-] (those are parts of longer numbers).
-// Every grouping starts with four digits.
-const CARD_RE = /\d{4}(?:[ -]?\d){9,15}(?!\w)(?![.,]\d)/g;
+// Not preceded by a word character, '+', or a digit and [.-] (a fraction "0.4111…", "1-4111…"), nor
+// followed by '.' and a digit. A comma is a field separator ("1,4111…,John" in CSV, JSON arrays): a
+// thousands group has three digits, and every grouping starts with four.
+const CARD_RE = /\d{4}(?:[ -]?\d){9,15}(?!\w)(?!\.\d)/g;
 const cardBoundary = (text: string, i: number): boolean => {
   const c = prev(text, i);
-  return !isWord(c) && c !== 43 && !digitThen(text, i, '.,-');
+  return !isWord(c) && c !== 43 && !digitThen(text, i, '.-');
 };
 
 function cardGroupingOk(lengths: number[]): boolean {
@@ -493,11 +507,21 @@ export function isCardDigitBytes(b: Uint8Array, start: number, end: number): boo
 // AAA-GG-SSSS always; bare 9 digits or space-separated only with an SSN context (column name or
 // "ssn"/"social security" in the 32 characters before).
 const SSN_RE = /\d{3}([- ]?)\d{2}\1\d{4}(?!\w)(?!-\d)/g;
+// a comma before is a field separator ("1,123-45-6789" in CSV), as for cards
 const ssnBoundary = (text: string, i: number): boolean => {
   const c = prev(text, i);
-  return !isWord(c) && c !== 45 && !digitThen(text, i, '.,');
+  return !isWord(c) && c !== 45 && !digitThen(text, i, '.');
 };
 const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/i;
+const SSN_HINT: ScanHint = { column: 'ssn' };
+
+/**
+ * The hint a name gives the values under it (a JSON member's key, as a column name does for value()):
+ * only the SSN context reads it, so every name that gives one shares one hint. Undefined: none.
+ */
+export function contextHint(name: string): ScanHint | undefined {
+  return SSN_CONTEXT.test(name) ? SSN_HINT : undefined;
+}
 
 function validateSsn(text: string, start: number, end: number, hint?: ScanHint): number {
   const raw = text.slice(start, end);
@@ -574,12 +598,16 @@ function findE164(text: string, from: number, out: Match[]): void {
 const findNanp = clusterFind(NANP_RE, 10, validateNanp, 'phone', 9, phoneBoundary);
 
 // ── iban ───────────────────────────────────────────────────────────────────────────────────────
-// Country code with its registered length, mod-97 == 1; printed in groups of four or unspaced.
-const IBAN_RE = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g;
+// Country code with its registered length, mod-97 == 1; printed in groups of four or unspaced; all
+// upper case or all lower case (as typed into a form), never mixed.
+const IBAN_RE = /[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])/g;
 const alnumBoundary = (text: string, i: number): boolean => !isAlnum(prev(text, i));
+const isLetter = (c: number): boolean => isUpper(c) || (c >= 97 && c <= 122);
 
 function validateIban(text: string, start: number, end: number): number {
-  const len = IBAN_LENGTHS[text.slice(start, start + 2)];
+  const lower = text.charCodeAt(start) >= 97;
+  const cc = text.slice(start, start + 2);
+  const len = IBAN_LENGTHS[lower ? cc.toUpperCase() : cc];
   if (len === undefined) return -1;
   // take exactly `len` characters: what follows may be another word ("… 00 EUR")
   const spaced = text.charCodeAt(start + 4) === 32;
@@ -592,10 +620,12 @@ function validateIban(text: string, start: number, end: number): number {
       continue;
     }
     if (spaced && atGroup && text.charCodeAt(i - 1) !== 32) return -1;
+    const c = text.charCodeAt(i);
+    if (c >= 65 && c >= 97 !== lower) return -1; // one case throughout
     compact += text[i];
   }
   if (compact.length !== len || (i < end && text.charCodeAt(i) !== 32)) return -1;
-  return ibanMod97(compact) ? i : -1;
+  return ibanMod97(lower ? compact.toUpperCase() : compact) ? i : -1;
 }
 
 // ── email ──────────────────────────────────────────────────────────────────────────────────────
@@ -613,6 +643,8 @@ export function emailAt(text: string, at: number): Match | null {
   if (at - s > 64) return null;
   while (s < at && text.charCodeAt(s) === 46) s++; // a leading '.' ends the previous sentence
   if (s === at || text.charCodeAt(at - 1) === 46) return null;
+  // `git@host`: the SSH account of every git host, not a mailbox (remotes stay readable)
+  if (at - s === 3 && text.startsWith('git', s)) return null;
   for (let i = s + 1; i < at; i++)
     if (text.charCodeAt(i) === 46 && text.charCodeAt(i - 1) === 46) return null;
   EMAIL_DOMAIN.lastIndex = at + 1;
@@ -641,7 +673,8 @@ function validateAwsKey(text: string, start: number, end: number): number {
 
 // 40 base64 characters, with upper, lower and a digit or symbol (so never a hex hash), high
 // entropy, and an AWS context in the 120 characters before: a key id or "secret access key".
-const AWS_SECRET_RE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+// An '=' before is the env-file separator (`AWS_SECRET_ACCESS_KEY=…`), not base64 padding.
+const AWS_SECRET_RE = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|secret access key|(?:AKIA|ASIA)[A-Z0-9]{16}/i;
 /** Every context above contains one of these; a secret starts at most this far after one. */
 const AWS_SECRET_STEM = /[sS][eE][cC][rR][eE][tT]|AKIA|ASIA/g;
@@ -759,12 +792,33 @@ function findJwt(text: string, from: number, out: Match[]): void {
 // ── api_key ────────────────────────────────────────────────────────────────────────────────────
 // Well-known token formats, and `api_key=…`/`token: …` assignments whose value (16+ characters,
 // letters and digits, entropy ≥ 3 bits/char) is masked while the key name stays.
+/** A Slack incoming webhook: the last part of its path is the secret. */
+const SLACK_HOOK = 'hooks.slack.com/services/';
+const SLACK_HOOK_AT =
+  /hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/([A-Za-z0-9]{20,32})(?![A-Za-z0-9])/y;
+
+function findSlackHooks(text: string, from: number, out: Match[]): void {
+  for (let p = text.indexOf(SLACK_HOOK, from); p >= 0; p = text.indexOf(SLACK_HOOK, p + 1)) {
+    if (isAlnum(prev(text, p))) continue;
+    SLACK_HOOK_AT.lastIndex = p;
+    const m = SLACK_HOOK_AT.exec(text);
+    if (m === null || !highEntropyToken(m[1]!, 3)) continue;
+    const end = SLACK_HOOK_AT.lastIndex;
+    out.push({ detector: 'api_key', start: end - m[1]!.length, end, from: p, priority: 4 });
+  }
+}
+
 const API_KNOWN_RE = new RegExp(
   '(?:' +
     [
       'gh[pousr]_[A-Za-z0-9]{36,251}',
       'github_pat_[A-Za-z0-9_]{22,244}',
       'xox[abposr]-[A-Za-z0-9-]{10,250}',
+      'xapp-\\d-[A-Za-z0-9-]{10,250}',
+      'whsec_[A-Za-z0-9]{24,250}',
+      'hf_[A-Za-z0-9]{30,250}',
+      'pypi-AgE[A-Za-z0-9_-]{50,320}',
+      'ya29\\.[A-Za-z0-9_-]{30,320}',
       '[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}',
       'AIza[A-Za-z0-9_-]{35}',
       'sk-ant-[A-Za-z0-9_-]{32,250}',
@@ -798,26 +852,33 @@ const API_HEADS = [
   'glpat-',
   'npm_',
   'SG.',
+  'xapp-',
+  'whsec_',
+  'hf_',
+  'pypi-',
+  'ya29.',
+  SLACK_HOOK,
 ];
-const API_KEYWORD_HEADS = ['api', 'access', 'auth', 'refresh', 'client', 'secret', 'token', 'bearer'];
-// `name: value` / `name=value`: found from the ':' or '=' (native search), then checked by
-// the pattern from where the name can start. Every name ends in y, n or t, 5–17 characters long.
-export const API_ASSIGN_RE =
-  /(?<![A-Za-z0-9])(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/iy;
-// `Bearer value` (these three spellings). `(?=(…))\1` takes the value run once, without
-// backtracking through it when it is too long.
-const API_BEARER_RE =
-  /(?<![A-Za-z0-9])(?:bearer|Bearer|BEARER)[ \t]{1,8}(?=([A-Za-z0-9_\-./+=]{16,256}))\1(?![A-Za-z0-9_\-./+=])/y;
-
-export function highEntropyToken(s: string, min: number): boolean {
-  return /[0-9]/.test(s) && /[A-Za-z]/.test(s) && entropy(s) >= min;
-}
+// key-name assignments, Bearer/Basic and Authorization headers: key-assign.ts
+const API_KEYWORD_HEADS = [
+  'api',
+  'access',
+  'account',
+  'auth',
+  'refresh',
+  'client',
+  'secret',
+  'shared',
+  'token',
+  'bearer',
+  'basic',
+];
 
 function validateApiKnown(text: string, start: number, end: number): number {
   const s = text.slice(start, end);
   // the random part after the prefix: placeholders such as ghp_xxxx… are not secrets
   const body = s.replace(
-    /^(?:gh[pousr]_|github_pat_|xox[a-z]-|[sr]k_(?:live|test)_|AIza|sk-(?:ant-|proj-|svcacct-|admin-)?|glpat-|npm_|SG\.)/,
+    /^(?:gh[pousr]_|github_pat_|xox[a-z]-|[sr]k_(?:live|test)_|AIza|sk-(?:ant-|proj-|svcacct-|admin-)?|glpat-|npm_|SG\.|xapp-|whsec_|hf_|pypi-|ya29\.)/,
     '',
   );
   return highEntropyToken(body, 3) ? end : -1;
@@ -851,16 +912,22 @@ function apiKnownStarts(text: string, from: number): number[] {
     else if (at(p - 3, 'npm')) out.push(p - 3);
     if (at(p - 6, 'github')) out.push(p - 6);
     if ((at(p - 2, 'sk') || at(p - 2, 'rk')) && p - 2 >= from) out.push(p - 2);
+    // whsec_  hf_
+    if (at(p - 5, 'whsec')) out.push(p - 5);
+    if (at(p - 2, 'hf')) out.push(p - 2);
   }
   for (let p = text.indexOf('-', from); p >= 0; p = text.indexOf('-', p + 1)) {
     // xox[abposr]-  sk-…  glpat-
     if (at(p - 4, 'xox') && 'abposr'.includes(text[p - 1]!)) out.push(p - 4);
     if (at(p - 2, 'sk')) out.push(p - 2);
     if (at(p - 5, 'glpat')) out.push(p - 5);
+    // xapp-  pypi-
+    if (at(p - 4, 'xapp') || at(p - 4, 'pypi')) out.push(p - 4);
     if (text.charCodeAt(p + 1) === 45) dashPairs.push(p); // for `--password VALUE`: no second search
   }
   for (let p = text.indexOf('SG.', from); p >= 0; p = text.indexOf('SG.', p + 1)) out.push(p);
   for (let p = text.indexOf('AIza', from); p >= 0; p = text.indexOf('AIza', p + 1)) out.push(p);
+  for (let p = text.indexOf('ya29.', from); p >= 0; p = text.indexOf('ya29.', p + 1)) out.push(p);
   if (out.length > 1) out.sort((a, b) => a - b);
   return out;
 }
@@ -884,32 +951,10 @@ export function findApiKnown(text: string, from: number, out: Match[]): void {
   }
 }
 
-/** Tries the sticky `re` at each start in [lo, hi]; pushes the first accepted assignment and returns it. */
-function tryAssign(
-  re: RegExp,
-  text: string,
-  lo: number,
-  hi: number,
-  out: Match[],
-): { at: number; end: number } | null {
-  for (let i = lo; i <= hi; i++) {
-    re.lastIndex = i;
-    const m = re.exec(text);
-    if (!m) continue;
-    const end = i + m[0].length;
-    const value = m[1]!;
-    if (highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
-      out.push({ detector: 'api_key', start: end - value.length, end, from: i, priority: 4 });
-      return { at: i, end };
-    }
-    // a rejected value: the next start is tried, as a scan would
-  }
-  return null;
-}
-
-// value() knows the longest token run of the text it scans (its pre-scan): a token format, a key-name
-// assignment's value and a Bearer value each need 15+ token characters in a row, so a text without
-// such a run (a timestamp, a short URL) skips them. Keyed by the text: any other text (the stream's,
+// value() knows the longest token run of the text it scans (its pre-scan): a token format and a
+// Bearer/Basic value each need 15+ token characters in a row, so a text without such a run (a
+// timestamp, a short URL) skips them. (A key-name assignment is always tried: a quoted value may be
+// broken into short runs by '#', '!', '$'.) Keyed by the text: any other text (the stream's,
 // a test's) gets no hint, and equal texts have equal runs.
 let hintText: string | undefined;
 let hintTokenRun = 0;
@@ -918,12 +963,15 @@ export function setTokenRunHint(text: string | undefined, tokenRun: number): voi
   hintText = text;
   hintTokenRun = tokenRun;
 }
-const TOKEN_MIN = 15; // xoxb- + 10: the shortest token format; key-name and Bearer values are 16+
+const TOKEN_MIN = 15; // xoxb- + 10: the shortest token format; Bearer/Basic values are 16+
 
 function findApiKey(text: string, from: number, out: Match[]): void {
   const tokens = text === hintText ? hintTokenRun >= TOKEN_MIN : true;
-  if (tokens) findApiKnown(text, from, out);
-  else {
+  resetRuns(text);
+  if (tokens) {
+    findApiKnown(text, from, out);
+    findSlackHooks(text, from, out);
+  } else {
     dashPairs.length = 0; // what apiKnownStarts() would have collected
     for (let p = text.indexOf('--', from); p >= 0; p = text.indexOf('--', p + 1)) dashPairs.push(p);
   }
@@ -963,18 +1011,18 @@ function findApiKey(text: string, from: number, out: Match[]): void {
       if (end > 0) pos = end;
       continue;
     }
-    if (k - 5 < pos || !tokens) continue;
-    if (b !== 101 || !((a === 107 && (c === 121 || c === 110)) || (a === 114 && c === 116))) continue;
-    const hit = tryAssign(API_ASSIGN_RE, text, Math.max(pos, k - 17), k - 5, out);
-    if (hit) pos = hit.end;
-  }
-  pos = from;
-  if (tokens)
-    for (const word of ['bearer', 'Bearer', 'BEARER']) {
-      for (let i = text.indexOf(word, from); i >= 0; i = text.indexOf(word, i + 1)) {
-        tryAssign(API_BEARER_RE, text, i, i, out);
-      }
+    if (a === 105 && b === 111 && c === 110) {
+      // …ion: an Authorization header, its credentials whatever the scheme
+      const end = tryAuthHeader(text, k, pos, out);
+      if (end > 0) pos = end;
+      continue;
     }
+    if (k - NAME_SHORTEST < pos) continue;
+    if (b !== 101 || !((a === 107 && (c === 121 || c === 110)) || (a === 114 && c === 116))) continue;
+    const end = tryKeyAssign(text, Math.max(pos, k - NAME_LONGEST), k - NAME_SHORTEST, out);
+    if (end > 0) pos = end;
+  }
+  if (tokens) findSchemes(text, from, out);
   findDashPasswords(text, from, out, dashPairs);
 }
 
@@ -983,12 +1031,16 @@ const apiClassHold = classHold(
   340,
   (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),
 );
-/** Stream hold of api_key: token formats and key-name assignments, password assignments, URL credentials. */
+/**
+ * Stream hold of api_key: token formats and names cut short (the class hold), key-name assignments and
+ * Authorization/Bearer/Basic values still open, password assignments, URL credentials.
+ */
 function holdApiKey(text: string, lo: number): number {
   const a = apiClassHold(text, lo);
   const b = holdPassword(text, lo);
   const c = holdUrl(text, lo);
-  return Math.min(a, b, c);
+  const d = holdKeyAssign(text, lo);
+  return Math.min(a, b, c, d);
 }
 
 /** Context a password or URL match reads before its `from` (the name, the scheme). */
@@ -1130,7 +1182,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
   api_key: spec({
     name: 'api_key',
     priority: 4,
-    maxLength: Math.max(340, PW_SPAN + NAME_REACH, URL_SPAN + SCHEME_REACH),
+    maxLength: Math.max(340, PW_SPAN + NAME_REACH, URL_SPAN + SCHEME_REACH, ASSIGN_SPAN),
     pattern: API_KNOWN_RE,
     validate: validateApiKnown,
     gateMin: { tokenRun: 15 }, // xoxb- + 10
@@ -1150,13 +1202,13 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: IBAN_RE,
     validate: validateIban,
     boundary: alnumBoundary,
-    gateMin: { length: 15, upper: 2, digits: 4 },
+    gateMin: { length: 15, digits: 4 }, // upper or lower case: no minimum of capitals
     inner: 'A~Za~z0~9 ',
     canStart: (text, i) => {
       const n = text.length;
       return (
-        isUpper(text.charCodeAt(i)) &&
-        (i + 1 >= n || isUpper(text.charCodeAt(i + 1))) &&
+        isLetter(text.charCodeAt(i)) &&
+        (i + 1 >= n || isLetter(text.charCodeAt(i + 1))) &&
         (i + 2 >= n || isDigit(text.charCodeAt(i + 2))) &&
         (i + 3 >= n || isDigit(text.charCodeAt(i + 3)))
       );

@@ -6,14 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { Detector, MaskingConfig } from '../config/types.js';
 import { luhnValid } from './checksums.js';
 import {
-  API_ASSIGN_RE,
   findApiKnown,
   findApiKnownByScan,
-  highEntropyToken,
   type Match,
   validateCardFast,
   validateCardGeneral,
 } from './detectors.js';
+import { keyAssignValue } from './key-assign.js';
 import { createMasker } from './masker.js';
 import { ALL_DETECTORS, IN_CONTEXT, NEGATIVE, POSITIVE } from './testing/samples.js';
 
@@ -295,20 +294,16 @@ describe('maskJsonBytes() equals json() on the parsed document', () => {
 });
 
 describe('api_key assignments: the name-suffix filter drops nothing', () => {
-  // reference: try the assignment pattern at every position, left to right, as a plain scan would
+  // reference: try the assignment at every position, left to right, as a plain scan would
   function reference(text: string): string {
-    const re = new RegExp(API_ASSIGN_RE.source, API_ASSIGN_RE.flags);
     let out = '';
     let last = 0;
     for (let i = 0; i < text.length; ) {
-      re.lastIndex = i;
-      const m = re.exec(text);
-      const value = m?.[1];
-      if (m && value && highEntropyToken(value, 3) && value[0] !== '/' && value[0] !== '.') {
-        const end = i + m[0].length;
-        out += `${text.slice(last, end - value.length)}[MASKED:api_key]`;
-        last = end;
-        i = end;
+      const v = keyAssignValue(text, i);
+      if (v) {
+        out += `${text.slice(last, v[0])}[MASKED:api_key]`;
+        last = v[1];
+        i = v[1];
       } else i++;
     }
     return out + text.slice(last);
@@ -345,6 +340,11 @@ describe('api_key assignments: the name-suffix filter drops nothing', () => {
     'aB3dE5fG7hJ9kL1mN2pQ',
     'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk',
     'plainvaluewithoutdigits',
+    'sessionToken',
+    'AccountKey',
+    'SharedAccessKey',
+    '#!$',
+    'x@y',
   );
   it('property: equals a position-by-position scan on generated key/value text', () => {
     const m = createMasker(cfg(['api_key']));
@@ -376,6 +376,11 @@ describe('known token formats: candidate starts find what a scan finds', () => {
     'glpat-',
     'npm_',
     'SG.',
+    'xapp-1-',
+    'whsec_',
+    'hf_',
+    'pypi-AgE',
+    'ya29.',
     '.',
     '_',
     '-',

@@ -1,16 +1,20 @@
 // json() for a complete JSON body given as bytes, without building the document: one validating
 // pass over the tokens. String values go through the detectors exactly as json() would give them
-// to value() (decoded); keys, numbers, literals and whitespace are copied byte for byte, and a
-// value at one of the json_paths becomes the replacement. Only the spans that change are rebuilt.
+// to value() (decoded, the member's key as context), integers of nine digits or more as their digits
+// (a card or an SSN becomes the replacement string); keys, other numbers, literals and whitespace are
+// copied byte for byte, and a value at one of the json_paths becomes the replacement. Only the spans
+// that change are rebuilt.
 import type { JsonPathStep } from '../analyze/http/index.js';
 import { credentialKeyKind, credentialValueMasked, KEY_NONE, mayBeCredentialKey } from './credentials.js';
-import type { PreScan } from './detectors.js';
+import { contextHint, type PreScan, type ScanHint } from './detectors.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
 import { jsonStringEscaped, newPreScan, scanJsonString } from './scan.js';
 
 export interface JsonBytesMasking {
   /** value() of a decoded string (counts what it masks); the same string when nothing matched. */
-  maskString(s: string): string;
+  maskString(s: string, hint?: ScanHint): string;
+  /** A member's key is context for its value (the SSN rule): decode keys when a value may need it. */
+  keyContext: boolean;
   /** False when a value with these counts (of its raw, escape-free bytes) cannot hold a match. */
   mayMatch(pre: PreScan): boolean;
   /** The json_paths (none with a negative index: an array's length is not known while scanning). */
@@ -182,13 +186,18 @@ function numberEnd(b: Uint8Array, i: number): number {
   return i;
 }
 
+function digitsOnly(b: Uint8Array, i: number, end: number): boolean {
+  for (let k = i; k < end; k++) if (!isDigitByte(b[k])) return false;
+  return true;
+}
+
 function literalEnd(b: Uint8Array, i: number, word: string): number {
   for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) throw NOT_JSON;
   return i + word.length;
 }
 
 const KEY_NEXT_TO_LAST = new Uint8Array(256);
-for (const ch of 'rwseRWSE') KEY_NEXT_TO_LAST[ch.charCodeAt(0)] = 1;
+for (const ch of 'rwseoRWSEO') KEY_NEXT_TO_LAST[ch.charCodeAt(0)] = 1;
 
 /** The last key credentialKey() looked at (decoded). */
 let credKey = '';
@@ -233,6 +242,12 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
   const pre = newPreScan();
   const creds = m.credentials;
   let credKind = KEY_NONE; // what the current member's key names (a credential: its string value is masked whole)
+  let keyQ0 = -1; // the current member's key token b[keyQ0..keyQ1] (-1: an array element or the root)
+  let keyQ1 = -1;
+  let keyEsc = false;
+  /** The scan hint the current member's key gives its value (decoded only when asked). */
+  const keyHint = (): ScanHint | undefined =>
+    keyQ0 >= 0 && m.keyContext ? contextHint(decode(b, keyQ0, keyQ1, keyEsc)) : undefined;
 
   const replace = (start: number, end: number, with_: Uint8Array): void => {
     parts ??= [];
@@ -254,6 +269,7 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
         if (expect === VALUE_OR_CLOSE && c === 0x5d) break; // "[]": handled as a close below
         const ck = credKind; // the member's key named a credential (only its own string value is masked whole)
         credKind = KEY_NONE;
+        if (depth === 0 || kinds[depth - 1] === ARRAY) keyQ0 = -1;
         // where this value sits for the json_paths
         let live: PathNode | null = null;
         if (redactDepth < 0) {
@@ -292,11 +308,19 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
           // bytes can only outnumber characters: under 6 bytes is under value()'s minimum too
           else if (redactDepth < 0 && (esc || (q - i - 1 >= 6 && m.mayMatch(pre)))) {
             const s = decode(b, i, q, esc);
-            const masked = m.maskString(s);
+            // the key is context only for a nine-digit run (a bare SSN)
+            const masked = m.maskString(s, esc || pre.digitRun >= 9 ? keyHint() : undefined);
             if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
           } else if (esc) decode(b, i, q, esc); // validates the escapes
-        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) end = numberEnd(b, i);
-        else if (c === 0x74) end = literalEnd(b, i, 'true');
+        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+          end = numberEnd(b, i);
+          // an integer of nine digits or more: a card or an SSN stored as a number
+          if (end - i >= 9 && c !== 0x2d && c !== 0x30 && redactDepth < 0 && digitsOnly(b, i, end)) {
+            const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', i, end);
+            const masked = m.maskString(s, end - i === 9 ? keyHint() : undefined);
+            if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
+          }
+        } else if (c === 0x74) end = literalEnd(b, i, 'true');
         else if (c === 0x66) end = literalEnd(b, i, 'false');
         else if (c === 0x6e) end = literalEnd(b, i, 'null');
         else throw NOT_JSON;
@@ -315,7 +339,10 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
         if (c !== 0x22) throw NOT_JSON;
         const q = stringEnd(b, i);
         const esc = escaped;
-        // a credential key's next-to-last letter is r, w, s (passwords) or e (key, token, secret)
+        keyQ0 = i;
+        keyQ1 = q;
+        keyEsc = esc;
+        // a credential key's next-to-last letter is r, w, s (passwords), e (key, token, secret) or o (authorization)
         if (creds && (esc || (KEY_NEXT_TO_LAST[b[q - 2]!] === 1 && mayBeCredentialKey(b, i + 1, q)))) {
           credKind = credentialKey(b, i, q, esc);
         }

@@ -8,6 +8,7 @@ import type { MaskColumn, Masker, StreamMasker } from '../types.js';
 import { credentialKeyKind, credentialValueMasked, KEY_NONE } from './credentials.js';
 import {
   combinedGate,
+  contextHint,
   DETECTOR_ORDER,
   DETECTORS,
   type DetectorSpec,
@@ -236,7 +237,8 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
   );
   const pathReplacementBytes = Buffer.from(JSON.stringify(replacementFor(JSON_PATH_TYPE)), 'utf8');
   const jsonBytesMasking = {
-    maskString: (s: string) => maskText(s),
+    maskString: (s: string, hint?: ScanHint) => maskText(s, hint),
+    keyContext: specs.includes(DETECTORS.us_ssn),
     mayMatch: anyGate,
     paths: new PathAutomaton(rootStates),
     pathReplacement: pathReplacementBytes,
@@ -255,17 +257,32 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
     return replacementFor('api_key');
   }
 
-  function maskJson(node: unknown, states: readonly PathState[]): unknown {
-    if (typeof node === 'string') return maskText(node);
-    if (node === null || typeof node !== 'object') return node;
+  /**
+   * json() of a string or number under `key`: a string through the detectors, a number of nine digits
+   * or more (a card, an SSN) as its digits, becoming the replacement string when masked. A parsed
+   * number is a double: beyond 2^53 its digits are not the document's (maskJsonBytes reads them).
+   */
+  function maskScalar(node: unknown, key: PathKey | undefined): unknown {
+    const hint = typeof key === 'string' ? contextHint(key) : undefined;
+    if (typeof node === 'string') return maskText(node, hint);
+    if (typeof node === 'number' && node >= 1e8 && Number.isSafeInteger(node)) {
+      const s = String(node);
+      const masked = maskText(s, hint);
+      return masked === s ? node : masked;
+    }
+    return node;
+  }
+
+  function maskJson(node: unknown, states: readonly PathState[], key?: PathKey): unknown {
+    if (node === null || typeof node !== 'object') return maskScalar(node, key);
     const child = (key: PathKey, v: unknown, siblings: number): unknown => {
-      if (states.length === 0) return keyedCredential(key, v) ?? maskJson(v, states);
+      if (states.length === 0) return keyedCredential(key, v) ?? maskJson(v, states, key);
       const { next, matched } = stepInto(states, key, siblings);
       if (matched) {
         count(JSON_PATH_TYPE);
         return replacementFor(JSON_PATH_TYPE);
       }
-      return keyedCredential(key, v) ?? maskJson(v, next);
+      return keyedCredential(key, v) ?? maskJson(v, next, key);
     };
     if (Array.isArray(node)) {
       let out: unknown[] | undefined;

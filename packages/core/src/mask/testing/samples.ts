@@ -30,6 +30,12 @@ const PEM_ENCRYPTED =
   '-----BEGIN ENCRYPTED PRIVATE KEY-----\r\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\r\n-----END ENCRYPTED PRIVATE KEY-----';
 const PEM_EC =
   '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oI4K\n-----END EC PRIVATE KEY-----';
+/** An STS session token (440 characters): longer than a generic value's old 256-character cap. */
+export const AWS_SESSION_TOKEN =
+  'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDnbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB1L9RIvNEVUxTveLruM0rfj0WAK1jHDhaXXzOI8d4VFmtvBtMkA/+SNV1tdpcY4BAEl9l2w/j4kSUt26phkV9mGCE/tCLl4r019GWp0RqhrWACeY2thHbFiEbZa' +
+  'mq3/KcXlLZxQjFAjRzRNjAetkcvWBor8df9ikvBioJyjgcieced7mprp4wsNvbb1EKJk753ngVAde2uSronrBZxat0PbZ1humPrSfaC5lovAOaHvNMk5ubjlI6i++J1HhgjF7PbKNYdY9tJ+bPRScpN5d6dI/Yg5HbZ5ztp9x78fAF7oeb7q13mUz1czQewXtYu/frNNJxHJk8HZdrEosxiNwYKa';
+const PEM_PGP =
+  '-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\nlQOYBF0AAAABEADNu8V1\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----';
 const PEM_PKCS8 =
   '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----';
 
@@ -59,6 +65,10 @@ export const POSITIVE: Record<Detector, string[]> = {
     '6200000000000005',
     '6759649826438453',
     '2200920707413749',
+    '2223003122003222',
+    '6221260000000000',
+    '36227206271667',
+    '4000 0566 5566 5556',
   ],
   iban: [
     'GB82WEST12345698765432',
@@ -71,6 +81,12 @@ export const POSITIVE: Record<Detector, string[]> = {
     'CH9300762011623852957',
     'BE68539007547034',
     'ES9121000418450200051332',
+    // lower case, as typed into forms and stored as entered
+    'gb82west12345698765432',
+    'de89 3704 0044 0532 0130 00',
+    'LC55HEMM000100010012001200023015',
+    'RU0204452560040702810412345678901',
+    'BR1500000000000010932840814P2',
   ],
   us_ssn: ['123-45-6789', '536-22-1234', '001-01-0001', '899-99-9999', '665-01-0001'],
   phone: [
@@ -100,10 +116,13 @@ export const POSITIVE: Record<Detector, string[]> = {
     'obrien@example.ie',
     'first.last-name@my-company.io',
     'a@b.co',
+    'John.Doe@Mail.Example.CO.UK',
+    'x@example.photography',
+    'foo@users.noreply.github.com',
   ],
   aws_access_key: ['AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A', 'AKIA2OGYBAH6QWERTY12'],
   aws_secret_key: [],
-  private_key: [PEM_RSA, PEM_OPENSSH, PEM_ENCRYPTED, PEM_EC, PEM_PKCS8],
+  private_key: [PEM_RSA, PEM_OPENSSH, PEM_ENCRYPTED, PEM_EC, PEM_PKCS8, PEM_PGP],
   jwt: [JWT_RS256, JWT_IO, JWT_NONE, 'eyJhbGciOiIifQ.e30.'],
   api_key: [
     'ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d',
@@ -121,6 +140,11 @@ export const POSITIVE: Record<Detector, string[]> = {
     'npm_fM2oeq3hDavJA76rNicHTp8hkqdlm7tOtHWn',
     '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',
     'xoxb-12345abcde',
+    'xapp-1-A0123456789-1234567890123-3f9a1c0e5b7d2a4c6e8f0b1d3a5c7e9f1b3d5f7a9c0e2b4d6f8a0c2e4b6d8f0a',
+    'whsec_JrTAwR4y9ojfljoQoaF1LlqsJrTAwR4y',
+    'hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567',
+    'pypi-AgEIcHlwaS5vcmcCJGE0ZjM5ZjQ1LTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlszLCJhNDE',
+    'ya29.a0AfB_byC1x9Zq8kL3mN0pQ7rS2tU5vW4xY6zA1bC3dE5fG7hI9jK',
   ],
 };
 
@@ -130,7 +154,16 @@ export const IN_CONTEXT: [Detector, string, string][] = [
   ['credit_card', 'paid with 4111111111111111, thanks', 'paid with [MASKED:credit_card], thanks'],
   ['credit_card', '4111 1111 1111 1111 2024', '[MASKED:credit_card] 2024'],
   ['credit_card', '{"card":"5555555555554444"}', '{"card":"[MASKED:credit_card]"}'],
+  // a comma is a field separator (CSV, JSON arrays), not part of the number: a card group is 13+ digits
+  ['credit_card', '1,4111111111111111,John', '1,[MASKED:credit_card],John'],
+  ['credit_card', '4111111111111111,5555555555554444', '[MASKED:credit_card],[MASKED:credit_card]'],
+  ['credit_card', '[1,4111111111111111,2]', '[1,[MASKED:credit_card],2]'],
+  ['credit_card', 'id,card\n7,5105 1051 0510 5100\n', 'id,card\n7,[MASKED:credit_card]\n'],
+  ['credit_card', '{"card": 4111111111111111, "n": 1}', '{"card": [MASKED:credit_card], "n": 1}'],
+  ['us_ssn', '1,123-45-6789,x', '1,[MASKED:us_ssn],x'],
+  ['us_ssn', '123-45-6789,536-22-1234', '[MASKED:us_ssn],[MASKED:us_ssn]'],
   ['iban', 'IBAN: DE89 3704 0044 0532 0130 00 EUR', 'IBAN: [MASKED:iban] EUR'],
+  ['iban', 'iban: at61 1904 3002 3457 3201.', 'iban: [MASKED:iban].'],
   ['iban', 'to GB82WEST12345698765432.', 'to [MASKED:iban].'],
   ['us_ssn', 'SSN: 536221234', 'SSN: [MASKED:us_ssn]'],
   ['us_ssn', 'social security number 536 22 1234', 'social security number [MASKED:us_ssn]'],
@@ -142,6 +175,10 @@ export const IN_CONTEXT: [Detector, string, string][] = [
   ['email', '<john@example.com>', '<[MASKED:email]>'],
   ['email', 'a@b.com,c@d.org', '[MASKED:email],[MASKED:email]'],
   ['email', 'héllo jöhn@example.com ünd', 'héllo jö[MASKED:email] ünd'],
+  ['email', 'mailto:john@example.com?subject=hi', 'mailto:[MASKED:email]?subject=hi'],
+  ['email', 'John Doe <john.doe+tag@example.com>', 'John Doe <[MASKED:email]>'],
+  ['email', '1;john@example.com;x|jane@example.org|y', '1;[MASKED:email];x|[MASKED:email]|y'],
+  ['email', 'ssh deploy@build.example.com', 'ssh [MASKED:email]'],
   ['aws_access_key', 'aws_access_key_id=AKIAIOSFODNN7EXAMPLE', 'aws_access_key_id=[MASKED:aws_access_key]'],
   [
     'aws_secret_key',
@@ -152,6 +189,12 @@ export const IN_CONTEXT: [Detector, string, string][] = [
     'aws_secret_key',
     'AKIAIOSFODNN7EXAMPLE lHlsZfYcMMDktXP+tKsf2rcDkdfrUnW5gcF/Ha6i',
     '[MASKED:aws_access_key] [MASKED:aws_secret_key]',
+  ],
+  // the env-file form: '=' right before the key
+  [
+    'aws_secret_key',
+    'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    'AWS_SECRET_ACCESS_KEY=[MASKED:aws_secret_key]',
   ],
   ['jwt', `Authorization: Bearer ${JWT_IO}`, 'Authorization: Bearer [MASKED:jwt]'],
   ['jwt', `token=${JWT_RS256}&x=1`, 'token=[MASKED:jwt]&x=1'],
@@ -164,6 +207,42 @@ export const IN_CONTEXT: [Detector, string, string][] = [
     'api_key',
     'export GITHUB_TOKEN="ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"',
     'export GITHUB_TOKEN="[MASKED:api_key]"',
+  ],
+  // Authorization headers: every scheme's credentials (Basic is base64 of user:password)
+  ['api_key', 'Authorization: Basic dXNlcjpwYXNzd29yZA==', 'Authorization: Basic [MASKED:api_key]'],
+  ['api_key', 'proxy-authorization: basic YTpiY2Rl', 'proxy-authorization: basic [MASKED:api_key]'],
+  [
+    'api_key',
+    'curl -H "Authorization: Basic YWRtaW46aHVudGVyMg==" https://api',
+    'curl -H "Authorization: Basic [MASKED:api_key]" https://api',
+  ],
+  ['api_key', 'auth = Basic YWRtaW46aHVudGVyMg==', 'auth = Basic [MASKED:api_key]'],
+  ['api_key', 'Authorization: Token Zx8fK2mQ9vL4pR7tW1yB', 'Authorization: Token [MASKED:api_key]'],
+  ['api_key', '"authorization":"Bearer Zx8fK2mQ9vL4pR7tW1yB"', '"authorization":"Bearer [MASKED:api_key]"'],
+  // a quoted value is taken whole (not up to its first '#'), a long one too (STS session tokens)
+  ['api_key', "SECRET_KEY='django-insecure-8x#k2m!q9v@l4p$r7t&w1y'", "SECRET_KEY='[MASKED:api_key]'"],
+  ['api_key', 'client_secret = "Zx8fK2mQ9v#L4pR7tW1yB"', 'client_secret = "[MASKED:api_key]"'],
+  ['api_key', `aws_session_token = ${AWS_SESSION_TOKEN}`, 'aws_session_token = [MASKED:api_key]'],
+  ['api_key', `"SessionToken": "${AWS_SESSION_TOKEN}"`, '"SessionToken": "[MASKED:api_key]"'],
+  ['api_key', `Authorization: Bearer ${AWS_SESSION_TOKEN}`, 'Authorization: Bearer [MASKED:api_key]'],
+  // camelCase names, and the Azure connection-string keys
+  ['api_key', 'sessionToken: Zx8fK2mQ9vL4pR7tW1yB', 'sessionToken: [MASKED:api_key]'],
+  ['api_key', '{"idToken":"Zx8fK2mQ9vL4pR7tW1yB"}', '{"idToken":"[MASKED:api_key]"}'],
+  [
+    'api_key',
+    'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=H0D8ktokFpR1CXnubPWC8tXX0o4YM13gWrxU0FYOD1MChgxlK/CNVgJSql50IQVG82n7u86MEs/HlXsmUv6adQ==;EndpointSuffix=core.windows.net',
+    'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[MASKED:api_key];EndpointSuffix=core.windows.net',
+  ],
+  [
+    'api_key',
+    'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=Zx8fK2mQ9vL4pR7tW1yBq3s=',
+    'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=[MASKED:api_key]',
+  ],
+  // a Slack incoming webhook: its last part is the secret
+  [
+    'api_key',
+    'url: https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/q8VgBzhZ2pL9wXmK4rT7yN3s',
+    'url: https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/[MASKED:api_key]',
   ],
   // passwords: the name is kept, the value masked (quotes stay)
   ['api_key', 'password=hunter2hunter2hunter2', 'password=[MASKED:api_key]'],
@@ -221,6 +300,10 @@ export const NEGATIVE: Record<Detector | 'other', string[]> = {
     '9111111111111111',
     '3.14159265358979323',
     'x4111111111111111',
+    '0.4111111111111111',
+    '94111111111111111',
+    'id 411111111111111100',
+    '1,234,567,890,123',
   ],
   iban: [
     'GB82WEST12345698765433',
@@ -228,7 +311,9 @@ export const NEGATIVE: Record<Detector | 'other', string[]> = {
     'XX89370400440532013000',
     'DE8937040044053201300',
     'GB82 WEST 12 345698765432',
-    'gb82west12345698765432',
+    'Gb82West12345698765432',
+    'GB82-WEST-1234-5698-7654-32',
+    'de89370400440532013001',
   ],
   us_ssn: [
     '000-12-3456',
@@ -267,6 +352,14 @@ export const NEGATIVE: Record<Detector | 'other', string[]> = {
     'john@example.123',
     'user@-bad.com',
     'admin@ [server]',
+    'a@b',
+    'npm i @scope/pkg',
+    '@babel/core@7.24.0',
+    'lodash@4.17.21',
+    'ssh deploy@10.0.0.5',
+    // the SSH account of every git host, not a mailbox: remotes stay readable
+    'git@github.com:org/repo.git',
+    'ssh -T git@gitlab.example.com',
   ],
   aws_access_key: [
     'AKIAIOSFODNN7EXAMPL',
@@ -274,6 +367,10 @@ export const NEGATIVE: Record<Detector | 'other', string[]> = {
     'AKIAAAAAAAAAAAAAAAAA',
     'akiaiosfodnn7example',
     'XAKIAIOSFODNN7EXAMPLE',
+    // IAM unique ids (users, roles, groups…): identifiers, not credentials
+    'AIDAIOSFODNN7EXAMPLE',
+    'AROAIOSFODNN7EXAMPLE',
+    'AGPAIOSFODNN7EXAMPLE',
   ],
   aws_secret_key: [
     'lHlsZfYcMMDktXP+tKsf2rcDkdfrUnW5gcF/Ha6i',
@@ -338,6 +435,14 @@ export const NEGATIVE: Record<Detector | 'other', string[]> = {
     'http://user:@host/x',
     'api_key=aaaaaaaaaaaaaaaaaaaaaaaa',
     'mytoken=Zx8fK2mQ9vL4pR7tW1yB',
+    'pk_live_JrTAwR4y9ojfljoQoaF1Llqs',
+    'Basic usage: run it with --help',
+    'WWW-Authenticate: Basic realm="api"',
+    'Authorization: Basic $CREDENTIALS',
+    'Authorization: Bearer <token>',
+    'Basic authentication is enabled for RestrictedArea',
+    "client_secret = 'not a secret at all'",
+    'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
   ],
   other: [
     '',
