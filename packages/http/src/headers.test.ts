@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { agentResponseHeaders, redactedHeaders, upstreamRequestHeaders } from './headers.js';
+import { agentResponseHeaders, judgedHeaders, redactedHeaders, upstreamRequestHeaders } from './headers.js';
 
 function req(raw: string[]): IncomingMessage {
   const headers: Record<string, string> = {};
@@ -109,6 +109,66 @@ describe('agentResponseHeaders and redactedHeaders', () => {
       cookie: ['a=[REDACTED]; b=[REDACTED]'],
       'set-cookie': ['s=[REDACTED]'],
       accept: ['*/*'],
+    });
+  });
+});
+
+describe('headers the agent cannot use against the judge', () => {
+  it('drops path/host overrides and every X-Forwarded-*', () => {
+    const out = upstreamRequestHeaders(
+      req([
+        'X-Original-URL',
+        '/admin',
+        'X-Rewrite-URL',
+        '/admin',
+        'X-Forwarded-Prefix',
+        '/admin',
+        'X-Forwarded-Server',
+        'x',
+        'Request-Range',
+        'bytes=0-1',
+        'Accept-Charset',
+        'utf-16',
+        'X-Keep',
+        'yes',
+      ]),
+      ctx,
+    );
+    expect(Object.keys(out).sort()).toEqual(
+      ['authorization', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-keep'].sort(),
+    );
+  });
+
+  it('judges without the headers the agent lists in Connection (they are not forwarded)', () => {
+    const r = {
+      headers: { connection: 'close, X-Dry-Run', 'x-dry-run': 'true' },
+      headersDistinct: {
+        connection: ['close, X-Dry-Run'],
+        'x-dry-run': ['true'],
+        authorization: ['Bearer t'],
+      },
+    } as unknown as IncomingMessage;
+    expect(judgedHeaders(r)).toEqual({
+      connection: ['close, X-Dry-Run'],
+      authorization: ['Bearer [REDACTED]'],
+    });
+  });
+
+  it('masks response header values, leaving structural ones alone', () => {
+    const masker = { value: (v: string) => v.replace('alice@example.com', '[MASKED:email]') };
+    const out = agentResponseHeaders(
+      {
+        location: '/u?e=alice@example.com',
+        'set-cookie': ['a=alice@example.com', 'b=1'],
+        'content-type': 'text/plain; alice@example.com',
+      },
+      [],
+      masker,
+    );
+    expect(out).toEqual({
+      location: '/u?e=[MASKED:email]',
+      'set-cookie': ['a=[MASKED:email]', 'b=1'],
+      'content-type': 'text/plain; alice@example.com',
     });
   });
 });

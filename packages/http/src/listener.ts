@@ -21,7 +21,7 @@ import {
 import { Pool } from 'undici';
 import { AgentConnection, BearerError } from './agent-session.js';
 import { framingProblem } from './framing.js';
-import { redactedHeaders, upstreamRequestHeaders } from './headers.js';
+import { judgedHeaders, upstreamRequestHeaders } from './headers.js';
 import { readUpTo } from './response-body.js';
 import { JSON_MASK_CAP, UpstreamCall } from './upstream-call.js';
 import { handleUpgrade } from './websocket.js';
@@ -102,6 +102,14 @@ export async function startHttpListener(
     'upgrade',
     (req: IncomingMessage, socket: Socket, head: Buffer) => void handleUpgrade(ctx, req, socket, head),
   );
+  // Node hands CONNECT to this event (never to 'request'): refused, the tunnel is never opened.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    const body = JSON.stringify({ error: 'method_not_allowed', reason: 'CONNECT is not proxied' });
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     gateway.log.warn('http request refused by the parser', { connection: connection.name, code: err.code });
     const reason =
@@ -261,7 +269,7 @@ export function judgedCommand(
     kind: 'http',
     method: req.method ?? 'GET',
     target: req.url ?? '/',
-    headers: redactedHeaders(req.headersDistinct),
+    headers: judgedHeaders(req),
     body,
     bodyTruncated: truncated,
     websocket: websocket || undefined,
@@ -274,8 +282,15 @@ async function handleRequest(ctx: RequestContext, req: IncomingMessage, res: Ser
   const started = performance.now();
   const problem = framingProblem(req);
   if (problem) return replyJson(res, 400, { error: 'bad_request', reason: problem }, {}, true);
-  if (req.method === 'CONNECT') {
-    return replyJson(res, 405, { error: 'method_not_allowed', reason: 'CONNECT is not proxied' }, {}, true);
+  if (req.method === 'CONNECT' || req.method === 'TRACE' || req.method === 'TRACK') {
+    // TRACE echoes the request the upstream received, injected credentials included.
+    return replyJson(
+      res,
+      405,
+      { error: 'method_not_allowed', reason: `${req.method} is not proxied` },
+      {},
+      true,
+    );
   }
   const withBody = hasBody(req);
 

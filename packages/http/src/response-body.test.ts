@@ -1,6 +1,16 @@
 import { createMasker } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
-import { bodyMode, contentCodings, maskJsonBody, maskJsonResponse } from './response-body.js';
+import {
+  bodyMode,
+  contentCodings,
+  foreignCharset,
+  looksLikeText,
+  maskJsonBody,
+  maskJsonResponse,
+  relabelUtf8,
+  sniffWideCharset,
+  transferCodings,
+} from './response-body.js';
 
 const masker = () =>
   createMasker({
@@ -76,5 +86,56 @@ describe('maskJsonResponse', () => {
   it('returns undefined for a body that is not one JSON text', () => {
     expect(maskJsonResponse(masker(), Buffer.from('{"a": 1} trailing'))).toBeUndefined();
     expect(maskJsonResponse(masker(), Buffer.from('not json'))).toBeUndefined();
+  });
+});
+
+describe('what a body really is', () => {
+  it('transfer codings other than chunked are undone like content codings', () => {
+    expect(transferCodings('gzip, chunked')).toEqual(['gzip']);
+    expect(transferCodings('chunked')).toEqual([]);
+    expect(transferCodings(undefined)).toEqual([]);
+    expect(() => transferCodings('compress, chunked')).toThrow(/compress/);
+  });
+
+  const charsets: [string | undefined, string | undefined | RegExp][] = [
+    [undefined, undefined],
+    ['text/plain', undefined],
+    ['application/json; charset=UTF-8', undefined],
+    ['text/plain; charset=iso-8859-1', undefined],
+    ['application/json; charset=utf-16le', 'utf-16le'],
+    ['text/plain; charset="shift_jis"', 'shift_jis'],
+    ['text/plain; charset=utf-7', /cannot mask/],
+    ['text/plain; charset=ebcdic-cp-us', /cannot mask/],
+  ];
+  it.each(charsets)('%s → convert from %s', (type, want) => {
+    if (want instanceof RegExp) expect(() => foreignCharset(type)).toThrow(want);
+    else expect(foreignCharset(type)).toBe(want);
+  });
+
+  it('sniffs unlabelled UTF-16 and UTF-32', () => {
+    expect(sniffWideCharset(Buffer.from('{"a":1}'))).toBeUndefined();
+    expect(sniffWideCharset(Buffer.from('\ufeffhi', 'utf16le'))).toBe('utf-16le');
+    expect(sniffWideCharset(Buffer.from('{"', 'utf16le'))).toBe('utf-16le');
+    expect(sniffWideCharset(Buffer.from([0, 0x7b, 0, 0x22]))).toBe('utf-16be');
+    expect(sniffWideCharset(Buffer.from([0x7b, 0, 0, 0]))).toBe('utf-32');
+  });
+
+  it('tells text labelled binary from binary', () => {
+    expect(looksLikeText(Buffer.from('{"email":"a@b.co"}\n'))).toBe(true);
+    expect(looksLikeText(Buffer.from('caf\u00e9 — ünïcödé'))).toBe(true);
+    expect(looksLikeText(Buffer.from('caf\u00e9').subarray(0, 4))).toBe(true); // cut mid-character
+    expect(looksLikeText(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(false);
+    expect(looksLikeText(Buffer.from('PK\u0003\u0004\u0014\u0000'))).toBe(false);
+    expect(looksLikeText(Buffer.from([0x25, 0x50, 0x44, 0x46, 0x0a, 0x25, 0xe2, 0xe3, 0xcf, 0xd3]))).toBe(
+      false,
+    );
+    expect(looksLikeText(Buffer.alloc(0))).toBe(false);
+  });
+
+  it('relabels a converted body as UTF-8', () => {
+    expect(relabelUtf8('application/json; charset=utf-16le')).toBe('application/json; charset=utf-8');
+    expect(relabelUtf8('text/plain;charset="x"; format=flowed')).toBe(
+      'text/plain; charset=utf-8; format=flowed',
+    );
   });
 });

@@ -33,6 +33,120 @@ export function contentCodings(value: string | string[] | undefined): string[] {
   return codings;
 }
 
+/**
+ * Transfer-Encoding codings other than `chunked` (`gzip, chunked`): undici frames the body but leaves
+ * these on it, so they are undone like content codings (applied after them). Throws like contentCodings.
+ */
+export function transferCodings(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  const codings = joined.split(',').filter((c) => c.trim().toLowerCase() !== 'chunked');
+  return contentCodings(codings.join(','));
+}
+
+/** Charsets whose ASCII bytes are ASCII text: the detectors (all ASCII patterns) see them as they are. */
+const ASCII_COMPATIBLE = new Set([
+  'utf-8',
+  'utf8',
+  'us-ascii',
+  'ascii',
+  'iso-8859-1',
+  'latin1',
+  'windows-1252',
+]);
+
+/**
+ * The charset a maskable body must be converted from before masking: undefined when its bytes can be
+ * masked as they are. Throws when the gateway cannot read it (UTF-7, EBCDIC …): never passed unmasked.
+ */
+export function foreignCharset(contentType: string | undefined): string | undefined {
+  const label = parseMediaType(contentType).charset;
+  if (label === undefined || ASCII_COMPATIBLE.has(label)) return undefined;
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    throw new Error(`cannot mask a body in charset "${label}"`);
+  }
+}
+
+/** A UTF-16 or UTF-32 body without a label, from its BOM or zero bytes (RFC 4627 §3); undefined if neither. */
+export function sniffWideCharset(b: Uint8Array): 'utf-16le' | 'utf-16be' | 'utf-32' | undefined {
+  if (b.length >= 4 && ((b[0] === 0 && b[1] === 0) || (b[1] === 0 && b[2] === 0 && b[3] === 0)))
+    return 'utf-32';
+  if (b.length >= 2) {
+    if ((b[0] === 0xfe && b[1] === 0xff) || (b[0] === 0 && b[1] !== 0)) return 'utf-16be';
+    if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] !== 0 && b[1] === 0)) return 'utf-16le';
+  }
+  return undefined;
+}
+
+/**
+ * Converts a body to UTF-8 for the masker: from `label` (see foreignCharset), or — without one — from
+ * UTF-16 when the first bytes show it. UTF-32 is refused. Anything else passes through untouched.
+ */
+export function toUtf8(label: string | undefined): Transform {
+  let decoder: InstanceType<typeof TextDecoder> | null | undefined =
+    label === undefined ? undefined : new TextDecoder(label);
+  let held: Buffer | undefined;
+  const decide = (first: Buffer): Error | undefined => {
+    const wide = sniffWideCharset(first);
+    if (wide === 'utf-32') return new Error('cannot mask a UTF-32 body');
+    decoder = wide ? new TextDecoder(wide) : null;
+    return undefined;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (decoder === undefined) {
+        held = held ? Buffer.concat([held, chunk]) : chunk;
+        if (held.length < 4) return cb();
+        const err = decide(held);
+        if (err) return cb(err);
+        chunk = held;
+        held = undefined;
+      }
+      if (decoder === null) return cb(null, chunk);
+      cb(null, Buffer.from(decoder!.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(cb) {
+      if (decoder === undefined && held) {
+        const err = decide(held);
+        if (err) return cb(err);
+        if (decoder === null) return cb(null, held);
+        return cb(null, Buffer.from(decoder!.decode(held), 'utf8'));
+      }
+      if (decoder) {
+        const rest = decoder.decode();
+        if (rest.length > 0) return cb(null, Buffer.from(rest, 'utf8'));
+      }
+      cb();
+    },
+  });
+}
+
+/** `Content-Type` with its charset parameter replaced by utf-8 (the body was converted). */
+export function relabelUtf8(contentType: string): string {
+  return contentType.replace(/;\s*charset\s*=\s*("[^"]*"|[^;]*)/i, '; charset=utf-8');
+}
+
+/**
+ * Whether bytes labelled binary are text after all (valid UTF-8 or a UTF-16 BOM, no NUL or stray control
+ * characters in the sample): an upstream can label JSON `application/octet-stream` or SVG `image/*`.
+ */
+export function looksLikeText(sample: Uint8Array): boolean {
+  if (sample.length === 0) return false;
+  if ((sample[0] === 0xff && sample[1] === 0xfe) || (sample[0] === 0xfe && sample[1] === 0xff)) return true;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample[i]!;
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c && c !== 0x1b) return false;
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Streams that undo the codings (last applied first). */
 export function decoders(codings: string[]): Transform[] {
   return [...codings].reverse().map((c) => {
@@ -65,9 +179,12 @@ function inflateAny(): Transform {
   });
 }
 
-/** The streaming masker as a Transform. `tap` sees every masked byte (for the recording). */
+/**
+ * The streaming masker as a Transform. `tap` sees every masked byte (for the recording). With the
+ * masker's JSON stream, json_paths apply whenever the text is JSON, whatever its label or size.
+ */
 export function maskStream(masker: Masker, tap: (b: Uint8Array) => void): Transform {
-  const sm = masker.stream();
+  const sm = masker.jsonStream?.() ?? masker.stream();
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       const out = sm.write(chunk);

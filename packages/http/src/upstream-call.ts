@@ -15,9 +15,15 @@ import {
   bodyMode,
   contentCodings,
   decoders,
+  foreignCharset,
+  looksLikeText,
   maskJsonResponse,
   maskStream,
   readUpTo,
+  relabelUtf8,
+  sniffWideCharset,
+  toUtf8,
+  transferCodings,
 } from './response-body.js';
 
 /** JSON responses up to this size are parsed and masked value by value; larger ones as a text stream. */
@@ -27,6 +33,9 @@ type Headers = Record<string, string | string[] | undefined>;
 
 /** Response headers the masking step rewrites (the body that reaches the agent is not the upstream's). */
 const REWRITTEN = ['content-length', 'content-encoding', 'content-md5', 'digest', 'etag'];
+
+/** Bytes of a body labelled binary looked at to tell whether it is text after all. */
+const SNIFF_BYTES = 1024;
 
 export interface CallOwner {
   /** Upstream calls in flight on the agent's connection: aborted when the agent goes away. */
@@ -106,7 +115,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.mode === 'none') {
       this.state = State.Done;
       try {
-        this.res.writeHead(statusCode, agentResponseHeaders(this.headers));
+        this.res.writeHead(statusCode, agentResponseHeaders(this.headers, [], this.masker));
         this.res.end();
         this.record(0, undefined);
       } catch (err) {
@@ -115,7 +124,16 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       }
       return true;
     }
-    if (this.mode === 'json' && isIdentity(this.headers['content-encoding'])) {
+    if (this.mode !== 'binary' && isByteRange(statusCode, this.headers)) {
+      this.refuse('cannot mask a partial (byte-range) response: a secret could be split at its edge');
+      return true;
+    }
+    if (
+      this.mode === 'json' &&
+      isIdentity(this.headers['content-encoding']) &&
+      this.headers['transfer-encoding'] === undefined &&
+      isAsciiCharset(this.headers['content-type'])
+    ) {
       this.state = State.Collect;
       return true;
     }
@@ -163,18 +181,31 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private sendCollected(): void {
     const whole = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
+    if (sniffWideCharset(whole.subarray(0, 4)) !== undefined) {
+      // UTF-16 without a label: converted (or refused) by the streaming path, then masked whole there.
+      this.toStream([whole], undefined, true);
+      return;
+    }
     const masked = maskJsonResponse(this.masker!, whole);
     if (!masked) {
       this.state = State.Stream;
       this.toStream([whole], 'json-as-text', true);
       return;
     }
-    const headers = agentResponseHeaders(this.headers, REWRITTEN);
+    const headers = agentResponseHeaders(this.headers, REWRITTEN, this.masker);
     headers['content-length'] = String(masked.length);
     this.res.writeHead(this.status, headers);
     this.res.end(masked);
     // The masked body is ours and never reused: the preview is a view of it, not a copy.
     this.record(masked.length, masked.subarray(0, this.recordCap));
+  }
+
+  /** The response cannot be passed on masked: 502, nothing of its body relayed. */
+  private refuse(reason: string): void {
+    this.state = State.Done;
+    this.session.record('error', { message: reason, code: 'mask' });
+    replyBadGateway(this.res, reason);
+    this.abort(new Error(reason));
   }
 
   private relayFailed(err: Error): void {
@@ -214,50 +245,90 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       }
     };
     const previewBuf = () => (preview.length === 1 ? preview[0]! : Buffer.concat(preview));
+    const fail = (reason: string) => {
+      body.destroy();
+      this.session.record('error', { message: reason, code: 'mask' });
+      replyBadGateway(res, reason);
+    };
     try {
-      if (this.mode === 'binary') {
-        res.writeHead(this.status, agentResponseHeaders(this.headers));
-        await pipeline(
-          body,
-          counting((n) => (bytesOut += n)),
-          res,
-        );
-        return this.record(bytesOut, undefined);
-      }
-      let codings: string[];
+      // Content codings, then transfer codings other than chunked (undici leaves those on the body).
+      let codings: string[] | undefined;
+      let charset: string | undefined;
+      let codingError: Error | undefined;
       try {
-        codings = contentCodings(this.headers['content-encoding']);
+        codings = [
+          ...contentCodings(this.headers['content-encoding']),
+          ...transferCodings(this.headers['transfer-encoding']),
+        ];
+        charset = foreignCharset(headerValue(this.headers['content-type']));
       } catch (err) {
-        body.destroy();
-        this.session.record('error', { message: (err as Error).message, code: 'mask' });
-        replyBadGateway(res, (err as Error).message);
-        return;
+        codingError = err as Error;
       }
-      const decoded: Readable = codings.length > 0 ? chain(body, decoders(codings)) : body;
+      let source: Readable = body;
+      if (this.mode === 'binary') {
+        // Binary is passed through unmasked, but only if it is binary: bytes that read as text are masked.
+        if (codings === undefined) {
+          // A coding the gateway cannot undo on a binary type: passed as it came.
+          res.writeHead(this.status, agentResponseHeaders(this.headers, [], this.masker));
+          await pipeline(
+            body,
+            counting((n) => (bytesOut += n)),
+            res,
+          );
+          return this.record(bytesOut, undefined);
+        }
+        const decoded = codings.length > 0 ? chain(body, decoders(codings)) : body;
+        const head = await readUpTo(decoded, SNIFF_BYTES);
+        const sample = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks, head.size);
+        const rest = prepend(head.chunks, head.complete ? null : decoded);
+        if (!looksLikeText(sample.subarray(0, SNIFF_BYTES))) {
+          res.writeHead(
+            this.status,
+            agentResponseHeaders(this.headers, codings.length > 0 ? REWRITTEN : [], this.masker),
+          );
+          await pipeline(
+            rest,
+            counting((n) => (bytesOut += n)),
+            res,
+          );
+          return this.record(bytesOut, undefined);
+        }
+        if (isByteRange(this.status, this.headers)) {
+          rest.destroy();
+          return fail('cannot mask a partial (byte-range) response: a secret could be split at its edge');
+        }
+        this.mode = 'text';
+        relabel = 'binary-as-text';
+        source = rest;
+      } else {
+        if (codings === undefined) return fail(codingError!.message);
+        if (codings.length > 0) source = chain(body, decoders(codings));
+      }
+      if (codingError) return fail(codingError.message);
+      const text = chain(source, [toUtf8(charset)]);
+      const headers = agentResponseHeaders(this.headers, REWRITTEN, this.masker);
+      const type = headerValue(this.headers['content-type']);
+      if (charset !== undefined && type !== undefined) headers['content-type'] = relabelUtf8(type);
       if (this.mode === 'json' && relabel === undefined) {
-        // A compressed JSON body: decoded, then collected and masked whole like an identity one.
-        const head = await readUpTo(decoded, JSON_MASK_CAP);
+        // A compressed (or converted) JSON body: collected and masked whole like an identity one.
+        const head = await readUpTo(text, JSON_MASK_CAP);
         if (head.complete) {
           const whole = head.chunks.length === 1 ? head.chunks[0]! : Buffer.concat(head.chunks, head.size);
           const masked = maskJsonResponse(this.masker!, whole);
           if (masked) {
-            const headers = agentResponseHeaders(this.headers, REWRITTEN);
             headers['content-length'] = String(masked.length);
             res.writeHead(this.status, headers);
             res.end(masked);
             return this.record(masked.length, masked.subarray(0, recordCap));
           }
         }
-        res.writeHead(this.status, agentResponseHeaders(this.headers, REWRITTEN));
-        await pipeline(
-          prepend(head.chunks, head.complete ? null : decoded),
-          maskStream(this.masker!, tap),
-          res,
-        );
+        res.writeHead(this.status, headers);
+        await pipeline(prepend(head.chunks, head.complete ? null : text), maskStream(this.masker!, tap), res);
         return this.record(bytesOut, previewBuf(), 'json-as-text');
       }
-      res.writeHead(this.status, agentResponseHeaders(this.headers, REWRITTEN));
-      await pipeline(decoded, maskStream(this.masker!, tap), res);
+      // (A UTF-32 body found by sniffing fails the pipeline after the head: the connection is cut.)
+      res.writeHead(this.status, headers);
+      await pipeline(text, maskStream(this.masker!, tap), res);
       return this.record(bytesOut, previewBuf(), relabel);
     } catch (err) {
       body.destroy();
@@ -265,7 +336,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         message: `response relay failed: ${(err as Error).message}`,
         code: 'upstream',
       });
-      if (!res.headersSent) replyBadGateway(res);
+      const reason = (err as Error).message;
+      if (!res.headersSent) replyBadGateway(res, reason.startsWith('cannot mask') ? reason : undefined);
       else res.destroy();
     }
   }
@@ -326,6 +398,22 @@ function replyBadGateway(res: ServerResponse, reason = 'upstream response failed
     'cache-control': 'no-store',
   });
   res.end(text);
+}
+
+/** A 206 whose body is a byte range (or several): masking it could miss a secret cut at an edge. */
+function isByteRange(status: number, headers: Headers): boolean {
+  if (status !== 206) return false;
+  const range = headerValue(headers['content-range']);
+  const type = headerValue(headers['content-type']) ?? '';
+  return range === undefined || /^\s*bytes\b/i.test(range) || /^\s*multipart\/byteranges/i.test(type);
+}
+
+function isAsciiCharset(contentType: string | string[] | undefined): boolean {
+  try {
+    return foreignCharset(headerValue(contentType)) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 function isIdentity(v: string | string[] | undefined): boolean {

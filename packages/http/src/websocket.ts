@@ -39,6 +39,10 @@ export async function handleUpgrade(
   if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
     return rawReply(socket, 400, { error: 'bad_request', reason: 'only websocket upgrades are supported' });
   }
+  // RFC 6455: the opening handshake is a GET; anything else would reach the upstream unjudged as a body.
+  if (req.method !== 'GET') {
+    return rawReply(socket, 400, { error: 'bad_request', reason: 'a websocket upgrade must be a GET' });
+  }
   const problem = framingProblem(req);
   if (problem) return rawReply(socket, 400, { error: 'bad_request', reason: problem });
 
