@@ -8,7 +8,7 @@
 // an aborted transaction does nothing; DROP FUNCTION f(text) leaves f(int)). So a name keeps what it
 // may hold: a new PREPARE of a known name adds to it, DEALLOCATE only hides it from EXECUTE (until it is
 // prepared again, then it holds both), a function's body adds to earlier bodies and is never dropped, and
-// a schema put on the search_path stays there.
+// a schema put on the search_path stays there, as does a view, rule or trigger (DROP forgets nothing).
 import type { SqlUnit } from '../../types.js';
 import { freezeUnits, UnitBuilder } from './unit-builder.js';
 
@@ -20,6 +20,8 @@ export type SqlStateEffect =
   /** CREATE FUNCTION/PROCEDURE: what its body does, taken in by later calls of `name`. */
   | { op: 'function'; name: string; body: SqlUnit }
   | { op: 'drop_function'; name: string }
+  /** CREATE VIEW / RULE / TRIGGER: what using the relation `name` (bare, lower-case) runs. */
+  | { op: 'relation'; name: string; body: SqlUnit }
   /** SET search_path / set_config('search_path'): schemas unqualified names may now resolve in. */
   | { op: 'search_path'; schemas: readonly string[] };
 
@@ -36,6 +38,7 @@ export class SqlSessionState {
   private readonly prepared = new Map<string, Prepared>();
   private readonly functions = new Map<string, SqlUnit>();
   private readonly schemas = new Set<string>();
+  private readonly relations = new Map<string, SqlUnit>();
 
   /** The analysed units a prepared statement may run (its statement first), or undefined. */
   lookup(name: string): readonly SqlUnit[] | undefined {
@@ -60,6 +63,16 @@ export class SqlSessionState {
   /** How many functions this session created (0 keeps the analyzer's cache hits free of any check). */
   get functionCount(): number {
     return this.functions.size;
+  }
+
+  /** What the views, rules and triggers this session created on a relation (bare, lower-case name) run. */
+  lookupRelation(name: string): SqlUnit | undefined {
+    return this.relations.get(name);
+  }
+
+  /** How many relations have a view, rule or trigger created in this session. */
+  get relationCount(): number {
+    return this.relations.size;
   }
 
   /** Every schema this session put on its search_path (never forgotten: RESET may not have run either). */
@@ -105,6 +118,11 @@ export class SqlSessionState {
         case 'drop_function':
           // Kept: the drop may have failed, or removed another overload of the same name.
           break;
+        case 'relation': {
+          const old = this.relations.get(e.name);
+          this.relations.set(e.name, old ? mergeBodies(old, e.body) : e.body);
+          break;
+        }
         case 'search_path':
           for (const schema of e.schemas) this.schemas.add(schema);
           break;

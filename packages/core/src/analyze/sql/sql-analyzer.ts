@@ -68,7 +68,10 @@ export class SqlAnalyzer {
     const shaped = scanShape(text, scan);
     let hit = shaped ? this.shapes.get(text, scan) : this.exact.get(text);
     if (hit === BY_EXACT_TEXT) hit = this.exact.get(text);
-    if (hit !== undefined && !(state && state.functionCount > 0 && callsCreated(hit, state))) {
+    if (
+      hit !== undefined &&
+      !(state && (state.functionCount > 0 || state.relationCount > 0) && usesCreated(hit, state))
+    ) {
       return this.serve(hit, state);
     }
     const hash = shaped ? scan.hash : 0;
@@ -130,11 +133,15 @@ export class SqlAnalyzer {
   }
 }
 
-/** Does a cached analysis call a function this session created? Then it is analysed again, with the body. */
-function callsCreated(entry: CacheEntry, state: SqlSessionState): boolean {
+/**
+ * Does a cached analysis call a function, or use a relation with a view, rule or trigger, that this
+ * session created? Then it is analysed again, with what those run.
+ */
+function usesCreated(entry: CacheEntry, state: SqlSessionState): boolean {
   for (const u of entry.analysis.units) {
     if (u.kind !== 'sql') continue;
-    for (const f of u.functions) if (state.lookupFunction(f)) return true;
+    if (state.functionCount > 0) for (const f of u.functions) if (state.lookupFunction(f)) return true;
+    if (state.relationCount > 0) for (const t of u.tables) if (state.lookupRelation(t)) return true;
   }
   return false;
 }

@@ -146,6 +146,8 @@ export class StatementWalker {
   private overlayCleared = false;
   /** Functions created earlier in this same text (a name's bodies merged). */
   private localFunctions: Map<string, SqlUnit> | undefined;
+  /** Views, rules and triggers created earlier in this same text, by relation. */
+  private localRelations: Map<string, SqlUnit> | undefined;
   private literalDependent = false;
   private stateDependent = false;
   /** > 0 while walking what does not run (plain EXPLAIN): no units are emitted. */
@@ -301,7 +303,30 @@ export class StatementWalker {
         this.supportFunctions(node, b);
         this.fields(node, b);
         break;
-      case 'CreateTrigStmt':
+      case 'CreateTrigStmt': {
+        // what the trigger runs: its function (and WHEN condition), on every use of the table
+        const body = new UnitBuilder('TriggerBody', 'read');
+        this.functionName(node.funcname as Nodes, body);
+        if (node.whenClause) this.value(node.whenClause, body);
+        this.hook(node.relation, body, b);
+        this.fields(node, b, new Set(['whenClause']));
+        break;
+      }
+      case 'RuleStmt': {
+        const body = new UnitBuilder('RuleActions', 'read');
+        this.value(node.actions, body);
+        if (node.whereClause) this.value(node.whereClause, body);
+        this.hook(node.relation, body, b);
+        this.fields(node, b, new Set(['actions', 'whereClause']));
+        break;
+      }
+      case 'ViewStmt': {
+        const body = new UnitBuilder('ViewQuery', 'read');
+        this.value(node.query, body);
+        this.hook(node.view, body, b);
+        this.fields(node, b, new Set(['query']));
+        break;
+      }
       case 'CreateEventTrigStmt':
         this.functionName(node.funcname as Nodes, b);
         this.fields(node, b);
@@ -522,6 +547,35 @@ export class StatementWalker {
     }
   }
 
+  /** A view, rule or trigger on `relation`: what `body` runs is taken in now and by later uses of it. */
+  private hook(relation: unknown, body: UnitBuilder, b: UnitBuilder): void {
+    const unit = freezeUnits([body.finish()])[0];
+    b.absorb(unit);
+    const name = String((relation as PgNode | undefined)?.relname ?? '').toLowerCase();
+    if (!name) return;
+    this.effects.push({ op: 'relation', name, body: unit });
+    const earlier = this.localRelations?.get(name);
+    (this.localRelations ??= new Map()).set(name, earlier ? mergeBodies(earlier, unit) : unit);
+  }
+
+  /** A relation with a view, rule or trigger created in this text or session: what using it runs. */
+  private relationHooks(name: string, b: UnitBuilder): void {
+    const local = this.localRelations?.get(name);
+    if (local) this.absorbHook(name, local, b);
+    if (this.state && this.state.relationCount > 0) {
+      const body = this.state.lookupRelation(name);
+      if (body) {
+        this.stateDependent = true;
+        this.absorbHook(name, body, b);
+      }
+    }
+  }
+
+  private absorbHook(name: string, body: SqlUnit, b: UnitBuilder): void {
+    b.note(`${name} has a view, rule or trigger created in this session (${body.category})`);
+    b.absorb(body);
+  }
+
   /**
    * The functions an aggregate, operator, cast, type, operator class, conversion or transform is defined
    * with: they run later, each time the object is used. An aggregate is also remembered like a created
@@ -732,6 +786,9 @@ export class StatementWalker {
     const rel = String(rv.relname ?? '').toLowerCase();
     const schema = typeof rv.schemaname === 'string' ? rv.schemaname.toLowerCase() : undefined;
     if (!schema && cteAware && this.inCteScope(rel)) return; // a CTE, not a table
+    if (this.localRelations !== undefined || (this.state !== undefined && this.state.relationCount > 0)) {
+      this.relationHooks(rel, b);
+    }
     if (!schema) {
       this.unqualifiedTable(rel, b);
       return;
