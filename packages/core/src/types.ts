@@ -140,6 +140,8 @@ export interface HttpUnit {
   kind: 'http';
   /** Every method the request may mean (the real one and any override header's). */
   methods: string[];
+  /** A form body over the inspection cap: a `_method` in its unread part cannot be ruled out. */
+  methodsUnknown?: boolean;
   /** The normalised path (percent-decoded unreserved chars, dot segments and // removed). */
   path: string;
   /** Other paths some servers read the same target as (deny and review rules match these too). */

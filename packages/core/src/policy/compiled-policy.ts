@@ -133,8 +133,10 @@ export class CompiledPolicy {
       take(this.config.onParseError, ['on_parse_error'], `cannot be parsed: ${analysis.parseError}`, []);
     }
     for (const unit of analysis.units) {
-      const r = this.evaluateUnit(unit, identity);
-      take(r.action, r.rules, r.reason, r.reviewRules);
+      for (const u of methodVariants(unit)) {
+        const r = this.evaluateUnit(u, identity);
+        take(r.action, r.rules, r.reason, r.reviewRules);
+      }
     }
     if (rules.length === 0)
       return { decision: { action: 'allow', rules: [], reason: 'nothing to run' }, reviewRules };
@@ -201,6 +203,16 @@ export class CompiledPolicy {
         return rule.http ? matchHttp(rule.http, unit, rule.config.action === 'allow' ? 'all' : 'any') : null;
     }
   }
+}
+
+/**
+ * An HTTP request that may mean several methods (an override header, `_method`) is judged as each of
+ * them, and the strictest decision wins: `POST` + `X-HTTP-Method-Override: GET` is allowed when both a
+ * POST and a GET would be; `GET` + `_method=DELETE` is not allowed by a rule for GET alone.
+ */
+function methodVariants(unit: Unit): Unit[] {
+  if (unit.kind !== 'http' || unit.methods.length < 2) return [unit];
+  return unit.methods.map((m) => ({ ...unit, methods: [m] }));
 }
 
 function describeUnit(unit: Unit): string {

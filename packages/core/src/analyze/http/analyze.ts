@@ -89,8 +89,12 @@ function readBody(unit: HttpUnit, body: Uint8Array): string[] {
     .filter((v) => v !== '');
   // A truncated compressed body cannot be decoded; body rules fail closed on bodyTruncated anyway.
   const decoded = unit.bodyTruncated && encodings.length > 0 ? undefined : decodeContent(body, encodings);
+  // Rails, Laravel, Symfony and method-override read `_method` from form bodies: in a part not read, unknown.
+  const form =
+    media.essence === 'application/x-www-form-urlencoded' || media.essence === 'multipart/form-data';
   if (decoded === undefined) {
     unit.bodyTruncated = true;
+    if (form) unit.methodsUnknown = true;
     notes.push('body not inspected in full');
     return overrides;
   }
@@ -100,6 +104,7 @@ function readBody(unit: HttpUnit, body: Uint8Array): string[] {
   if (others.length > 0) notes.push('body read under more than one charset');
   if (unit.bodyTruncated) {
     if (readings.length > 0) unit.bodyReadings = readings;
+    if (form) unit.methodsUnknown = true;
     return overrides;
   }
 

@@ -103,6 +103,10 @@ const denied: [string, Req][] = [
     { method: 'POST', target: '/v1/refunds/7', body: enc('_method=DELETE') },
   ],
   [
+    '_method in the unread part of a form body over the cap',
+    { method: 'POST', target: '/v1/refunds/7', headers: form, body: enc('a=1'), bodyTruncated: true },
+  ],
+  [
     '_method as an escaped JSON key',
     { method: 'POST', target: '/v1/refunds/7', headers: json, body: enc('{"\\u005fmethod":"DELETE"}') },
   ],
@@ -112,6 +116,7 @@ const denied: [string, Req][] = [
   // query
   ['query key case', { target: '/x?FORCE=true' }],
   ['query key encoded', { target: '/x?%66orce=true' }],
+  ['query value case', { target: '/x?force=TRUE' }],
   ['query repeated key', { target: '/x?force=false&force=true' }],
   ['query ; separator', { target: '/x?a=1;force=true' }],
   // body regex
@@ -403,6 +408,10 @@ const notBorrowed: [string, Req][] = [
   ['a repeated query key', { method: 'POST', target: '/v1/jobs?dry_run=true&dry_run=false' }],
   ['a repeated header', { method: 'POST', target: '/v1/traced', headers: { 'x-mode': ['test', 'live'] } }],
   [
+    'a form body over the cap (a _method may hide in its unread part)',
+    { method: 'POST', target: '/v1/jobs?dry_run=true', headers: form, body: enc('a=1'), bodyTruncated: true },
+  ],
+  [
     'a body over the inspection cap',
     { method: 'POST', target: '/v1/small', body: enc('ok'), bodyTruncated: true },
   ],
@@ -426,6 +435,10 @@ const notBorrowed: [string, Req][] = [
   ],
 ];
 const stillAllowed: [string, Req][] = [
+  [
+    'a POST overridden to GET when both are allowed',
+    { method: 'POST', target: '/v1/jobs?dry_run=true', headers: { 'x-http-method-override': 'GET' } },
+  ],
   ['a GET', { target: '/v1/payments/7' }],
   ['a dry run', { method: 'POST', target: '/v1/jobs?dry_run=true' }],
   ['a traced call', { method: 'POST', target: '/v1/traced', headers: { 'x-mode': 'test' } }],
