@@ -86,6 +86,10 @@ const responses: Record<string, (res: ServerResponse) => void | Promise<void>> =
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     res.end(Buffer.from(`\ufeffmail ${EMAIL}`, 'utf16le'));
   },
+  'json-bom': (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`\ufeff${JSON.stringify({ card_number: CARD_NUMBER, email: EMAIL })}`);
+  },
   'shift-jis': (res) => {
     res.writeHead(200, { 'content-type': 'text/plain; charset=shift_jis' });
     res.end(Buffer.from(`mail ${EMAIL}`, 'latin1'));
@@ -491,6 +495,7 @@ describe('responses that must not reach the agent unmasked', () => {
     ['UTF-16 JSON without a charset', '/resp/utf16-json-unlabelled'],
     ['UTF-16 labelled binary', '/resp/utf16-binary-label'],
     ['a Shift_JIS text', '/resp/shift-jis'],
+    ['JSON with a UTF-8 BOM (json_paths still apply)', '/resp/json-bom'],
     ['stacked Content-Encoding: gzip, br', '/resp/gzip-br'],
     ['Transfer-Encoding: gzip, chunked', '/resp/te-gzip'],
     ['a 206 that is a whole JSON document', '/resp/partial-json-items'],

@@ -82,37 +82,43 @@ export function sniffWideCharset(b: Uint8Array): 'utf-16le' | 'utf-16be' | 'utf-
 
 /**
  * Converts a body to UTF-8 for the masker: from `label` (see foreignCharset), or — without one — from
- * UTF-16 when the first bytes show it. UTF-32 is refused. Anything else passes through untouched.
+ * UTF-16 when the first bytes show it. UTF-32 is refused. A UTF-8 BOM is dropped (a JSON parser would
+ * stop at it, and json_paths with it). Anything else passes through untouched.
  */
 export function toUtf8(label: string | undefined): Transform {
   let decoder: InstanceType<typeof TextDecoder> | null | undefined =
     label === undefined ? undefined : new TextDecoder(label);
   let held: Buffer | undefined;
-  const decide = (first: Buffer): Error | undefined => {
+  /** Decides from the first bytes; returns them as they go on (or an error). */
+  const decide = (first: Buffer): Buffer | Error => {
+    if (first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) {
+      decoder = null;
+      return first.subarray(3);
+    }
     const wide = sniffWideCharset(first);
     if (wide === 'utf-32') return new Error('cannot mask a UTF-32 body');
     decoder = wide ? new TextDecoder(wide) : null;
-    return undefined;
+    return first;
   };
+  const convert = (chunk: Buffer, end: boolean): Buffer =>
+    decoder ? Buffer.from(decoder.decode(chunk, { stream: !end }), 'utf8') : chunk;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       if (decoder === undefined) {
         held = held ? Buffer.concat([held, chunk]) : chunk;
         if (held.length < 4) return cb();
-        const err = decide(held);
-        if (err) return cb(err);
-        chunk = held;
+        const first = decide(held);
         held = undefined;
+        if (first instanceof Error) return cb(first);
+        chunk = first;
       }
-      if (decoder === null) return cb(null, chunk);
-      cb(null, Buffer.from(decoder!.decode(chunk, { stream: true }), 'utf8'));
+      cb(null, convert(chunk, false));
     },
     flush(cb) {
       if (decoder === undefined && held) {
-        const err = decide(held);
-        if (err) return cb(err);
-        if (decoder === null) return cb(null, held);
-        return cb(null, Buffer.from(decoder!.decode(held), 'utf8'));
+        const first = decide(held);
+        if (first instanceof Error) return cb(first);
+        return cb(null, convert(first, true));
       }
       if (decoder) {
         const rest = decoder.decode();

@@ -181,8 +181,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private sendCollected(): void {
     const whole = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
-    if (sniffWideCharset(whole.subarray(0, 4)) !== undefined) {
-      // UTF-16 without a label: converted (or refused) by the streaming path, then masked whole there.
+    if (sniffWideCharset(whole.subarray(0, 4)) !== undefined || whole[0] === 0xef) {
+      // UTF-16 without a label, or a UTF-8 BOM: converted (or refused) by the streaming path, then masked
+      // whole there. (0xEF cannot start JSON text, so this costs nothing on the fast path.)
       this.toStream([whole], undefined, true);
       return;
     }
