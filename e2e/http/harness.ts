@@ -26,6 +26,11 @@ export interface Seen {
 
 export const CARD = '4111 1111 1111 1111';
 export const EMAIL = 'alice@example.com';
+/** Real binary (NUL bytes) that happens to hold an email: passed through unmasked. */
+export const BINARY = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]),
+  Buffer.from(` ${EMAIL}`),
+]);
 
 export interface Upstream {
   port: number;
@@ -97,6 +102,10 @@ export async function startUpstream(): Promise<Upstream> {
         res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'zstd' });
         return res.end('not really zstd');
       case '/resp/binary':
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        return res.end(BINARY);
+      case '/resp/octet-text':
+        // Text labelled binary (an upstream's JSON export as application/octet-stream).
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         return res.end(Buffer.from(`raw ${EMAIL}`));
       case '/resp/stream': {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CARD, EMAIL, type Harness, startHarness } from './harness.js';
+import { BINARY, CARD, EMAIL, type Harness, startHarness } from './harness.js';
 import { rawRequest } from './raw-client.js';
 
 const run = promisify(execFile);
@@ -165,6 +165,15 @@ describe('judging', () => {
     ['GET', '/v1/payments/1?_method=DELETE'],
     ['GET', '/admin%2fusers'],
     ['GET', '/%61dmin'],
+    ['DELETE', '*'],
+    ['POST', '/v1/payments.json'],
+    ['DELETE', '/v1/payments./1'],
+    ['GET', '/admin%3F.css'],
+    ['GET', '/admin.'],
+    ['GET', '/adm%C4%B1n'],
+    ['GET', '/v1/payments/1', { X_HTTP_Method_Override: 'DELETE' }],
+    ['GET', '/v1/payments/1?_METHOD=DELETE'],
+    ['GET', '/v1/payments/1?a=1;_method=DELETE'],
   ];
   it.each(evasions)(
     '%s %s %j is judged as the real target and denied',
@@ -191,6 +200,42 @@ describe('judging', () => {
     );
     expect(res.status).toBe(200);
     expect(seenSince(before).map((s) => s.url)).toEqual(['/v1/payments/1?q=%41']);
+  });
+
+  it('sends a leading // upstream as one / (never read as a host)', async () => {
+    const before = h.upstream.seen.length;
+    const res = await rawRequest(
+      h.listener.address.port,
+      `GET //evil/v1/payments/1 HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ path: '/evil/v1/payments/1' });
+    expect(seenSince(before).map((s) => s.url)).toEqual(['/evil/v1/payments/1']);
+  });
+
+  it('refuses TRACE (it would echo the injected upstream credentials)', async () => {
+    const before = h.upstream.seen.length;
+    const res = await rawRequest(
+      h.listener.address.port,
+      `TRACE /v1/x HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(res.status).toBe(405);
+    expect(seenSince(before)).toEqual([]);
+  });
+
+  it('never forwards path overrides an upstream framework would route by', async () => {
+    const res = await fetch(`${h.url}/resp/echo-headers`, {
+      headers: {
+        ...auth(),
+        'x-original-url': '/admin',
+        'x-rewrite-url': '/admin',
+        'x-forwarded-prefix': '/a',
+      },
+    });
+    const { headers } = (await res.json()) as { headers: Record<string, string> };
+    expect(headers['x-original-url']).toBeUndefined();
+    expect(headers['x-rewrite-url']).toBeUndefined();
+    expect(headers['x-forwarded-prefix']).toBeUndefined();
   });
 
   it('denies by body pattern, also inside a gzip-encoded body', async () => {
@@ -328,6 +373,10 @@ describe('response masking', () => {
   });
 
   it('passes binary content types through unchanged', async () => {
-    expect(await (await get('/resp/binary')).text()).toBe(`raw ${EMAIL}`);
+    expect(Buffer.from(await (await get('/resp/binary')).arrayBuffer())).toEqual(BINARY);
+  });
+
+  it('masks text labelled as binary', async () => {
+    expect(await (await get('/resp/octet-text')).text()).toBe('raw [MASKED:email]');
   });
 });
