@@ -45,4 +45,18 @@ describe('WsFrameReader', () => {
     );
     expect(() => new WsFrameReader(10).push(encodeFrame(false, 9, Buffer.alloc(1)))).toThrow(/control frame/);
   });
+
+  it('refuses unmasked or RSV-flagged frames from the client, on the header (HTTP bytes are not frames)', () => {
+    const client = () => new WsFrameReader(1 << 20, true);
+    expect(() => client().push(encodeFrame(true, 1, Buffer.from('hi')))).toThrow(/unmasked/);
+    const rsv = clientFrame(1, Buffer.from('hi'));
+    rsv[0] = rsv[0]! | 0x40;
+    expect(() => client().push(rsv.subarray(0, 2))).toThrow(/RSV/);
+    expect(() => client().push(Buffer.from('POST /admin HTTP/1.1\r\n'))).toThrow(WsProtocolError);
+    expect(
+      client()
+        .push(clientFrame(1, Buffer.from('ok')))[0]!
+        .payload.toString(),
+    ).toBe('ok');
+  });
 });

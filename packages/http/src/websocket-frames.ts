@@ -18,7 +18,11 @@ export class WsProtocolError extends Error {}
 export class WsFrameReader {
   private buf: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly maxPayload: number) {}
+  /** `fromClient`: frames must be masked and carry no RSV bits (no extension is ever negotiated). */
+  constructor(
+    private readonly maxPayload: number,
+    private readonly fromClient = false,
+  ) {}
 
   push(chunk: Buffer): WsFrame[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
@@ -55,6 +59,9 @@ export class WsFrameReader {
     if (opcode >= 8 && (len > 125 || !fin)) throw new WsProtocolError('invalid control frame');
     if ([3, 4, 5, 6, 7, 11, 12, 13, 14, 15].includes(opcode))
       throw new WsProtocolError(`reserved opcode ${opcode}`);
+    // Checked on the header, before any of the payload is forwarded.
+    if (this.fromClient && !masked) throw new WsProtocolError('unmasked client frame');
+    if (this.fromClient && rsv !== 0) throw new WsProtocolError('client frame with RSV bits');
     const keyLen = masked ? 4 : 0;
     if (b.length < off + keyLen + len) return undefined;
     let payload = b.subarray(off + keyLen, off + keyLen + len);

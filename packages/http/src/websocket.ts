@@ -141,7 +141,7 @@ function relay(
   up.on('error', () => client.destroy());
 
   // Agent → upstream: forwarded unchanged, read only to record.
-  const fromClient = new WsFrameReader(maxPayload);
+  const fromClient = new WsFrameReader(maxPayload, true);
   const inbound = new Transform({
     transform(chunk: Buffer, _e, cb) {
       try {

@@ -246,9 +246,12 @@ export function formPairs(raw: string, semicolons = false): [string, string][] {
   return out;
 }
 
-/** A parameter name as PHP and case-insensitive binders read it: lower-cased, `.` and space as `_`. */
+/**
+ * A parameter name as PHP, Rails and case-insensitive binders read it: lower-cased, `.` and space as
+ * `_`, a trailing `[]` dropped (`force[]=true` is `force` holding a list).
+ */
 export function paramKey(name: string): string {
-  return name.toLowerCase().replace(/[. ]/g, '_');
+  return name.toLowerCase().replace(/[. ]/g, '_').replace(/\[\]$/, '');
 }
 
 export interface MultipartBody {

@@ -116,6 +116,7 @@ const denied: [string, Req][] = [
   // query
   ['query key case', { target: '/x?FORCE=true' }],
   ['query key encoded', { target: '/x?%66orce=true' }],
+  ['query key as a list (force[])', { target: '/x?force[]=true' }],
   ['query value case', { target: '/x?force=TRUE' }],
   ['query repeated key', { target: '/x?force=false&force=true' }],
   ['query ; separator', { target: '/x?a=1;force=true' }],
