@@ -21,7 +21,6 @@ import {
   maskStream,
   readUpTo,
   relabelUtf8,
-  sniffWideCharset,
   toUtf8,
   transferCodings,
 } from './response-body.js';
@@ -181,7 +180,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private sendCollected(): void {
     const whole = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
-    if (sniffWideCharset(whole.subarray(0, 4)) !== undefined || whole[0] === 0xef) {
+    const b0 = whole[0];
+    // JSON text starts with an ASCII byte and never has a NUL second: only then is it worth a look.
+    if (b0 === 0 || b0 === 0xef || b0 === 0xfe || b0 === 0xff || (whole.length > 1 && whole[1] === 0)) {
       // UTF-16 without a label, or a UTF-8 BOM: converted (or refused) by the streaming path, then masked
       // whole there. (0xEF cannot start JSON text, so this costs nothing on the fast path.)
       this.toStream([whole], undefined, true);
