@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mayMask, mayMaskByPrescan } from './byte-precheck.js';
+import { createMasker } from './masker.js';
 import { IN_CONTEXT, NEGATIVE, POSITIVE } from './testing/samples.js';
 
 const corpus = [
@@ -34,4 +35,29 @@ describe('mayMask', () => {
       { numRuns: 3000 },
     );
   });
+});
+
+describe('mayMask never skips a value a detector masks, for the short shapes only one gate lets through', () => {
+  const m = createMasker({
+    detectors: ['email', 'api_key', 'credit_card', 'us_ssn', 'iban'],
+    columns: [],
+    jsonPaths: [],
+    replacement: '[MASKED:{type}]',
+  });
+  for (const v of [
+    'x\\u0040ex.io', // only the email gate: an escaped '@' counts as one
+    'a\\u002bb\\u0040ex.io',
+    'pwd=Zq9!xw7#',
+    'Authorization: Basic YTpiY2Rl',
+    '1,4111111111111111',
+    'gb82west12345698765432',
+    'de89 3704 0044 0532 0130 00',
+  ]) {
+    it(JSON.stringify(v), () => {
+      expect(m.value(v)).not.toBe(v);
+      const b = Buffer.from(v);
+      expect(mayMask(b, 0, b.length)).toBe(true);
+      expect(mayMaskByPrescan(b, 0, b.length)).toBe(true);
+    });
+  }
 });

@@ -8,7 +8,7 @@
 // uses as its own first check. Values under a column rule must not be skipped: the listener always
 // calls value() for them.
 import { combinedGate, DETECTORS } from './detectors.js';
-import { ASSIGN, CLASS, DIGIT, newPreScan, prescanBytes, SEP, TOKEN, UPPER } from './scan.js';
+import { ASSIGN, CLASS, DIGIT, escapedAtBytes, newPreScan, prescanBytes, SEP, TOKEN, UPPER } from './scan.js';
 
 const anyDetector = combinedGate(Object.values(DETECTORS));
 const scratch = newPreScan();
@@ -60,7 +60,7 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
       if (++curToken > tokenRun) tokenRun = curToken;
     } else curToken = 0;
     if (f & UPPER) upper++;
-    else if (c === 64) return true;
+    else if (c === 64 || (c === 92 && escapedAtBytes(buf, i, end))) return true;
     else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;

@@ -22,7 +22,7 @@ const NAME_MAX = 64;
 const SCHEME_MAX = 32;
 /** From a password word to the end of its value, at most (the stream's hold reaches this far back). */
 export const PW_SPAN = 10 + 1 + BLANKS + 2 + BLANKS + 1 + PW_VALUE_MAX + 1;
-export const URL_SPAN = 3 + URL_AUTH_MAX;
+export const URL_SPAN = 5 + URL_AUTH_MAX;
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
@@ -88,6 +88,9 @@ function parseAfterName(text: string, k: number, dashName: boolean, eotEnds: boo
   const n = text.length;
   let j = k;
   if (j < n && (text.charCodeAt(j) === 34 || text.charCodeAt(j) === 39)) j++;
+  else if (j + 1 < n && text.charCodeAt(j) === 92 && text.charCodeAt(j + 1) === 34)
+    j += 2; // \" (JSON in JSON)
+  else if (j + 1 >= n && j < n && text.charCodeAt(j) === 92) return eotEnds ? NONE : OPEN;
   const b0 = j;
   while (j < n && j - b0 < BLANKS && isBlank(text.charCodeAt(j))) j++;
   if (j >= n) return OPEN;
@@ -114,6 +117,7 @@ function parseAfterName(text: string, k: number, dashName: boolean, eotEnds: boo
 function readValue(text: string, j: number, eotEnds: boolean): number {
   const n = text.length;
   const q = text.charCodeAt(j);
+  if (q === 92) return readEscapedValue(text, j, eotEnds);
   if (q === 34 || q === 39) {
     let i = j + 1;
     for (; i < n; i++) {
@@ -144,6 +148,34 @@ function readValue(text: string, j: number, eotEnds: boolean): number {
   vStart = j;
   vEnd = i;
   return i > j ? MATCH : NONE;
+}
+
+/**
+ * A value quoted by `\"` (JSON inside a JSON string: `{\"password\":\"…\"}`): up to the next `\"`,
+ * other backslash pairs taken as they are, printable ASCII only, at most 128 characters.
+ */
+function readEscapedValue(text: string, j: number, eotEnds: boolean): number {
+  const n = text.length;
+  if (j + 1 >= n) return eotEnds ? NONE : OPEN;
+  if (text.charCodeAt(j + 1) !== 34) return NONE;
+  let i = j + 2;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c >= 127) return NONE;
+    if (i - j - 2 >= PW_VALUE_MAX) return NONE;
+    if (c === 92) {
+      if (i + 1 >= n) break;
+      if (text.charCodeAt(i + 1) === 34) {
+        vStart = j + 2;
+        vEnd = i;
+        return MATCH;
+      }
+      i++; // a pair: \\, \n, \/ …
+      const e = text.charCodeAt(i);
+      if (e < 32 || e >= 127) return NONE;
+    }
+  }
+  return OPEN; // (value(): the end of the text is not a closing quote)
 }
 
 // Values that stand for a password rather than being one.
@@ -265,14 +297,14 @@ function endsAuthority(c: number): boolean {
  * `scheme://user:PASSWORD@host` whose "://" starts at `p`: the password (up to the last '@' of the
  * authority) as an api_key match; returns the '@' or -1.
  */
-export function tryUrlCredentials(text: string, p: number, out: Match[]): number {
+export function tryUrlCredentials(text: string, p: number, out: Match[], slashes = 3): number {
   const n = text.length;
   // a scheme: a letter, then letters, digits, + - . (read as context)
   let s = p;
   while (s > 0 && p - s < SCHEME_MAX && isSchemeChar(text.charCodeAt(s - 1))) s--;
   const c0 = text.charCodeAt(s) | 32;
   if (s === p || c0 < 97 || c0 > 122) return -1;
-  const a = p + 3;
+  const a = p + slashes; // after "://" (3) or ":\/\/" (5, in JSON text)
   const lim = Math.min(n, a + URL_AUTH_MAX);
   let colon = -1;
   let at = -1;
@@ -290,16 +322,31 @@ export function tryUrlCredentials(text: string, p: number, out: Match[]): number
   return at;
 }
 
+/**
+ * The length of "//" (2) or "\/\/" (4, JSON-escaped) at `i`; -1 when the text ends inside one of them;
+ * 0 when neither is there.
+ */
+export function slashesAt(text: string, i: number): number {
+  const n = text.length;
+  const want = i < n && text.charCodeAt(i) === 92 ? '\\/\\/' : '//';
+  for (let k = 0; k < want.length; k++) {
+    if (i + k >= n) return -1;
+    if (text.charCodeAt(i + k) !== want.charCodeAt(k)) return 0;
+  }
+  return want.length;
+}
+
 /** Stream: the earliest ':' of a "://" (or a partial one at the end) whose authority is still open. */
 export function holdUrl(text: string, lo: number): number {
   const end = text.length;
   for (let p = text.indexOf(':', Math.max(lo, end - URL_SPAN)); p >= 0; p = text.indexOf(':', p + 1)) {
     if (p === 0 || !isSchemeChar(text.charCodeAt(p - 1))) continue;
-    if (p + 1 >= end || (text.charCodeAt(p + 1) === 47 && (p + 2 >= end || text.charCodeAt(p + 2) === 47))) {
-      if (p + 3 >= end) return p;
-      let j = p + 3;
+    const w = slashesAt(text, p + 1);
+    if (w !== 0) {
+      if (w < 0 || p + 1 + w >= end) return p; // "://" or ":\/\/" still arriving
+      let j = p + 1 + w;
       while (j < end && !endsAuthority(text.charCodeAt(j))) j++;
-      if (j >= end && end - (p + 3) < URL_AUTH_MAX) return p;
+      if (j >= end && end - (p + 1 + w) < URL_AUTH_MAX) return p;
     }
   }
   return end;

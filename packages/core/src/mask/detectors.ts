@@ -19,6 +19,7 @@ import {
   holdPassword,
   holdUrl,
   PW_SPAN,
+  slashesAt,
   tryPasswordAssign,
   tryUrlCredentials,
   URL_SPAN,
@@ -625,6 +626,9 @@ function validateIban(text: string, start: number, end: number): number {
     compact += text[i];
   }
   if (compact.length !== len || (i < end && text.charCodeAt(i) !== 32)) return -1;
+  // lower case printed in groups: only with 8 digits in a row (every real account number has them),
+  // so the pre-scan's gate (8 joined digits) can tell; unspaced, it is one 15+ token run
+  if (lower && spaced && !/\d{8}/.test(compact)) return -1;
   return ibanMod97(lower ? compact.toUpperCase() : compact) ? i : -1;
 }
 
@@ -634,23 +638,36 @@ const EMAIL_DOMAIN =
   /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59})(?![A-Za-z0-9-])/y;
 const EMAIL_RE = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}/g;
 
-/** The email whose '@' is at `at`, or null. */
-export function emailAt(text: string, at: number): Match | null {
-  // the local part is the whole run before '@' (a longer run than 64 is not an address)
+/** `\u0040` (an '@' escaped in JSON text) at `i`. */
+export function escapedAtSign(text: string, i: number): boolean {
+  return text.startsWith('\\u0040', i);
+}
+
+/** The email whose '@' is at `at` (`atLen` 6: a JSON-escaped `\u0040`), or null. */
+export function emailAt(text: string, at: number, atLen = 1): Match | null {
+  // the local part is the whole run before '@' (a longer run than 64 is not an address); a '+'
+  // JSON-escaped as `\u002b` (.NET's default encoder does it) is part of it
   let s = at;
-  const min = Math.max(0, at - 65);
-  while (s > min && inClass(EMAIL_LOCAL, text.charCodeAt(s - 1))) s--;
-  if (at - s > 64) return null;
+  let esc = 0;
+  for (;;) {
+    const min = Math.max(0, at - 65 - 5 * esc);
+    while (s > min && inClass(EMAIL_LOCAL, text.charCodeAt(s - 1))) s--;
+    if (s > min && text.charCodeAt(s - 1) === 92 && /^u002[bB]/.test(text.slice(s, s + 5))) {
+      s--;
+      esc++;
+    } else break;
+  }
+  if (at - s - 5 * esc > 64) return null;
   while (s < at && text.charCodeAt(s) === 46) s++; // a leading '.' ends the previous sentence
   if (s === at || text.charCodeAt(at - 1) === 46) return null;
   // `git@host`: the SSH account of every git host, not a mailbox (remotes stay readable)
   if (at - s === 3 && text.startsWith('git', s)) return null;
   for (let i = s + 1; i < at; i++)
     if (text.charCodeAt(i) === 46 && text.charCodeAt(i - 1) === 46) return null;
-  EMAIL_DOMAIN.lastIndex = at + 1;
+  EMAIL_DOMAIN.lastIndex = at + atLen;
   if (!EMAIL_DOMAIN.test(text)) return null;
   const end = EMAIL_DOMAIN.lastIndex;
-  if (end - at - 1 > 253) return null;
+  if (end - at - atLen > 253) return null;
   return { detector: 'email', start: s, end, from: s, priority: 8 };
 }
 
@@ -662,6 +679,11 @@ function findEmail(text: string, from: number, out: Match[]): void {
       out.push(m);
       at = text.indexOf('@', m.end);
     } else at = text.indexOf('@', at + 1);
+  }
+  // JSON text (the stream, a body over the JSON cap): the '@' escaped
+  for (let e = text.indexOf('\\u0040', from); e >= 0; e = text.indexOf('\\u0040', e + 1)) {
+    const m = emailAt(text, e, 6);
+    if (m) out.push(m);
   }
 }
 
@@ -983,9 +1005,11 @@ function findApiKey(text: string, from: number, out: Match[]): void {
     const q = colon < 0 ? equals : equals < 0 ? colon : Math.min(colon, equals);
     if (q === colon) {
       colon = text.indexOf(':', q + 1);
-      // scheme://user:PASSWORD@host (found from its ':', so no search of its own)
-      if (text.charCodeAt(q + 1) === 47 && text.charCodeAt(q + 2) === 47) {
-        tryUrlCredentials(text, q, out);
+      // scheme://user:PASSWORD@host (found from its ':', so no search of its own), also as
+      // scheme:\/\/… in JSON text
+      const w = slashesAt(text, q + 1);
+      if (w > 0) {
+        tryUrlCredentials(text, q, out, 1 + w);
         continue;
       }
     } else equals = text.indexOf('=', q + 1);
@@ -993,6 +1017,7 @@ function findApiKey(text: string, from: number, out: Match[]): void {
     let k = q;
     while (k > pos && q - k < 8 && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
     if (k > pos && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
+    if (k > pos && text.charCodeAt(k - 1) === 92) k--; // \" (JSON in JSON)
     if (k - 3 < pos) continue;
     // every name ends in "key", "ken" (token) or "ret" (secret), any case, and every password name
     // in "ord", "swd", "pwd", "ass" or "ase": JSON is full of `"qty":`, `"city":`, `"count":` that
@@ -1027,7 +1052,7 @@ function findApiKey(text: string, from: number, out: Match[]): void {
 }
 
 const apiClassHold = classHold(
-  charTable('A~Za~z0~9_.-/+="\': \t'),
+  charTable('A~Za~z0~9_.-/+="\'\\: \t'),
   340,
   (text, i) => apiHeadStart(text, i) || apiKeywordStart(text, i),
 );
@@ -1202,7 +1227,12 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     pattern: IBAN_RE,
     validate: validateIban,
     boundary: alnumBoundary,
-    gateMin: { length: 15, digits: 4 }, // upper or lower case: no minimum of capitals
+    gateMin: { length: 15, upper: 2, digits: 4 },
+    // lower case: unspaced, a 15+ token run; spaced, 8 digits joined by single spaces (validateIban)
+    gateAlt: [
+      { length: 15, tokenRun: 15 },
+      { length: 15, digitRun: 8 },
+    ],
     inner: 'A~Za~z0~9 ',
     canStart: (text, i) => {
       const n = text.length;
@@ -1248,7 +1278,7 @@ export const DETECTORS: Record<Detector, DetectorSpec> = {
     },
     gateMin: { at: 1 },
     find: findEmail,
-    inner: 'A~Za~z0~9._%+@-',
+    inner: 'A~Za~z0~9._%+@\\-', // '\\': `\u0040`, `\u002b` in JSON text
     canStart: (text, i) => inClass(EMAIL_LOCAL, text.charCodeAt(i)),
   }),
   phone: spec({

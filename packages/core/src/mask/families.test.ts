@@ -93,6 +93,15 @@ const token = fc.constantFrom(
   'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   'AROAIOSFODNN7EXAMPLE',
   'pk_live_JrTAwR4y9ojfljoQoaF1Llqs',
+  // JSON text seen raw
+  '{\\"password\\":\\"hunter22x\\"}',
+  '{\\"token\\": \\"Zx8f#K2mQ9vL4pR7tW1yB\\"}',
+  'mysql:\\/\\/root:S3cr3tPass@db\\/app',
+  'john\\u0040example.com',
+  'john\\u002Btag@example.com',
+  '\\u0040',
+  '\\"',
+  '\\',
 );
 const sep = fc.constantFrom(',', ';', '|', ' ', '\t', '\n', '"', '1,', ',2', '0.', '<', '>', 'mailto:', '=');
 const familyText = fc

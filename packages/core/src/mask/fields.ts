@@ -19,7 +19,7 @@
 import type { Detector } from '../config/types.js';
 import type { Masker } from '../types.js';
 import { combinedGate, DETECTORS } from './detectors.js';
-import { ASSIGN, CLASS, DIGIT, decode, newPreScan, SEP, TOKEN, UPPER } from './scan.js';
+import { ASSIGN, CLASS, DIGIT, decode, escapedAtBytes, newPreScan, SEP, TOKEN, UPPER } from './scan.js';
 
 /** The changed byte ranges of one maskFieldsBytes() call, in order (reused between calls). */
 export class FieldEdits {
@@ -189,7 +189,7 @@ export function maskFieldsBytes(
         if (sAt === i - 1) lastPair = sAt;
         sAt = i;
       } else if (c === 79 && sAt === i - 1) lastPair = sAt;
-    } else if (c === 64) at = true;
+    } else if (c === 64 || (c === 92 && escapedAtBytes(buf, i, stop))) at = true;
     else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;

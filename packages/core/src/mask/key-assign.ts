@@ -97,7 +97,25 @@ function readValue(text: string, j: number, eotEnds: boolean, quotes: boolean, m
   const n = text.length;
   if (j >= n) return eotEnds ? NONE : OPEN;
   const q = text.charCodeAt(j);
-  if (quotes && (q === 34 || q === 39)) {
+  if (quotes && q === 92) {
+    // `\"…\"`: a value quoted inside a JSON string (`{\"token\":\"…\"}`)
+    if (j + 1 >= n) return eotEnds ? NONE : OPEN;
+    if (text.charCodeAt(j + 1) !== 34) return NONE;
+    let i = j + 2;
+    for (; i < n && i - j - 2 <= API_VALUE_MAX; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 33 || c > 126 || c === 34 || c === 92) break;
+    }
+    if (i >= n || (text.charCodeAt(i) === 92 && i + 1 >= n)) {
+      if (!eotEnds) return OPEN;
+    } else if (text.charCodeAt(i) === 92 && text.charCodeAt(i + 1) === 34 && i - j - 2 <= API_VALUE_MAX) {
+      if (i - j - 2 < min) return NONE;
+      vStart = j + 2;
+      vEnd = i;
+      return MATCH;
+    }
+    j += 2; // not closed: the run after it
+  } else if (quotes && (q === 34 || q === 39)) {
     let i = j + 1;
     for (; i < n && i - j - 1 <= API_VALUE_MAX; i++) {
       const c = text.charCodeAt(i);
@@ -126,7 +144,7 @@ function readValue(text: string, j: number, eotEnds: boolean, quotes: boolean, m
 // `name: value` / `name=value`, found from the ':' or '=' (see findApiKey): the name, a closing quote,
 // blanks, the separator and blanks. Every name ends in "key", "ken" or "ret", 5–17 characters long.
 export const API_NAME_RE =
-  /(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|shared[_-]?access[_-]?key|account[_-]?key|secret|token)["']?[ \t]{0,8}[:=][ \t]{0,8}/iy;
+  /(?:api[_-]?key|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?(?:access[_-]?)?key|shared[_-]?access[_-]?key|account[_-]?key|secret|token)(?:\\?["'])?[ \t]{0,8}[:=][ \t]{0,8}/iy;
 /** The longest and shortest name API_NAME_RE takes. */
 export const NAME_LONGEST = 17;
 export const NAME_SHORTEST = 5;
@@ -165,7 +183,8 @@ export function keyAssignValue(text: string, i: number): [number, number] | null
 
 // ── Authorization: <scheme> <credentials> ──
 // spaces only after the scheme: a tab there would let a match reach over COPY fields (fields.ts)
-const AUTH_RE = /authorization["']?[ \t]{0,8}[:=][ \t]{0,8}["']?([A-Za-z][A-Za-z0-9_-]{0,31}) {1,8}/iy;
+const AUTH_RE =
+  /authorization(?:\\?["'])?[ \t]{0,8}[:=][ \t]{0,8}(?:\\?["'])?([A-Za-z][A-Za-z0-9_-]{0,31}) {1,8}/iy;
 const AUTH_NAME = 'authorization';
 
 /** The state of an Authorization header whose name (`authorization`) starts at `i`. */
@@ -243,6 +262,7 @@ export function holdKeyAssign(text: string, lo: number): number {
     let k = q;
     while (k > i && q - k < BLANKS && (text.charCodeAt(k - 1) === 32 || text.charCodeAt(k - 1) === 9)) k--;
     if (k > i && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
+    if (k > i && text.charCodeAt(k - 1) === 92) k--; // \" (JSON in JSON)
     if (k - 3 < i) continue;
     const a = text.charCodeAt(k - 3) | 32;
     const b = text.charCodeAt(k - 2) | 32;

@@ -76,7 +76,8 @@ export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
       if (++curToken > tokenRun) tokenRun = curToken;
     } else curToken = 0;
     if (f & UPPER) upper++;
-    else if (c === 64) at = true;
+    else if (c === 64 || (c === 92 && text.startsWith('\\u0040', i)))
+      at = true; // '@', or `\u0040` in JSON text
     else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
@@ -91,6 +92,18 @@ export function prescan(text: string, out: PreScan = newPreScan()): PreScan {
   out.dashRun = dashRun;
   out.assign = assign;
   return out;
+}
+
+/** `\u0040` (an '@' escaped in JSON text) at b[i], before `end`. */
+export function escapedAtBytes(b: Uint8Array, i: number, end: number): boolean {
+  return (
+    i + 5 < end &&
+    b[i + 1] === 117 &&
+    b[i + 2] === 48 &&
+    b[i + 3] === 48 &&
+    b[i + 4] === 52 &&
+    b[i + 5] === 48
+  );
 }
 
 /**
@@ -135,7 +148,7 @@ export function prescanBytes(b: Uint8Array, start: number, end: number, out: Pre
       if (++curToken > tokenRun) tokenRun = curToken;
     } else curToken = 0;
     if (f & UPPER) upper++;
-    else if (c === 64) at = true;
+    else if (c === 64 || (c === 92 && escapedAtBytes(b, i, end))) at = true;
     else if (f & ASSIGN) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;

@@ -176,6 +176,9 @@ export const IN_CONTEXT: [Detector, string, string][] = [
   ['email', 'a@b.com,c@d.org', '[MASKED:email],[MASKED:email]'],
   ['email', 'héllo jöhn@example.com ünd', 'héllo jö[MASKED:email] ünd'],
   ['email', 'mailto:john@example.com?subject=hi', 'mailto:[MASKED:email]?subject=hi'],
+  // JSON text seen raw: an escaped '@', a '+' escaped by .NET's encoder
+  ['email', '{"e":"john\\u0040example.com"}', '{"e":"[MASKED:email]"}'],
+  ['email', '{"e":"john\\u002Btag@example.com"}', '{"e":"[MASKED:email]"}'],
   ['email', 'John Doe <john.doe+tag@example.com>', 'John Doe <[MASKED:email]>'],
   ['email', '1;john@example.com;x|jane@example.org|y', '1;[MASKED:email];x|[MASKED:email]|y'],
   ['email', 'ssh deploy@build.example.com', 'ssh [MASKED:email]'],
@@ -243,6 +246,23 @@ export const IN_CONTEXT: [Detector, string, string][] = [
     'api_key',
     'url: https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/q8VgBzhZ2pL9wXmK4rT7yN3s',
     'url: https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/[MASKED:api_key]',
+  ],
+  // JSON text seen raw (the stream, SSH output, NDJSON): JSON inside a JSON string, escaped slashes
+  [
+    'api_key',
+    '{"msg":"{\\"password\\":\\"hunter22x\\"}"}',
+    '{"msg":"{\\"password\\":\\"[MASKED:api_key]\\"}"}',
+  ],
+  ['api_key', 'log: {\\"token\\": \\"Zx8fK2mQ9vL4pR7tW1yB\\"}', 'log: {\\"token\\": \\"[MASKED:api_key]\\"}'],
+  [
+    'api_key',
+    '{\\"authorization\\":\\"Basic YTpiY2Rl\\"}',
+    '{\\"authorization\\":\\"Basic [MASKED:api_key]\\"}',
+  ],
+  [
+    'api_key',
+    '{"dsn":"mysql:\\/\\/root:S3cr3tPass@db\\/app"}',
+    '{"dsn":"mysql:\\/\\/root:[MASKED:api_key]@db\\/app"}',
   ],
   // passwords: the name is kept, the value masked (quotes stay)
   ['api_key', 'password=hunter2hunter2hunter2', 'password=[MASKED:api_key]'],
@@ -360,6 +380,8 @@ export const NEGATIVE: Record<Detector | 'other', string[]> = {
     // the SSH account of every git host, not a mailbox: remotes stay readable
     'git@github.com:org/repo.git',
     'ssh -T git@gitlab.example.com',
+    'C:\\Users\\u0040home',
+    '"\\u0040scope/pkg"',
   ],
   aws_access_key: [
     'AKIAIOSFODNN7EXAMPL',
