@@ -56,13 +56,15 @@ class Batch {
   }
 }
 const INDEX_SLOT = '\0index';
-type AppendCommand = { recAppend(...args: (string | number)[]): unknown };
+type AppendCommand = { recAppend(...args: (string | number | Buffer)[]): unknown };
 
 /**
  * One call per session per batch: KEYS = frames stream, meta hash; ARGV = maxlen, ttl ms ("" = none), and
- * the batch's frames packed into one string (see `packFrame`): per frame `seq NUL t NUL kind NUL enc NUL
+ * the batch's frames packed into one byte string (see `packFrames`): per frame `seq NUL t NUL kind NUL enc NUL
  * hash NUL <byte length of data> NUL data`. One argument instead of six per frame keeps the client's
- * per-argument encoding (and its garbage) off the data path. An id at or below the stream's top is a frame
+ * per-argument encoding (and its garbage) off the data path; a Buffer rather than a string, because the client
+ * flattens and re-encodes a string argument (large strings that land in V8's old space, where they stay until a
+ * full GC: that was most of the gateway's heap growth under load) while it copies a Buffer as is. An id at or below the stream's top is a frame
  * already stored by an earlier try of this batch: skipped. Both keys share the {id} hash tag (cluster-safe).
  */
 const APPEND_LUA = `
@@ -91,9 +93,31 @@ end
 return n
 `;
 
-/** One frame in the append script's packed form (the data's length is in bytes: Lua counts bytes). */
-export function packFrame(f: Frame): string {
-  return `${f.seq}\0${f.t}\0${f.kind}\0${f.enc ?? 'json'}\0${f.hash}\0${Buffer.byteLength(f.data)}\0${f.data}`;
+/** One frame's header in the append script's packed form (the data's length is in bytes: Lua counts bytes). */
+function frameHeader(f: Frame, dataBytes: number): string {
+  return `${f.seq}\0${f.t}\0${f.kind}\0${f.enc ?? 'json'}\0${f.hash}\0${dataBytes}\0`;
+}
+
+/** Frames in the append script's packed form, as one Buffer (each data string is encoded once, in place). */
+export function packFrames(frames: readonly Frame[]): Buffer {
+  const lengths = new Array<number>(frames.length);
+  let total = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    // Frame data is flat (JSON.stringify or base64 output), so measuring it is a scan, not a copy.
+    const n = Buffer.byteLength(f.data, 'utf8');
+    lengths[i] = n;
+    // seq, t and the byte length are ≤ 16 digits each; kind ≤ 8, enc 4, hash 64, six separators.
+    total += n + 140;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    at += out.write(frameHeader(f, lengths[i]), at, 'latin1');
+    at += out.write(f.data, at, 'utf8');
+  }
+  return out.subarray(0, at);
 }
 
 const READ_CHUNK = 5000;
@@ -176,13 +200,15 @@ export class RedisBackend implements Backend {
   async write(ops: WriteOp[]): Promise<WriteResult> {
     if (this.redis.status !== 'ready') throw new Error(`not connected (${this.redis.status})`);
     const b = new Batch(this.redis, this.cluster);
-    const frames = new Map<string, string>();
+    const frames = new Map<string, Frame[]>();
     const ends: Extract<WriteOp, { op: 'meta' }>[] = [];
     const ttl = this.o.retentionMs;
     for (const op of ops) {
       const id = op.id;
       if (op.op === 'frame') {
-        frames.set(id, (frames.get(id) ?? '') + packFrame(op.frame));
+        const list = frames.get(id);
+        if (list) list.push(op.frame);
+        else frames.set(id, [op.frame]);
       } else if (op.phase === 'end') {
         ends.push(op);
       } else {
@@ -195,7 +221,7 @@ export class RedisBackend implements Backend {
     }
     const now = Date.now();
     const endIds = new Set(ends.map((e) => e.id));
-    for (const [id, packed] of frames) {
+    for (const [id, list] of frames) {
       if (this.needsMeta.has(id)) this.sendFullMeta(b, id);
       // Refreshed now and then while a session runs, and once more at its end.
       const refresh = endIds.has(id) || now - (this.expiredAt.get(id) ?? 0) >= this.refreshMs;
@@ -205,7 +231,7 @@ export class RedisBackend implements Backend {
         this.metaKey(id),
         this.o.maxFrames,
         refresh ? ttl : '',
-        packed,
+        packFrames(list),
       );
     }
     // End marks go after the frames, so a reader that sees "closed" finds every frame already there.
