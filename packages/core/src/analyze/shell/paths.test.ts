@@ -29,6 +29,32 @@ shellCases('paths', [
   { cmd: '{ cat a; } > /tmp/o', paths: ['/tmp/o'] },
 ]);
 
+// Found in review: each row wrote or read a protected path the unit did not name.
+shellCases('where copies, moves and links land', [
+  { cmd: 'cp passwd /etc', paths: ['/etc/passwd'] },
+  { cmd: 'cp -t /etc passwd', paths: ['/etc/passwd'] },
+  { cmd: 'cp --target-directory=/etc ./x/passwd', paths: ['/etc/passwd'] },
+  { cmd: 'mv a shadow /etc/', paths: ['/etc/a', '/etc/shadow'] },
+  { cmd: 'install -m 600 shadow /etc', paths: ['/etc/shadow'] },
+  { cmd: 'ln -sf /tmp/x /etc', paths: ['/etc/x'] },
+  { cmd: 'sudo cp -a id_rsa ~/.ssh', paths: ['/root/.ssh/id_rsa'] },
+  { cmd: 'awk \'{ print > "/etc/passwd" }\' x', paths: ['/etc/passwd'] },
+  { cmd: 'awk \'BEGIN { while ((getline l < "/etc/shadow") > 0) print l }\'', paths: ['/etc/shadow'] },
+]);
+
+shellCases('directories the shell resolves', [
+  { cmd: 'rm -rf ~+/../data', paths: ['/data'] },
+  { cmd: 'cd /etc; cd /tmp; cat ~-/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'cat ~-/shadow', paths: ['/**/shadow'] },
+  { cmd: 'cat ~nobody/etc/shadow', paths: ['/**/etc/shadow'] },
+  { cmd: 'cat ~root/.ssh/id_rsa', paths: ['/root/.ssh/id_rsa'] },
+  { cmd: 'CDPATH=/ cd data && rm -rf .', dynamic: true },
+  { cmd: 'cd -; cat shadow', paths: ['/**/shadow'] },
+  { cmd: 'env -C / rm -rf data', paths: ['/data'] },
+  { cmd: 'env --chdir=/etc cat shadow', paths: ['/etc/shadow'] },
+  { cmd: 'sudo -D /etc cat shadow', paths: ['/etc/shadow'] },
+]);
+
 describe('normalisePath', () => {
   it.each([
     ['/a/b/../c', '/a/c'],

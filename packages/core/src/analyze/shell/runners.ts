@@ -59,6 +59,47 @@ const TMUX_VALUES = new Set([
 ]);
 const TMUX_FLAGS_ONLY = new Set(['-d', '-b']); // flags on new/split/run (-d detached, -b background)
 
+/** hyperfine options that take a value (-P takes three, -L two). */
+const HYPERFINE_VALUES = new Set([
+  '-w',
+  '--warmup',
+  '-m',
+  '--min-runs',
+  '-M',
+  '--max-runs',
+  '-r',
+  '--runs',
+  '-p',
+  '--prepare',
+  '-c',
+  '--cleanup',
+  '-s',
+  '--setup',
+  '--conclude',
+  '-P',
+  '--parameter-scan',
+  '-D',
+  '--parameter-step-size',
+  '-L',
+  '--parameter-list',
+  '-S',
+  '--shell',
+  '--style',
+  '--sort',
+  '-u',
+  '--time-unit',
+  '--export-asciidoc',
+  '--export-csv',
+  '--export-json',
+  '--export-markdown',
+  '--export-orgmode',
+  '--output',
+  '--input',
+  '-n',
+  '--command-name',
+  '--reference',
+]);
+
 /**
  * The values given to any of these options, in argument order: `--name=value`, `NAME value`, and for a
  * single-dash option its attached form (`-ofoo`, `-Iprog`).
@@ -82,6 +123,44 @@ export function optionValues(args: Word[], names: readonly string[]): { name: st
 
 const values = (args: Word[], names: readonly string[]): Word[] =>
   optionValues(args, names).map((v) => v.value);
+
+/**
+ * Programs that, given no command of their own, read commands from stdin in a language with a shell
+ * escape (`psql` `\\!`, `mysql` `system`, `sqlite3` `.shell`, `ed`/`ex` `!`, gdb `shell`). `given`
+ * says the line handed them their commands already, so stdin is data.
+ */
+export const STDIN_COMMANDS: Record<string, { given: (texts: string[]) => boolean; escape: RegExp }> = {
+  psql: {
+    given: (t) =>
+      t.some(
+        (x) => /^(-c|--command|-l|--list|-V|--version|-\?|--help)(=|$)/.test(x) || /^-[a-zA-Z]*c/.test(x),
+      ) || t.some((x, i) => (x === '-f' || x === '--file') && t[i + 1] !== '-' && t[i + 1] !== '/dev/stdin'),
+    escape: /\\!|\\o\s*\||\\g\s*\||\\copy[^\n]*\bprogram\b|\\setenv\s+PAGER|\\(i|ir|include)\b/i,
+  },
+  mysql: {
+    given: (t) => t.some((x) => /^(-e|--execute|-V|--version|--help)(=|$)/.test(x) || /^-e./.test(x)),
+    escape: /\\!|^\s*(system|\\!|pager|source|\\\.)\b|\bpager\b/im,
+  },
+  mariadb: {
+    given: (t) => t.some((x) => /^(-e|--execute|-V|--version|--help)(=|$)/.test(x) || /^-e./.test(x)),
+    escape: /\\!|^\s*(system|\\!|pager|source|\\\.)\b|\bpager\b/im,
+  },
+  sqlite3: {
+    // `sqlite3 DB SQL`: the second operand is the SQL.
+    given: (t) => t.filter((x) => !x.startsWith('-')).length >= 2,
+    escape: /^\s*\.(shell|system|once|output|read|load)\b/im,
+  },
+  ed: { given: () => false, escape: /!/ },
+  red: { given: () => false, escape: /!/ },
+  ex: { given: () => false, escape: VIM_CODE },
+  gdb: { given: () => false, escape: /^\s*(shell|!|pipe|\||python|py|source|define)\b/im },
+  sftp: {
+    given: (t) => !t.some((x, i) => x === '-b' && (t[i + 1] === '-' || t[i + 1] === '/dev/stdin')),
+    escape: /^\s*!/m,
+  },
+  ftp: { given: () => false, escape: /^\s*!/m },
+  lftp: { given: (t) => t.includes('-c') || t.includes('-f'), escape: /^\s*!|\bshell\b/m },
+};
 
 /** What `command args…` runs besides itself, if it is one of the programs above. */
 export function runnerFinding(
@@ -215,8 +294,72 @@ export function runnerFinding(
         f.dynamic.push('screen -X sends commands to a running session');
       return f;
     }
+    case 'hyperfine': {
+      // Every operand is a command line (options with a value are skipped; -p/-c/-s are COMMAND_OPTIONS).
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (t.startsWith('-')) {
+          if (HYPERFINE_VALUES.has(t))
+            i += t === '-P' || t === '--parameter-scan' ? 3 : t === '-L' || t === '--parameter-list' ? 2 : 1;
+          continue;
+        }
+        if (args[i]!.literal) f.lines.push({ text: t, label: 'hyperfine' });
+        else f.dynamic.push('hyperfine runs a command that is not literal');
+      }
+      return f;
+    }
+    case 'concurrently': {
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.text;
+        if (t.startsWith('-')) {
+          if (
+            /^-[npcsk]$|^--(names|prefix|prefix-colors|success|kill-others-on-fail|restart-tries|restart-after|max-processes|timestamp-format|handle-input|default-input-target|cwd)$/.test(
+              t,
+            )
+          )
+            i++;
+          continue;
+        }
+        if (args[i]!.literal) f.lines.push({ text: t, label: 'concurrently' });
+        else f.dynamic.push('concurrently runs a command that is not literal');
+      }
+      return f;
+    }
+    case 'ansible': {
+      // The default module is `command`; shell/command/raw/script take a command line in -a.
+      const module = values(args, ['-m', '--module-name']).pop()?.text ?? 'command';
+      if (!/^(ansible\.builtin\.)?(shell|command|raw|script)$/.test(module)) return f;
+      for (const a of values(args, ['-a', '--args'])) {
+        if (a.literal) f.lines.push({ text: a.text, label: `ansible -m ${module}` });
+        else f.dynamic.push('ansible runs a command that is not literal');
+      }
+      return f;
+    }
+    case 'salt':
+    case 'salt-call':
+    case 'salt-ssh': {
+      const k = args.findIndex((a) => /^cmd\.(run|shell|script|run_all|run_stdout|exec_code)$/.test(a.text));
+      if (k < 0) return f;
+      const cmd = args.slice(k + 1).find((a) => !a.text.startsWith('-'));
+      if (cmd?.literal) f.lines.push({ text: cmd.text, label: `salt ${args[k]!.text}` });
+      else if (cmd) f.dynamic.push('salt runs a command that is not literal');
+      return f;
+    }
+    case 'npm':
+    case 'pnpm':
+    case 'yarn': {
+      // The shell package scripts run with: every later `npm run` runs through it.
+      if (texts.some((t) => t === '--script-shell' || t.startsWith('--script-shell=')))
+        f.dynamic.push(`${command} --script-shell runs package scripts with another program`);
+      const k = texts.indexOf('config');
+      if (k >= 0 && texts[k + 1] === 'set' && /^script-shell(=|$)/.test(texts[k + 2] ?? ''))
+        f.dynamic.push(`${command} config set script-shell changes the program package scripts run with`);
+      return f;
+    }
     case 'make':
     case 'gmake': {
+      if (texts.some((t) => /^(SHELL|MAKESHELL|\.SHELLFLAGS)=/.test(t)))
+        f.dynamic.push(`${command} SHELL= runs every recipe with another program`);
       const files = values(args, ['-f', '--file', '--makefile']);
       if (files.some((w) => w.text === '-' || w.text === '/dev/stdin' || !w.literal))
         f.dynamic.push(`${command} reads its rules (shell recipes) from input`);

@@ -30,16 +30,26 @@ export interface Word {
   unknown: string[];
   /** Word splitting by (default) $IFS or brace expansion produced it. */
   expanded: boolean;
+  /**
+   * The text starts with a directory the shell knows and we do not (`~bob` guessed as /home/bob,
+   * `~-` with OLDPWD unknown): the part before the rest of the path, so a unit can add `/**` + rest.
+   */
+  guessedPrefix?: string;
 }
 
 export interface WordEnv {
   readonly home: string;
+  /** The working directory (`~+`) and the previous one (`~-`); null when unknown. */
+  readonly cwd: string | null;
+  readonly oldpwd: string | null;
   /** A tracked variable's literal value, or undefined when unknown. */
   lookup(name: string): string | undefined;
   /** The current $IFS: default ' \t\n', a tracked literal, or undefined once unknown. */
   readonly ifs: string | undefined;
   /** Analyse the commands inside `$(…)`, backticks or `<(…)`. */
   visitSubstitution(node: SyntaxNode): void;
+  /** Analyse the commands in backticks that tree-sitter left inside a plain word (`${x:-`cmd`}`). */
+  visitBackticks(text: string): void;
   note(text: string): void;
 }
 
@@ -68,6 +78,7 @@ interface Acc {
   quotedAny: boolean;
   unknown: string[];
   split: boolean;
+  guessedPrefix?: string;
 }
 
 export function evalWord(node: SyntaxNode, env: WordEnv): Word[] {
@@ -109,7 +120,7 @@ export function evalWords(nodes: SyntaxNode[], env: WordEnv, firstType?: string)
       const m = /^([A-Za-z_][A-Za-z0-9_]*)([\s\S]*)$/.exec(node.text);
       if (m) {
         expandVariable(m[1]!, `$${m[1]}`, env, acc, false);
-        unquoted(m[2]!, acc, false, env.home);
+        unquoted(m[2]!, acc, false, env);
         return;
       }
       acc.buf += '$';
@@ -156,7 +167,7 @@ function piece(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean, first:
     case 'variable_name':
     case 'heredoc_start':
       if (quoted) acc.buf += restore(node.text);
-      else unquoted(node.text, acc, first, env.home);
+      else unquoted(node.text, acc, first, env);
       return;
     case 'raw_string':
       acc.quotedAny = true;
@@ -209,7 +220,7 @@ function piece(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean, first:
       return;
     case 'brace_expression':
       if (quoted) acc.buf += node.text;
-      else unquoted(node.text, acc, false, env.home);
+      else unquoted(node.text, acc, false, env);
       return;
     default:
       // Arithmetic and anything else: look inside for substitutions, keep the text as unknown.
@@ -230,22 +241,27 @@ function unknownRaw(raw: string, acc: Acc): void {
 
 /** Finds `$(…)`, backticks and `<(…)` anywhere below a node the word evaluator does not model. */
 export function visitNested(node: SyntaxNode, env: WordEnv): void {
-  if (node.namedChildCount === 0) return;
+  if (node.namedChildCount === 0) {
+    if (node.type === 'word' && node.text.includes('`')) env.visitBackticks(restore(node.text));
+    return;
+  }
   for (const c of node.namedChildren) {
     if (c.type === 'command_substitution' || c.type === 'process_substitution') env.visitSubstitution(c);
     else visitNested(c, env);
   }
 }
 
-function unquoted(text: string, acc: Acc, first: boolean, home: string): void {
+function unquoted(text: string, acc: Acc, first: boolean, env: WordEnv): void {
   let out = '';
   let i = 0;
   if (first && text[0] === '~') {
     // Tilde prefix: up to the first `/`, only when it ends inside this unquoted piece.
     const slash = text.indexOf('/');
     const prefix = slash < 0 ? text.slice(1) : text.slice(1, slash);
-    if (/^[A-Za-z0-9._-]*$/.test(prefix)) {
-      out += prefix === '' ? home : prefix === 'root' ? '/root' : `/home/${prefix}`;
+    const dir = tildeDirectory(prefix, env);
+    if (dir !== undefined) {
+      out += dir.text;
+      if (dir.guessed) acc.guessedPrefix = dir.text;
       i = 1 + prefix.length;
     }
   }
@@ -279,6 +295,23 @@ function unquoted(text: string, acc: Acc, first: boolean, home: string): void {
     }
   }
   acc.buf += out;
+}
+
+/**
+ * What `~prefix` expands to: `~` home, `~root`, `~+` the working directory, `~-` the previous one.
+ * Another user's home is guessed as /home/<user> (`guessed`: it may be /var/lib/x, or `/`); `~+`/`~-`
+ * with the directory unknown stay as written (also `guessed`). Undefined: not a tilde prefix.
+ */
+function tildeDirectory(prefix: string, env: WordEnv): { text: string; guessed: boolean } | undefined {
+  if (prefix === '') return { text: env.home, guessed: false };
+  if (prefix === '+' || prefix === '-') {
+    const dir = prefix === '+' ? env.cwd : env.oldpwd;
+    return dir === null ? { text: `~${prefix}`, guessed: true } : { text: dir, guessed: false };
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(prefix)) return undefined;
+  if (prefix === 'root') return { text: '/root', guessed: false };
+  const own = `/home/${prefix}`;
+  return { text: own, guessed: own !== env.home };
 }
 
 function variable(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean): void {
@@ -355,6 +388,7 @@ function fields(acc: Acc): Word[] {
     unknown: acc.unknown,
     expanded: false,
   };
+  const guessedPrefix = acc.guessedPrefix;
   let texts: string[] = [acc.buf];
   let expanded = false;
   if (acc.buf.includes(BO)) {
@@ -378,6 +412,7 @@ function fields(acc: Acc): Word[] {
       procSub: base.procSub,
       unknown: base.unknown,
       expanded,
+      ...(guessedPrefix !== undefined && t.startsWith(guessedPrefix) ? { guessedPrefix } : {}),
     }),
   );
 }

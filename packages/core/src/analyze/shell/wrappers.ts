@@ -36,6 +36,14 @@ export interface WrapperSpec {
   defaultCommand?: string;
   /** Options may also follow the positional words (GNU getopt permutes: `flock FILE -c cmd`). */
   optionsAfterPositional?: boolean;
+  /** With one of these options given first there is no positional word (`runuser -u USER cmd`). */
+  positionalUnless?: string[];
+  /** Long options that take two values (`bwrap --bind SRC DEST`). */
+  long2?: string[];
+  /** With no command but stdin redirected or piped, what it starts reads its commands from it (`ssh host < f`). */
+  stdinShell?: boolean;
+  /** Options whose value is the wrapped command's working directory (`env -C DIR`, `sudo -D DIR`). */
+  chdir?: string[];
 }
 
 /** Wrapper name → how to find the wrapped command. `find`, `git` and interpreters are handled in analyze.ts. */
@@ -70,6 +78,7 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
       '--edit',
     ],
     shellOptions: ['-s', '--shell', '-i', '--login'],
+    chdir: ['-D', '--chdir'],
   },
   doas: {
     how: 'options (-u/-C take a value), then the command; -s alone starts a shell',
@@ -105,6 +114,9 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     ],
     shellString: ['-c', '--command', '--session-command'],
     dashOption: true,
+    positional: 1,
+    optionsAfterPositional: true,
+    positionalUnless: ['-u', '--user'],
     shellWhenNoCommand: true,
   },
   sg: {
@@ -122,6 +134,7 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     shellString: ['-S', '--split-string'],
     assignments: true,
     dashOption: true,
+    chdir: ['-C', '--chdir'],
   },
   nice: {
     how: '-n N / -N / --adjustment=N, then the command',
@@ -215,6 +228,7 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     how: 'options (-t/-S/-G take a value; namespace options an attached file), then the command',
     short: 'tSG',
     shortOptional: 'muinpUCTrw',
+    long: ['--target', '--setuid', '--setgid'],
     shellWhenNoCommand: true,
   },
   unshare: { how: 'options, then the command; none starts $SHELL', shellWhenNoCommand: true },
@@ -246,18 +260,39 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
   valgrind: { how: '--options=value, then the command' },
   firejail: { how: '--options=value, then the command; none starts a shell', shellWhenNoCommand: true },
   script: {
-    how: '-c STRING is a shell string; without it script starts a shell',
-    short: 'cEtTIOB',
-    long: ['--command', '--log-io', '--log-in', '--log-out', '--log-timing'],
+    how: 'options, then the typescript FILE (not a command); -c STRING is a shell string, without it script starts a shell',
+    short: 'cEtTIOBm',
+    long: ['--command', '--log-io', '--log-in', '--log-out', '--log-timing', '--echo', '--logging-format'],
     shellString: ['-c', '--command'],
+    positional: 1,
+    optionsAfterPositional: true,
     shellWhenNoCommand: true,
   },
   ssh: {
     how: 'options (-b/-c/-D/-E/-e/-F/-I/-i/-J/-L/-l/-m/-O/-o/-p/-Q/-R/-S/-W/-w/-B take a value), HOST, then the words as one remote shell string',
     short: 'bcDEeFIiJLlmOopQRSWwB',
     positional: 1,
+    // OpenSSH reads options after the host too (`ssh host -t -- cmd`), up to the first other word.
+    optionsAfterPositional: true,
     joinToShell: 'always',
+    stdinShell: true,
   },
+  mosh: {
+    how: 'options (--ssh/--port/--predict… take a value), HOST, then `--` and the command',
+    long: [
+      '--ssh',
+      '--port',
+      '--predict',
+      '--family',
+      '--server',
+      '--client',
+      '--bind-server',
+      '--experimental-remote-ip',
+    ],
+    positional: 1,
+    optionsAfterPositional: true,
+  },
+  sshpass: { how: 'options (-p/-f/-d/-P take a value), then the command', short: 'pfdP' },
   screen: {
     how: 'options (-S/-c/-e/-h/-p/-t/-T/-X take a value), then the command; none starts a shell; -r/-x/-R attach',
     short: 'ScehptTX',
@@ -270,6 +305,293 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     short: 'jSdaI',
     long: ['--jobs', '--sshlogin', '--delimiter', '--arg-file', '--replace'],
     joinToShell: 'always',
+  },
+  toybox: { how: 'the next word is the applet (toybox rm …)' },
+  setpriv: {
+    how: 'options (--reuid/--regid/--groups/--inh-caps… take a value), then the command',
+    long: [
+      '--reuid',
+      '--regid',
+      '--ruid',
+      '--rgid',
+      '--euid',
+      '--egid',
+      '--groups',
+      '--inh-caps',
+      '--ambient-caps',
+      '--bounding-set',
+      '--securebits',
+      '--pdeathsig',
+      '--selinux-label',
+      '--apparmor-profile',
+      '--landlock-access',
+      '--landlock-rule',
+    ],
+  },
+  gosu: { how: 'USER[:GROUP], then the command', positional: 1 },
+  'su-exec': { how: 'USER[:GROUP], then the command', positional: 1 },
+  setuidgid: { how: 'USER, then the command', positional: 1 },
+  's6-setuidgid': { how: 'USER, then the command', positional: 1 },
+  chpst: {
+    how: 'options (-u/-U/-b/-e/-/ /-n/-l/-L/-m/-d/-o/-p/-f/-c/-r/-t take a value), then the command',
+    short: 'uUbe/CnlLmdopfcrt',
+  },
+  runcon: {
+    how: 'CONTEXT (or -u/-r/-t/-l values), then the command',
+    short: 'urtl',
+    positional: 1,
+    positionalUnless: ['-u', '-r', '-t', '-l', '--user', '--role', '--type', '--range'],
+  },
+  tini: { how: 'options (-p/-e take a value), then `--` and the command', short: 'pe' },
+  'dumb-init': { how: 'options (-r takes a value), then the command', short: 'r', long: ['--rewrite'] },
+  fakeroot: {
+    how: 'options (-l/-s/-i/-b take a value), then the command',
+    short: 'lsib',
+    long: ['--lib', '--faked'],
+  },
+  fakechroot: {
+    how: 'options (-e/-c/-d/-l take a value), then the command',
+    short: 'ecdl',
+    long: ['--environment', '--config-dir', '--elfloader', '--lib'],
+  },
+  proot: {
+    how: 'options (-r/-b/-w/-q/-k/-R/-S take a value), then the command; none starts a shell',
+    short: 'rbwqkRSmp',
+    long: ['--rootfs', '--bind', '--mount', '--cwd', '--qemu', '--kernel-release'],
+    shellWhenNoCommand: true,
+  },
+  bwrap: {
+    how: 'options (most take a value, --bind/--ro-bind/--setenv… two), then the command',
+    long: [
+      '--args',
+      '--argv0',
+      '--unshare-user-try',
+      '--userns',
+      '--userns2',
+      '--pidns',
+      '--uid',
+      '--gid',
+      '--hostname',
+      '--chdir',
+      '--unsetenv',
+      '--lock-file',
+      '--sync-fd',
+      '--remount-ro',
+      '--exec-label',
+      '--file-label',
+      '--proc',
+      '--dev',
+      '--tmpfs',
+      '--mqueue',
+      '--dir',
+      '--seccomp',
+      '--add-seccomp-fd',
+      '--block-fd',
+      '--userns-block-fd',
+      '--info-fd',
+      '--json-status-fd',
+      '--cap-add',
+      '--cap-drop',
+      '--perms',
+      '--size',
+    ],
+    long2: [
+      '--setenv',
+      '--bind',
+      '--bind-try',
+      '--dev-bind',
+      '--dev-bind-try',
+      '--ro-bind',
+      '--ro-bind-try',
+      '--bind-fd',
+      '--ro-bind-fd',
+      '--file',
+      '--bind-data',
+      '--ro-bind-data',
+      '--symlink',
+      '--chmod',
+      '--overlay-src',
+    ],
+  },
+  'xvfb-run': {
+    how: 'options (-n/-s/-e/-f/-p/-w take a value), then the command',
+    short: 'nsefpw',
+    long: ['--server-num', '--server-args', '--error-file', '--auth-file', '--xauth-protocol', '--wait'],
+  },
+  'dbus-launch': { how: 'options, then the command', long: ['--config-file'] },
+  'dbus-run-session': { how: 'options, then the command', long: ['--config-file', '--dbus-daemon'] },
+  eatmydata: { how: 'the next word is the command' },
+  nocache: { how: 'options (-n takes a value), then the command', short: 'n' },
+  chronic: { how: 'options (-e/-v), then the command' },
+  ifne: { how: 'options (-n), then the command' },
+  cgexec: { how: 'options (-g takes a value), then the command', short: 'g' },
+  numactl: {
+    how: 'options (-i/-m/-p/-C/-N/-P take a value), then the command',
+    short: 'imCNpPw',
+    long: ['--interleave', '--membind', '--preferred', '--physcpubind', '--cpunodebind', '--preferred-many'],
+  },
+  prlimit: {
+    how: 'resource options (an attached value), then the command; -p acts on a pid',
+    shortOptional: 'cdefilmnqrstuvxyTRS',
+    long: ['--pid', '--output'],
+    noCommand: ['-p', '--pid'],
+  },
+  'systemd-inhibit': {
+    how: 'options (--what/--who/--why/--mode take a value), then the command',
+    long: ['--what', '--who', '--why', '--mode'],
+  },
+  'ssh-agent': { how: 'options (-a/-E/-t/-P/-O take a value), then the command', short: 'aEtPO' },
+  faketime: { how: 'options (-f/-m), the TIMESTAMP, then the command', short: 'p', positional: 1 },
+  trickle: { how: 'options (-d/-u/-w/-t/-l/-n/-L take a value), then the command', short: 'duwtlnL' },
+  cpulimit: {
+    how: 'options (-l/-p/-e take a value), then the command; -p/-e act on a running process',
+    short: 'lpe',
+    long: ['--limit', '--pid', '--exe'],
+    noCommand: ['-p', '-e', '--pid', '--exe'],
+  },
+  caffeinate: { how: 'options (-t/-w take a value), then the command', short: 'tw' },
+  daemonize: { how: 'options (-a/-c/-e/-o/-p/-l/-u/-E take a value), then the command', short: 'ceEoplu' },
+  npx: {
+    how: 'options (-p/--package take a value; -c STRING is a shell string), then the package binary and its args',
+    short: 'pc',
+    long: ['--package', '--call', '--node-options', '--shell'],
+    shellString: ['-c', '--call'],
+  },
+  bunx: { how: 'options, then the package binary and its args', short: 'p', long: ['--package'] },
+  pnpx: { how: 'options, then the package binary and its args', long: ['--package'] },
+  watchexec: {
+    how: 'options (-w/-e/-f/-i/-s/-d/-E/--shell take a value), then the command (run by a shell)',
+    short: 'wefisdEWo',
+    long: [
+      '--watch',
+      '--exts',
+      '--filter',
+      '--ignore',
+      '--signal',
+      '--debounce',
+      '--env',
+      '--shell',
+      '--workdir',
+      '--on-busy-update',
+      '--delay-run',
+    ],
+    joinToShell: 'always',
+  },
+  entr: { how: 'options, then the command; with -s its words are one shell string', joinToShell: ['-s'] },
+  pdsh: {
+    how: 'options (-w/-x/-g/-X/-l/-R/-t/-u/-f take a value), then the words as one remote shell string',
+    short: 'wxgXlRtuf',
+    joinToShell: 'always',
+  },
+  pssh: {
+    how: 'options (-h/-H/-l/-p/-o/-e/-O/-t/-x/-X take a value), then the words as one remote shell string',
+    short: 'hHlpoeOtxX',
+    long: [
+      '--hosts',
+      '--host',
+      '--user',
+      '--par',
+      '--outdir',
+      '--errdir',
+      '--option',
+      '--timeout',
+      '--extra-args',
+      '--extra-arg',
+    ],
+    joinToShell: 'always',
+  },
+  'parallel-ssh': {
+    how: 'as pssh',
+    short: 'hHlpoeOtxX',
+    long: [
+      '--hosts',
+      '--host',
+      '--user',
+      '--par',
+      '--outdir',
+      '--errdir',
+      '--option',
+      '--timeout',
+      '--extra-args',
+      '--extra-arg',
+    ],
+    joinToShell: 'always',
+  },
+};
+
+/** Commands whose subcommand is a wrapper: `perf record CMD`, `npm exec -- CMD`. */
+export const SUBCOMMAND_WRAPPERS: Record<string, Record<string, WrapperSpec>> = {
+  perf: Object.fromEntries(
+    ['record', 'stat', 'trace', 'top', 'kmem', 'lock', 'mem', 'sched', 'c2c', 'kwork'].map((sub) => [
+      sub,
+      {
+        how: `perf ${sub}: options (-e/-o/-F/-c/-C/-p/-t/-u/-G/-r/-m/-I/-x/-j take a value), then the command`,
+        short: 'eoFcCptuGrmIxj',
+        long: [
+          '--event',
+          '--output',
+          '--freq',
+          '--count',
+          '--cpu',
+          '--pid',
+          '--tid',
+          '--uid',
+          '--cgroup',
+          '--repeat',
+          '--mmap-pages',
+          '--call-graph',
+          '--filter',
+        ],
+        noCommand: ['-p', '--pid', '-t', '--tid'],
+      },
+    ]),
+  ),
+  npm: Object.fromEntries(
+    ['exec', 'x'].map((sub) => [
+      sub,
+      {
+        how: `npm ${sub}: options (--package/-c take a value), then \`--\` and the package binary`,
+        short: 'c',
+        long: ['--package', '--call', '--workspace'],
+        shellString: ['-c', '--call'],
+      },
+    ]),
+  ),
+  pnpm: Object.fromEntries(
+    ['exec', 'dlx'].map((sub) => [
+      sub,
+      { how: `pnpm ${sub}: options, then the command`, short: 'c', long: ['--package', '--filter'] },
+    ]),
+  ),
+  yarn: Object.fromEntries(
+    ['exec', 'dlx'].map((sub) => [
+      sub,
+      { how: `yarn ${sub}: options, then the command`, short: 'p', long: ['--package'] },
+    ]),
+  ),
+  lxc: {
+    exec: {
+      how: 'lxc exec: CONTAINER, options, then `--` and the command',
+      long: ['--env', '--cwd', '--user', '--group', '--project'],
+      positional: 1,
+      optionsAfterPositional: true,
+    },
+  },
+  incus: {
+    exec: {
+      how: 'incus exec: CONTAINER, options, then `--` and the command',
+      long: ['--env', '--cwd', '--user', '--group', '--project'],
+      positional: 1,
+      optionsAfterPositional: true,
+    },
+  },
+  crictl: {
+    exec: {
+      how: 'crictl exec: options, CONTAINER, then the command',
+      short: 'e',
+      long: ['--timeout', '--env'],
+      positional: 1,
+    },
   },
 };
 
@@ -341,6 +663,10 @@ export function unwrap(spec: WrapperSpec, words: Word[]): WrapResult {
           valueWord = words[++i];
           value = valueWord?.text;
         }
+        if (spec.long2?.includes(name)) {
+          i += eq < 0 ? 2 : 1;
+          value = words[i]?.text;
+        }
         if (value !== undefined) {
           r.values.set(name, value);
           if (spec.shellString?.includes(name)) r.shellStrings.push(valueWord ?? { ...word, text: value });
@@ -380,6 +706,7 @@ export function unwrap(spec: WrapperSpec, words: Word[]): WrapResult {
     return false;
   };
   let more = options();
+  if (spec.positionalUnless?.some((o) => r.options.has(o))) positional = 0;
   while (more && positional > 0 && i < words.length) {
     positional--;
     i++;
