@@ -86,6 +86,21 @@ const responses: Record<string, (res: ServerResponse) => void | Promise<void>> =
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     res.end(Buffer.from(`\ufeffmail ${EMAIL}`, 'utf16le'));
   },
+  jsonp: (res) => {
+    res.writeHead(200, { 'content-type': 'application/javascript' });
+    res.end(`/**/ cb_123({"card_number":"${CARD_NUMBER}","email":"${EMAIL}"});`);
+  },
+  xssi: (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`)]}',\n{"card_number":"${CARD_NUMBER}"}`);
+  },
+  sse: async (res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(`event: a\ndata: {"card_number":"${CARD_NUMBER}",`);
+    await new Promise((r) => setTimeout(r, 5));
+    res.write(`"n":1}\n\ndata: {"user":{"card_number":"${CARD_NUMBER}"}}\n\ndata: mail ${EMAIL}\n\n`);
+    res.end();
+  },
   'json-bom': (res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(`\ufeff${JSON.stringify({ card_number: CARD_NUMBER, email: EMAIL })}`);
@@ -496,6 +511,9 @@ describe('responses that must not reach the agent unmasked', () => {
     ['UTF-16 labelled binary', '/resp/utf16-binary-label'],
     ['a Shift_JIS text', '/resp/shift-jis'],
     ['JSON with a UTF-8 BOM (json_paths still apply)', '/resp/json-bom'],
+    ['JSONP (an agent can ask for ?callback=)', '/resp/jsonp'],
+    ['JSON behind an anti-XSSI prefix', '/resp/xssi'],
+    ['server-sent events carrying JSON', '/resp/sse'],
     ['stacked Content-Encoding: gzip, br', '/resp/gzip-br'],
     ['Transfer-Encoding: gzip, chunked', '/resp/te-gzip'],
     ['a 206 that is a whole JSON document', '/resp/partial-json-items'],

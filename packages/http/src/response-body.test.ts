@@ -7,8 +7,10 @@ import {
   looksLikeText,
   maskJsonBody,
   maskJsonResponse,
+  maskStream,
   relabelUtf8,
   sniffWideCharset,
+  sseJsonLines,
   transferCodings,
 } from './response-body.js';
 
@@ -137,5 +139,45 @@ describe('what a body really is', () => {
     expect(relabelUtf8('text/plain;charset="x"; format=flowed')).toBe(
       'text/plain; charset=utf-8; format=flowed',
     );
+  });
+});
+
+describe('json_paths inside wrappers', () => {
+  const run = async (stages: import('node:stream').Transform[], parts: string[]) => {
+    const { Readable } = await import('node:stream');
+    let cur: NodeJS.ReadableStream = Readable.from(parts.map((p) => Buffer.from(p)));
+    for (const s of stages) cur = cur.pipe(s);
+    const out: Buffer[] = [];
+    for await (const c of cur as AsyncIterable<Buffer>) out.push(c);
+    return Buffer.concat(out).toString();
+  };
+  const cases: [string, string[], string][] = [
+    ['JSONP', ['cb(', '{"card_number":"x1"});'], 'cb({"card_number":"[MASKED:json_path]"});'],
+    [
+      'JSONP split before the name ends',
+      ['/**/ jQuery12', '_3({"card_number":"x"})'],
+      '/**/ jQuery12_3({"card_number":"[MASKED:json_path]"})',
+    ],
+    ['anti-XSSI', [")]}',\n", '[{"card_number":"x"}]'], ')]}\',\n[{"card_number":"[MASKED:json_path]"}]'],
+    ['while(1);', ['while(1);{"card_number":"x"}'], 'while(1);{"card_number":"[MASKED:json_path]"}'],
+    ['plain text is untouched', ['hello ', 'alice@example.com (x)'], 'hello [MASKED:email] (x)'],
+    ['HTML', ['<p>{"card_number":"x"}</p>'], '<p>{"card_number":"x"}</p>'],
+  ];
+  it.each(cases)('%s', async (_what, parts, want) => {
+    expect(await run([maskStream(masker(), () => undefined)], parts)).toBe(want);
+  });
+
+  it('masks JSON data lines of an event stream, split anywhere', async () => {
+    const body = 'id: 1\ndata: {"card_number":"x","m":"alice@example.com"}\r\n\ndata: plain\n\n';
+    for (let cut = 1; cut < body.length; cut += 5) {
+      const m = masker();
+      const out = await run(
+        [sseJsonLines(m), maskStream(m, () => undefined)],
+        [body.slice(0, cut), body.slice(cut)],
+      );
+      expect(out).toBe(
+        'id: 1\ndata: {"card_number":"[MASKED:json_path]","m":"[MASKED:email]"}\r\n\ndata: plain\n\n',
+      );
+    }
   });
 });

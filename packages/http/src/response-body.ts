@@ -186,26 +186,110 @@ function inflateAny(): Transform {
 }
 
 /**
+ * A wrapper some upstreams put before a JSON document: a JSONP callback (`cb(`, `/**\/ cb(` — an agent
+ * can ask for one with `?callback=`) or an anti-XSSI prefix (`)]}'`, `while(1);`, `for(;;);`).
+ */
+const JSON_WRAPPER =
+  /^\s*(?:\/\*\*\/\s*)?[A-Za-z_$][\w$.]*\s*\(\s*(?=[[{])|^\s*\)\]\}',?\s*(?=[[{])|^\s*(?:while\s*\(\s*1\s*\)|for\s*\(\s*;\s*;\s*\))\s*;\s*(?=[[{])/;
+/** Bytes held at the start of a text body to find such a wrapper. */
+const WRAPPER_MAX = 256;
+
+/**
  * The streaming masker as a Transform. `tap` sees every masked byte (for the recording). With the
- * masker's JSON stream, json_paths apply whenever the text is JSON, whatever its label or size.
+ * masker's JSON stream, json_paths apply whenever the text is JSON, whatever its label or size —
+ * also behind a JSONP or anti-XSSI wrapper (the wrapper itself goes through the detectors).
  */
 export function maskStream(masker: Masker, tap: (b: Uint8Array) => void): Transform {
   const sm = masker.jsonStream?.() ?? masker.stream();
+  const emit = (t: Transform, out: Uint8Array) => {
+    if (out.length > 0) {
+      tap(out);
+      t.push(out);
+    }
+  };
+  let head: Buffer | undefined = masker.jsonStream ? Buffer.alloc(0) : undefined;
+  /** Decides on the held start: true once decided (the held bytes are written). */
+  const start = (t: Transform, end: boolean): boolean => {
+    const held = head!;
+    const text = held.toString('latin1');
+    const first = /\S/.exec(text);
+    if (!end && held.length < WRAPPER_MAX && (!first || /[A-Za-z_$/)wf]/.test(first[0]))) {
+      // Could still be a wrapper: wait for its opening bracket (bounded).
+      if (!/[[{]/.test(text)) return false;
+    }
+    head = undefined;
+    const m = JSON_WRAPPER.exec(text);
+    if (!m) {
+      emit(t, sm.write(held));
+      return true;
+    }
+    emit(t, Buffer.from(masker.value(m[0]), 'utf8'));
+    emit(t, sm.write(held.subarray(m[0].length)));
+    return true;
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      const out = sm.write(chunk);
-      if (out.length > 0) {
-        tap(out);
-        this.push(out);
+      if (head !== undefined) {
+        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        start(this, false);
+        return cb();
+      }
+      emit(this, sm.write(chunk));
+      cb();
+    },
+    flush(cb) {
+      if (head !== undefined && head.length > 0) start(this, true);
+      emit(this, sm.flush());
+      cb();
+    },
+  });
+}
+
+/**
+ * Server-sent events: every `data:` line that is one JSON document is masked as JSON (json_paths
+ * apply); the whole stream then goes through maskStream as text (multi-line secrets, other lines).
+ * A line over `lineCap` ends the per-line pass (the text masker still sees everything).
+ */
+export function sseJsonLines(masker: Masker, lineCap = 1024 * 1024): Transform {
+  let pending: Buffer[] = [];
+  let pendingSize = 0;
+  let off = false;
+  const line = (b: Buffer): Buffer => {
+    if (b.length < 6 || b.toString('latin1', 0, 5) !== 'data:') return b;
+    const from = b[5] === 0x20 ? 6 : 5;
+    let to = b.length;
+    if (b[to - 1] === 0x0a) to--;
+    if (b[to - 1] === 0x0d) to--;
+    const c = b[from];
+    if (c !== 0x7b && c !== 0x5b) return b;
+    const masked = masker.maskJsonBytes?.(b.subarray(from, to));
+    return masked ? Buffer.concat([b.subarray(0, from), masked, b.subarray(to)]) : b;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (off) return cb(null, chunk);
+      let at = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, at)) {
+        const part = chunk.subarray(at, nl + 1);
+        const whole = pending.length > 0 ? Buffer.concat([...pending, part]) : part;
+        pending = [];
+        pendingSize = 0;
+        this.push(line(whole));
+        at = nl + 1;
+      }
+      if (at < chunk.length) {
+        pending.push(chunk.subarray(at));
+        pendingSize += chunk.length - at;
+        if (pendingSize > lineCap) {
+          off = true;
+          this.push(Buffer.concat(pending));
+          pending = [];
+        }
       }
       cb();
     },
     flush(cb) {
-      const out = sm.flush();
-      if (out.length > 0) {
-        tap(out);
-        this.push(out);
-      }
+      if (pending.length > 0) this.push(line(Buffer.concat(pending)));
       cb();
     },
   });

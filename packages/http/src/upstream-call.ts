@@ -21,6 +21,7 @@ import {
   maskStream,
   readUpTo,
   relabelUtf8,
+  sseJsonLines,
   toUtf8,
   transferCodings,
 } from './response-body.js';
@@ -330,7 +331,12 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       }
       // (A UTF-32 body found by sniffing fails the pipeline after the head: the connection is cut.)
       res.writeHead(this.status, headers);
-      await pipeline(text, maskStream(this.masker!, tap), res);
+      const sse = /^\s*text\/event-stream/i.test(type ?? '');
+      await pipeline(
+        sse ? chain(text, [sseJsonLines(this.masker!)]) : text,
+        maskStream(this.masker!, tap),
+        res,
+      );
       return this.record(bytesOut, previewBuf(), relabel);
     } catch (err) {
       body.destroy();
