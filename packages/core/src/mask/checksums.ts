@@ -56,6 +56,18 @@ export const CARD_RANGES: readonly CardRange[] = [
   r('maestro', '6304', '6304', [13, 14, 15, 16, 17, 18, 19]),
   r('maestro', '6759', '6763', [13, 14, 15, 16, 17, 18, 19]),
   r('mir', '2200', '2204', L16_19),
+  // regional networks (prefixes of more than four digits widened to their first four)
+  r('rupay', '60', '60', [16]),
+  r('rupay', '508', '508', [16]),
+  r('dankort', '5019', '5019', [16]),
+  r('elo', '5066', '5067', [16]), // 506699–506778
+  r('elo', '5090', '5099', [16]),
+  r('verve', '5060', '5061', [16, 18, 19]), // 506099–506198
+  r('verve', '5078', '5079', [16, 18, 19]), // 507865–507964
+  r('interpayment', '636', '636', L16_19),
+  r('instapayment', '637', '639', [16]),
+  r('borica', '2205', '2205', L16_19),
+  r('t-union', '31', '31', [19]),
 ];
 
 /** The card network whose IIN range and length fit `digits`, or undefined. */
