@@ -68,7 +68,10 @@ export async function startAdminServer(
   const oidc = gateway.config.admin.oidc ? new OidcLogin(gateway, gateway.config.admin.oidc) : undefined;
   const auditors = new Set(gateway.config.admin.auditors);
   const approverGroups = new Set(
-    Object.values(gateway.config.policies).flatMap((p) => p.rules.flatMap((r) => r.approvers)),
+    Object.values(gateway.config.policies).flatMap((p) => [
+      ...p.fallbackReview.approvers,
+      ...p.rules.flatMap((r) => r.approvers),
+    ]),
   );
   gateway.metrics.define(
     'portcullis_admin_auth_failures_total',

@@ -52,7 +52,12 @@ function rows(s: Schema, prefix: string, out: Row[], sections: [string, Schema][
         sections.push([`${path}[] — ${variant.description ?? ''}`, variant]);
     } else if (child.type === 'array' && child.items?.properties)
       rows(child.items, `${path}[]`, out, sections);
-    else if (child.type === 'object' && typeof child.additionalProperties === 'object') {
+    else if (
+      child.type === 'object' &&
+      typeof child.additionalProperties === 'object' &&
+      // A map of plain values (headers, query …) is described by its own row; no empty section.
+      Object.keys(child.additionalProperties.properties ?? {}).length > 0
+    ) {
       sections.push([
         `${path}.<name> — ${child.additionalProperties.description ?? ''}`,
         child.additionalProperties,

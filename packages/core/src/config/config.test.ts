@@ -423,6 +423,14 @@ describe('defaults', () => {
       allowGroups: ['a'],
       default: 'deny',
       onParseError: 'deny',
+      fallbackReview: {
+        name: 'default',
+        when: {},
+        action: 'review',
+        approvers: ['dba'],
+        minApprovals: 1,
+        timeoutMs: 300_000,
+      },
       interactive: 'allow',
       interactiveUnknown: 'deny',
       portForwarding: 'deny',
@@ -441,6 +449,32 @@ describe('defaults', () => {
       ],
       masking: { detectors: [], columns: [], jsonPaths: [], replacement: '[MASKED:{type}]' },
     });
+  });
+
+  test('a review no rule produced goes to the policy approvers, else to its review rules’ approvers', () => {
+    const parse = (p: string) =>
+      parseConfig(`${HEAD}approvals: { default_timeout: 2m }\npolicies:\n  p: ${p}\n`, {
+        file: 'c.yaml',
+        env: {},
+        baseDir: dir,
+      });
+    const own = parse('{ allow_groups: [a], default: review, approvers: [leads] }');
+    expect(own.config!.policies.p.fallbackReview).toMatchObject({
+      approvers: ['leads'],
+      minApprovals: 1,
+      timeoutMs: 120_000,
+    });
+    expect(own.warnings).toEqual([]);
+    const borrowed = parse(
+      '{ allow_groups: [a], on_parse_error: review, rules: [{ name: w, when: { sql: { category: write } }, action: review, approvers: [dba, sre] }, { name: x, when: { sql: { category: ddl } }, action: review, approvers: [dba] }] }',
+    );
+    expect(borrowed.config!.policies.p.fallbackReview.approvers).toEqual(['dba', 'sre']);
+    expect(borrowed.warnings).toEqual([]);
+    const nobody = parse('{ allow_groups: [a], default: review }');
+    expect(nobody.problems).toEqual([]);
+    expect(nobody.warnings.map((w) => `${w.line}:${w.col} ${w.path}: ${w.message}`)).toEqual([
+      '7:36 policies.p.default: nobody can approve these reviews: set policies.p.approvers (otherwise each one is denied after approvals.default_timeout)',
+    ]);
   });
 
   test('snake_case keys from the SPEC are accepted and mapped', () => {

@@ -211,18 +211,32 @@ function connection(raw: Raw, baseDir: string): ConnectionConfig {
 }
 
 function policy(name: string, raw: Raw, defaultTimeoutMs: number): PolicyConfig {
+  const rules = (raw.rules ?? []).map((r: Raw) => rule(r, defaultTimeoutMs));
+  const ruleApprovers = [
+    ...new Set(
+      rules.filter((r: RuleConfig) => r.action === 'review').flatMap((r: RuleConfig) => r.approvers),
+    ),
+  ] as string[];
   return {
     name,
     allowGroups: raw.allow_groups ?? [],
     default: raw.default ?? 'deny',
     onParseError: raw.on_parse_error ?? 'deny',
+    fallbackReview: {
+      name: 'default',
+      when: {},
+      action: 'review',
+      approvers: raw.approvers ?? ruleApprovers,
+      minApprovals: 1,
+      timeoutMs: defaultTimeoutMs,
+    },
     interactive: raw.interactive ?? 'allow',
     interactiveUnknown: raw.interactive_unknown ?? 'deny',
     portForwarding: raw.port_forwarding ?? 'deny',
     agentForwarding: raw.agent_forwarding ?? 'deny',
     functionCall: raw.function_call ?? 'deny',
     envAllow: raw.env_allow ?? [...DEFAULTS.envAllow],
-    rules: (raw.rules ?? []).map((r: Raw) => rule(r, defaultTimeoutMs)),
+    rules,
     masking: masking(raw.masking ?? {}),
   };
 }

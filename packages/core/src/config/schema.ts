@@ -390,6 +390,9 @@ const policy = obj(
       enum: ['allow', 'deny', 'review'],
     }),
     on_parse_error: str('What cannot be parsed: deny (default) | review.', { enum: ['deny', 'review'] }),
+    approvers: strList(
+      'Groups that may approve a review no rule produced (default: review, on_parse_error: review). Default: every approver group of the policy’s review rules.',
+    ),
     interactive: allowDeny('SSH: interactive shells (exec is always judged). Default: allow.'),
     interactive_unknown: allowDeny(
       'SSH: a pty line not typed at a shell prompt (REPL, editor, heredoc). Default: deny.',

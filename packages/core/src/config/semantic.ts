@@ -165,6 +165,18 @@ export function checkSemantics(
   for (const [pname, p] of Object.entries(policies)) {
     if (!isObj(p)) continue;
     const users = usersOfPolicy.get(pname) ?? [];
+    // A review no rule produced goes to the policy's approvers, else to its review rules' approvers.
+    const ruleless = (['default', 'on_parse_error'] as const).filter((k) => p[k] === 'review');
+    const someApprover =
+      arr(p.approvers).length > 0 ||
+      arr(p.rules).some((r) => isObj(r) && r.action === 'review' && arr(r.approvers).length > 0);
+    if (ruleless.length > 0 && !someApprover) {
+      warnings.push({
+        path: ['policies', pname, ruleless[0]],
+        at: 'value',
+        message: `nobody can approve these reviews: set policies.${pname}.approvers (otherwise each one is denied after approvals.default_timeout)`,
+      });
+    }
     const ruleNames = new Map<string, number>();
     arr(p.rules).forEach((r, i) => {
       if (!isObj(r)) return;

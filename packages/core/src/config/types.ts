@@ -203,6 +203,11 @@ export interface PolicyConfig {
   allowGroups: string[];
   default: Action;
   onParseError: 'deny' | 'review';
+  /**
+   * Who approves a review that no rule produced (`default: review`, `on_parse_error: review`): the
+   * policy's `approvers`, else every approver group of its review rules. Timeout: approvals.default_timeout.
+   */
+  fallbackReview: RuleConfig;
   interactive: 'allow' | 'deny';
   interactiveUnknown: 'allow' | 'deny';
   portForwarding: 'allow' | 'deny';

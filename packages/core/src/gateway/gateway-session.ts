@@ -174,7 +174,11 @@ export class GatewaySession implements Session {
 
   private async review(command: Command, text: string, j: Judgement, opts: JudgeOptions): Promise<Decision> {
     const rule = j.reviewRules[0];
-    const timeoutMs = Math.min(...j.reviewRules.map((r) => r.timeoutMs));
+    // Every review carries its rule (or the policy's fallback); an empty list would be an unbounded wait.
+    const timeoutMs =
+      j.reviewRules.length > 0
+        ? Math.min(...j.reviewRules.map((r) => r.timeoutMs))
+        : this.gateway.config.approvals.defaultTimeoutMs;
     const m = this.gateway.metrics;
     m.inc('portcullis_approvals_pending');
     const digest = commandDigest(command);

@@ -178,3 +178,46 @@ describe('review through the gateway session', () => {
     await s.close();
   });
 });
+
+describe('a review no rule produced (default: review, on_parse_error: review)', () => {
+  async function reviewingGateway(approvals: ApprovalService): Promise<Gateway> {
+    const yaml = `version: 1
+identity:
+  issuers: [{ issuer: ${DEV_ISSUER}, audience: ${DEV_AUDIENCE}, jwks_file: ${jwks} }]
+store: { url: "file:${join(dir, `sessions-${gateways.length}`)}" }
+approvals: { default_timeout: 2m }
+connections:
+  - { name: api, protocol: http, listen: "127.0.0.1:0", upstream: { url: "http://127.0.0.1:9" }, policy: api }
+policies:
+  api:
+    allow_groups: [ai-agents]
+    default: review
+    approvers: [payments-owners]
+    rules:
+      - { name: reads, when: { http: { methods: [GET] } }, action: allow }
+`;
+    const parsed = parseConfig(yaml, { file: join(dir, 'd.yaml'), env: {} });
+    if (!parsed.config) throw new Error(JSON.stringify(parsed.problems));
+    const g = await Gateway.create(parsed.config, { approvals, analyzers: { sql: false, shell: false } });
+    gateways.push(g);
+    return g;
+  }
+
+  it('waits for the policy approvers for approvals.default_timeout, and runs once one approves', async () => {
+    const approvals = new LocalApprovals();
+    const g = await reviewingGateway(approvals);
+    const s = await open(g);
+    let seen: { approvers: string[]; rule: string; ttl: number } | undefined;
+    const d = await s.judge(post, {
+      onPending: (p) => {
+        void approvals.get(p.id).then((a) => {
+          seen = { approvers: a!.approvers, rule: a!.rule, ttl: a!.expiresAt - a!.createdAt };
+          void approvals.resolve(p.id, owner, 'approve', 'fine');
+        });
+      },
+    });
+    expect(seen).toEqual({ approvers: ['payments-owners'], rule: 'default', ttl: 120_000 });
+    expect(d).toMatchObject({ action: 'allow', rules: ['default'], reason: 'approved by olga: fine' });
+    await s.close();
+  });
+});

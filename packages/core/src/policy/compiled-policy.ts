@@ -130,7 +130,12 @@ export class CompiledPolicy {
     };
 
     if (analysis.parseError !== undefined) {
-      take(this.config.onParseError, ['on_parse_error'], `cannot be parsed: ${analysis.parseError}`, []);
+      take(
+        this.config.onParseError,
+        ['on_parse_error'],
+        `cannot be parsed: ${analysis.parseError}`,
+        this.fallbackReview('on_parse_error'),
+      );
     }
     for (const unit of analysis.units) {
       for (const u of methodVariants(unit)) {
@@ -142,6 +147,11 @@ export class CompiledPolicy {
       return { decision: { action: 'allow', rules: [], reason: 'nothing to run' }, reviewRules };
     if (action === 'review' && !reason.startsWith('needs approval')) reason = `needs approval: ${reason}`;
     return { decision: { action, rules, reason }, reviewRules: action === 'review' ? reviewRules : [] };
+  }
+
+  /** The approvers and timeout of a review that no rule produced (default or on_parse_error). */
+  private fallbackReview(name: 'default' | 'on_parse_error'): RuleConfig[] {
+    return [{ ...this.config.fallbackReview, name }];
   }
 
   /** A decision taken by a policy-level key rather than a rule (forwarding, FunctionCall …). */
@@ -186,7 +196,7 @@ export class CompiledPolicy {
         action: this.config.default,
         rules: ['default'],
         reason: `no rule matched ${describeUnit(unit)} (policy default: ${this.config.default})`,
-        reviewRules: [] as RuleConfig[],
+        reviewRules: this.fallbackReview('default'),
       };
     }
     return { action, rules: names, reason, reviewRules };

@@ -3,6 +3,15 @@ import type { PolicyConfig, RuleConfig } from '../config/types.js';
 import type { HttpUnit, Identity, ShellUnit, SqlUnit } from '../types.js';
 
 export function policy(rules: Partial<RuleConfig>[], over: Partial<PolicyConfig> = {}): PolicyConfig {
+  const built: RuleConfig[] = rules.map((r, i) => ({
+    name: `rule-${i}`,
+    when: {},
+    action: 'deny',
+    approvers: [],
+    minApprovals: 1,
+    timeoutMs: 300_000,
+    ...r,
+  }));
   return {
     name: 'p',
     allowGroups: ['ai-agents'],
@@ -15,16 +24,16 @@ export function policy(rules: Partial<RuleConfig>[], over: Partial<PolicyConfig>
     functionCall: 'deny',
     envAllow: ['LANG', 'LC_*'],
     masking: { detectors: [], columns: [], jsonPaths: [], replacement: '[MASKED:{type}]' },
-    ...over,
-    rules: rules.map((r, i) => ({
-      name: `rule-${i}`,
+    fallbackReview: {
+      name: 'default',
       when: {},
-      action: 'deny',
-      approvers: [],
+      action: 'review',
+      approvers: [...new Set(built.filter((r) => r.action === 'review').flatMap((r) => r.approvers))],
       minApprovals: 1,
       timeoutMs: 300_000,
-      ...r,
-    })),
+    },
+    ...over,
+    rules: built,
   };
 }
 
