@@ -2,6 +2,7 @@
 // shapes so that a denied request reaches the upstream (or reaches it as something other than what was
 // judged), and responses shaped so that a masked value would reach the agent. Families: request line,
 // methods, headers, framing, WebSocket, response labels/charsets/codings/ranges/headers/chunks.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
@@ -17,6 +18,7 @@ import {
   parseConfig,
   silentLogger,
 } from '@portcullis/core';
+import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpListener } from './listener.js';
 import { JSON_MASK_CAP } from './upstream-call.js';
@@ -204,7 +206,17 @@ async function startUpstream(): Promise<Upstream> {
   });
   server.on('upgrade', (req: IncomingMessage, socket) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, trailers: {}, body: '' });
-    socket.destroy();
+    if (req.url !== '/v1/ws-binary') return socket.destroy();
+    const key = String(req.headers['sec-websocket-key']);
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    const frame = (payload: Buffer) => Buffer.concat([Buffer.from([0x82, payload.length]), payload]);
+    socket.write(frame(Buffer.from(JSON.stringify({ email: EMAIL }))));
+    socket.write(frame(PNG));
+    socket.on('error', () => undefined);
+    socket.on('data', () => socket.destroy()); // the agent's close frame
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -571,6 +583,24 @@ describe('responses that must not reach the agent unmasked', () => {
     expect(res.head).not.toContain(EMAIL);
     expect(res.head).toMatch(/location: \/users\?email=\[MASKED:email\]/i);
     expect(res.head).toMatch(/x-owner: \[MASKED:email\]/i);
+  });
+
+  it('websocket binary messages that read as text are masked; real binary ones pass unchanged', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${listener.address.port}/v1/ws-binary`, {
+      headers: { authorization: `Bearer ${token}` },
+    } as never);
+    ws.binaryType = 'arraybuffer';
+    const got = await new Promise<Buffer[]>((resolve, reject) => {
+      const out: Buffer[] = [];
+      ws.onerror = () => reject(new Error('websocket error'));
+      ws.onmessage = (e) => {
+        out.push(Buffer.from(e.data as ArrayBuffer));
+        if (out.length === 2) resolve(out);
+      };
+    });
+    ws.close();
+    expect(got[0]!.toString()).toBe('{"email":"[MASKED:email]"}');
+    expect(Buffer.compare(got[1]!, PNG)).toBe(0);
   });
 
   it('1xx hints are not relayed (their headers are never unmasked)', async () => {

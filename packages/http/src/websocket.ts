@@ -12,7 +12,15 @@ import { BearerError } from './agent-session.js';
 import { framingProblem } from './framing.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { denialBody, judgedCommand, type RequestContext, upstreamPath } from './listener.js';
-import { encodeFrame, OP_CONTINUATION, OP_TEXT, WsFrameReader, WsProtocolError } from './websocket-frames.js';
+import { looksLikeText } from './response-body.js';
+import {
+  encodeFrame,
+  OP_BINARY,
+  OP_CONTINUATION,
+  OP_TEXT,
+  WsFrameReader,
+  WsProtocolError,
+} from './websocket-frames.js';
 
 function rawReply(
   socket: Socket,
@@ -166,8 +174,11 @@ function relay(
       try {
         for (const f of fromUp.push(chunk)) {
           if (f.rsv !== 0) throw new WsProtocolError('compressed or extended frame cannot be masked');
-          if (f.opcode === OP_TEXT || (f.opcode === OP_CONTINUATION && inText)) {
-            if (f.opcode === OP_TEXT) text = masker.stream();
+          // A binary message that reads as text (JSON sent as binary) is masked like a text one.
+          const starts =
+            f.opcode === OP_TEXT || (f.opcode === OP_BINARY && looksLikeText(f.payload.subarray(0, 1024)));
+          if (starts || (f.opcode === OP_CONTINUATION && inText)) {
+            if (starts) text = masker.stream();
             inText = !f.fin;
             let out = Buffer.from(text!.write(f.payload));
             if (f.fin) out = Buffer.concat([out, text!.flush()]);
