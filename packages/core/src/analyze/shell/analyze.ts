@@ -100,6 +100,11 @@ interface Scope {
   aliases: Set<string>;
   /** Variables assigned text decoded at run time (`x=$(echo … | base64 -d)`). */
   decoded?: Set<string>;
+  /** Bodies of functions and aliases defined in this input, to analyse each call with its arguments. */
+  bodies?: Map<string, string>;
+  aliasBodies?: Map<string, string>;
+  /** `$1`, `$@` … inside a function call or after `set --`; null when unknown, undefined outside. */
+  positional?: string[] | null;
 }
 
 const STATEMENTS = new Set([
@@ -173,6 +178,9 @@ class Walk implements WordEnv {
   }
   get oldpwd(): string | null {
     return this.s.oldpwd ?? null;
+  }
+  get positional(): string[] | undefined {
+    return this.scope.positional ?? undefined;
   }
   get ifs(): string | undefined {
     if (!this.scope.vars.has('IFS')) return ' \t\n';
@@ -286,11 +294,13 @@ class Walk implements WordEnv {
       case 'process_substitution':
         this.visitSubstitution(node);
         return;
-      case 'for_statement': {
-        const v = node.childForFieldName('variable');
-        if (v) this.scope.vars.set(v.text, null);
+      case 'for_statement':
+        if (this.forEach(node, depth)) return;
+        {
+          const v = node.childForFieldName('variable');
+          if (v) this.scope.vars.set(v.text, null);
+        }
         break;
-      }
     }
     const kids = node.namedChildren;
     const n = kids.length;
@@ -301,6 +311,31 @@ class Walk implements WordEnv {
       else if (type === 'command_substitution' || type === 'process_substitution') this.visitSubstitution(c);
       else visitNested(c, this);
     }
+  }
+
+  /**
+   * `for x in a b c` with a short literal list: the body runs once per word with x set, so its paths
+   * and command names are known. Returns false to fall back to one pass with x unknown.
+   */
+  private forEach(node: SyntaxNode, depth: number): boolean {
+    const v = node.childForFieldName('variable');
+    const body = node.childForFieldName('body');
+    if (!v || !body) return false;
+    const words: Word[] = [];
+    const n = node.childCount;
+    for (let i = 0; i < n; i++) {
+      if (node.fieldNameForChild(i) !== 'value') continue;
+      const c = node.child(i)!;
+      if (/\$\(|`|[<>]\(/.test(c.text)) return false; // evaluated once, by the fallback
+      for (const w of evalWord(c, this)) words.push(w);
+    }
+    if (words.length === 0 || words.length > 16 || !words.every((w) => w.literal && !w.glob)) return false;
+    for (const w of words) {
+      this.scope.vars.set(v.text, w.text);
+      this.visit(body, depth + 1, undefined);
+    }
+    this.scope.vars.set(v.text, null);
+    return true;
   }
 
   private redirected(node: SyntaxNode, depth: number, pipe: Stdin | undefined): void {
@@ -570,7 +605,42 @@ class Walk implements WordEnv {
       [],
     );
     const body = node.childForFieldName('body');
-    if (body) this.visit(body, depth + 1, undefined);
+    if (body) {
+      (this.scope.bodies ??= new Map()).set(name, restore(body.text));
+      this.visit(body, depth + 1, undefined);
+    }
+  }
+
+  /**
+   * A call of a function or alias defined earlier in this input: its body is analysed again with the
+   * call's arguments (`f(){ rm "$@"; }; f -rf /data` runs rm -rf /data).
+   */
+  private callDefined(command: string, args: Word[], ctx: ExecCtx): void {
+    const alias = this.scope.aliasBodies?.get(command);
+    if (alias !== undefined) {
+      if (args.every((a) => a.literal))
+        this.reparse([alias, ...args.map((a) => quote(a.text))].join(' '), {
+          shared: true,
+          label: `alias ${command}`,
+          stdin: ctx.stdin,
+        });
+      return;
+    }
+    const body = this.scope.bodies?.get(command);
+    if (body === undefined) return;
+    const scope: Scope = {
+      ...this.scope,
+      positional: args.every((a) => a.literal) ? args.map((a) => a.text) : null,
+    };
+    if (this.nesting + 1 > this.s.limits.maxNesting) {
+      this.reparse(body, { shared: true, label: `function ${command}` });
+      return;
+    }
+    new Walk(this.s, scope, this.nesting + 1, [...this.origin, `from the function ${command}`]).run(
+      body,
+      `in the function ${command}: `,
+      ctx.stdin,
+    );
   }
 
   private testCommand(node: SyntaxNode): void {
@@ -654,6 +724,8 @@ class Walk implements WordEnv {
     const own = spec ? args.length - unwrap(spec, args).argv.length : args.length;
     const unit = this.unit(command, args, ctx.redirPaths, dyn, notes, own);
     this.special(command, unit, args, ctx);
+    if (name.literal && (this.scope.bodies?.has(command) || this.scope.aliasBodies?.has(command)))
+      this.callDefined(command, args, ctx);
   }
 
   private unit(
@@ -874,6 +946,8 @@ class Walk implements WordEnv {
           this.flag(unit, `alias ${a.text.slice(0, eq)} changes what a later word runs`);
           this.scope.aliases.add(a.text.slice(0, eq));
           if (a.literal)
+            (this.scope.aliasBodies ??= new Map()).set(a.text.slice(0, eq), a.text.slice(eq + 1));
+          if (a.literal)
             this.reparse(a.text.slice(eq + 1), { shared: true, label: `alias ${a.text.slice(0, eq)}` });
         }
         return;
@@ -1010,6 +1084,20 @@ class Walk implements WordEnv {
       case 'readarray': {
         const names = texts.filter((t) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(t));
         for (const v of names.length > 0 ? names : ['REPLY', 'MAPFILE']) this.scope.vars.set(v, null);
+        return;
+      }
+      case 'set': {
+        // `set -- a b c` (or `set a b c`) sets $1…, "$@".
+        const k = texts.indexOf('--');
+        const from = k >= 0 ? k + 1 : texts[0] !== undefined && !/^[-+]/.test(texts[0]) ? 0 : -1;
+        if (from >= 0)
+          this.scope.positional = args.slice(from).every((a) => a.literal) ? texts.slice(from) : null;
+        return;
+      }
+      case 'shift': {
+        const n = Number(texts[0] ?? '1');
+        if (this.scope.positional)
+          this.scope.positional = Number.isInteger(n) ? this.scope.positional.slice(n) : null;
         return;
       }
       case 'printf': {

@@ -36,6 +36,27 @@ shellCases('control flow and functions', [
   { cmd: 'function g { rm x; }; g', commands: ['rm', 'g'], note: /calls the function g/ },
   { cmd: 'ls() { rm -rf ~; }; ls', commands: ['rm', 'ls'], dynamic: true },
   { cmd: 'command_not_found_handle() { rm x; }', dynamic: true, commands: ['rm'] },
+  // Found in review: a call runs the body with the call's arguments.
+  {
+    cmd: 'f(){ rm "$@"; }; f -rf /data',
+    exact: ['', 'rm', 'f', 'rm'],
+    paths: ['/data'],
+    note: /from the function f/,
+  },
+  { cmd: 'f(){ rm $1 $2; }; f -rf /data', paths: ['/data'], note: /from the function f/ },
+  { cmd: 'f(){ "$@"; }; f rm -rf /data', commands: ['rm'], dynamic: true },
+  { cmd: 'f(){ shift; rm "$@"; }; f x -rf /data', paths: ['/data'] },
+  { cmd: 'function g { cat "$1"; }; g /etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'alias r=rm; r -rf /data', commands: ['rm'], paths: ['/data'], dynamic: true },
+  { cmd: "alias c='cat'; c /etc/shadow", paths: ['/etc/shadow'] },
+  { cmd: 'set -- rm -rf /data; "$@"', commands: ['rm'], dynamic: true, paths: ['/data'] },
+  { cmd: 'set -- /etc/shadow; cat "$1"', paths: ['/etc/shadow'] },
+  { cmd: 'echo "$@" $1 $#', exact: ['echo'], dynamic: false },
+  { cmd: 'f(){ f; }; f', dynamic: true },
+  // A literal `for` list runs the body once per word.
+  { cmd: 'for f in /etc/shadow /etc/passwd; do cat "$f"; done', paths: ['/etc/shadow', '/etc/passwd'] },
+  { cmd: 'for c in rm; do $c -rf /data; done', commands: ['rm'], dynamic: true },
+  { cmd: 'for f in $(ls); do cat "$f"; done', commands: ['ls', 'cat'] },
 ]);
 
 shellCases('comments', [

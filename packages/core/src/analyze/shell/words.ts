@@ -42,6 +42,8 @@ export interface WordEnv {
   /** The working directory (`~+`) and the previous one (`~-`); null when unknown. */
   readonly cwd: string | null;
   readonly oldpwd: string | null;
+  /** `$1`, `$@` … when known (inside a call of a function defined in the input, after `set --`). */
+  readonly positional: string[] | undefined;
   /** A tracked variable's literal value, or undefined when unknown. */
   lookup(name: string): string | undefined;
   /** The current $IFS: default ' \t\n', a tracked literal, or undefined once unknown. */
@@ -318,10 +320,10 @@ function variable(node: SyntaxNode, env: WordEnv, acc: Acc, quoted: boolean): vo
   const raw = node.text;
   let name: string | undefined;
   if (node.type === 'simple_expansion') {
-    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(raw);
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#])$/.exec(raw);
     name = m?.[1];
   } else {
-    const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(raw);
+    const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#])\}$/.exec(raw);
     name = m?.[1];
     if (!name) {
       if (raw.startsWith('${!')) env.note(`variable indirection ${raw}`);
@@ -339,6 +341,10 @@ function expandVariable(
   quoted: boolean,
 ): void {
   const ifs = env.ifs;
+  if (name !== undefined && /^([0-9]+|[@*#])$/.test(name)) {
+    positionalParameter(name, raw, env, acc, quoted);
+    return;
+  }
   if (name === 'IFS' && ifs !== undefined) {
     if (quoted) acc.buf += ifs;
     else {
@@ -377,6 +383,56 @@ function expandVariable(
     } else out += ch;
   }
   acc.buf += out;
+}
+
+/** `$1`, `$#`, `$@`, `"$@"`, `$*` from known positional parameters; unknown otherwise. */
+function positionalParameter(name: string, raw: string, env: WordEnv, acc: Acc, quoted: boolean): void {
+  const params = env.positional;
+  if (params === undefined || name === '0') {
+    unknownRaw(raw, acc);
+    return;
+  }
+  acc.fromVar = true;
+  if (name === '#') {
+    acc.buf += String(params.length);
+    return;
+  }
+  const one = (value: string) => {
+    if (quoted) acc.buf += value;
+    else expandLiteral(value, env, acc);
+  };
+  if (/^[0-9]+$/.test(name)) {
+    one(params[Number(name) - 1] ?? '');
+    return;
+  }
+  // "$@" is one field per parameter even quoted; "$*" joins them with a space.
+  if (name === '*' && quoted) {
+    acc.buf += params.join(' ');
+    return;
+  }
+  params.forEach((p, i) => {
+    if (i > 0) {
+      acc.buf += SP;
+      acc.split = true;
+    }
+    one(p);
+  });
+}
+
+/** An unquoted value: split on $IFS and globbed, not brace-expanded. */
+function expandLiteral(value: string, env: WordEnv, acc: Acc): void {
+  const ifs = env.ifs;
+  if (ifs === undefined) {
+    unknownRaw(value, acc);
+    return;
+  }
+  if (/[*?[]/.test(value)) acc.glob = true;
+  for (const ch of value) {
+    if (ifs.includes(ch)) {
+      acc.buf += SP;
+      acc.split = true;
+    } else acc.buf += ch;
+  }
 }
 
 function fields(acc: Acc): Word[] {
