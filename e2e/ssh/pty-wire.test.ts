@@ -90,6 +90,21 @@ describe('pty line judging', () => {
     await p.close();
   }, 60_000);
 
+  // Found in review: with ixon (the pty default) Ctrl-S froze the output, so the line was judged as it
+  // showed before the key while the shell received the rest.
+  it('Ctrl-S (XOFF) cannot freeze the screen under a line: the rest of it is still judged', async () => {
+    const p = new PtyDriver(target, ask);
+    await p.waitFor(/[$#] $/);
+    await p.typeSlowly(`cd ${dir}; touch ok4\r`);
+    await p.waitFor(/ok4\r?\n.*[$#] $/s);
+    const before = p.output.length;
+    await p.typeSlowly('echo hi\x13; touch bad7; rm -rf /nonexistent\r');
+    await p.waitFor('denied by rule', 5_000, before);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(m('bad7'))).toBe(false);
+    await p.close();
+  }, 30_000);
+
   it('judges blind input after stty -echo as away from the prompt', async () => {
     const p = new PtyDriver(target, ask);
     await p.waitFor(/[$#] $/);

@@ -76,6 +76,9 @@ function classifyAt(d: Buffer, i: number): Step {
   });
   if (b === 0x0d || b === 0x0a || b === 0x0f) return one('accept');
   if (b === 0x03 || b === 0x1a || b === 0x1c) return one('interrupt');
+  // XOFF: with `ixon` (the pty default) the terminal stops showing output, so what is typed next
+  // would run while the screen still shows the line as it was.
+  if (b === 0x13) return one('refuse', 'Ctrl-S (XOFF) stops the output that shows the line');
   if (b === 0x16 || b === 0x11) {
     // quoted-insert: the next byte goes into the line literally; a literal control char (^J…) would
     // be displayed as two harmless characters while the shell runs it as a separator.

@@ -77,10 +77,24 @@ export function hasHistoryExpansion(line: string): boolean {
   return false;
 }
 
-/** What a no-echo line (password prompt, `stty -echo`) holds: the typed keys with simple edits applied. */
+/**
+ * What a no-echo line (password prompt, `stty -echo`) holds: the typed keys with simple edits applied.
+ * Escape sequences (arrows, Home/End, meta keys) are left out: they move or edit, they insert nothing.
+ */
 export function typedText(keys: Buffer[]): string {
   const out: string[] = [];
-  for (const ch of Buffer.concat(keys).toString('utf8')) {
+  const text = Buffer.concat(keys).toString('utf8');
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\x1b') {
+      const n = text[i + 1];
+      if (n === '[') {
+        i += 2;
+        while (i < text.length && !/[@-~]/.test(text[i]!)) i++;
+      } else if (n === 'O') i += 2;
+      else i++;
+      continue;
+    }
     if (ch === '\x7f' || ch === '\b') out.pop();
     else if (ch === '\x15') out.length = 0;
     else if (ch === '\x17') {
@@ -89,4 +103,30 @@ export function typedText(keys: Buffer[]): string {
     } else if (ch >= ' ' || ch === '\t') out.push(ch);
   }
   return out.join('');
+}
+
+/** Keys that only insert text or erase it (BS, DEL, Ctrl-U, Ctrl-W): the line editor holds typedText(keys). */
+export function plainKeys(keys: Buffer[]): boolean {
+  for (const k of keys)
+    for (const b of k) if (b < 0x20 && b !== 0x08 && b !== 0x15 && b !== 0x17) return false;
+  return true;
+}
+
+export interface JudgedLine {
+  text: string;
+  context: 'prompt' | 'unknown';
+}
+
+/**
+ * The line to judge: what the screen shows, unless the screen cannot be showing what the shell holds —
+ * printable keys sent after the last output (echo off, or the output held back by a full window), or
+ * only plain keys typed and the screen showing something else (a background job printing over a
+ * line typed blind). Then the typed text is judged, as a line away from the prompt.
+ */
+export function lineToJudge(shown: JudgedLine, typed: Buffer[], unechoed: Buffer[]): JudgedLine {
+  const t = typedText(typed).replace(/\s+$/, '');
+  if (t.trim() === '') return shown;
+  if (shown.text.trim() === '' || typedText(unechoed).trim() !== '') return { text: t, context: 'unknown' };
+  if (plainKeys(typed) && shown.text.replace(/\s+$/, '') !== t) return { text: t, context: 'unknown' };
+  return shown;
 }

@@ -8,7 +8,7 @@ import type { ChannelContext } from './channel-context.js';
 import { type Relay, relayChannel } from './channel-relay.js';
 import { ptyOptions } from './exec.js';
 import { type Key, KeyReader } from './line-keys.js';
-import { hasHistoryExpansion, isearchLine, PromptShape, typedText } from './prompt-shape.js';
+import { hasHistoryExpansion, isearchLine, lineToJudge, PromptShape } from './prompt-shape.js';
 import { relayLineShell } from './shell-stdin.js';
 import { TerminalView } from './terminal-line.js';
 
@@ -130,6 +130,8 @@ class LineJudge {
   private lineStarted = false;
   private linePrompt = '';
   private typed: Buffer[] = [];
+  /** Keys sent since the last upstream output: printable ones among them were never echoed. */
+  private unechoed: Buffer[] = [];
   private lastOutputAt = 0;
   private lastSentAt = 0;
   private lastKey: Buffer | undefined;
@@ -174,6 +176,7 @@ class LineJudge {
     this.term.write(chunk);
     this.lastOutputAt = Date.now();
     this.outputSinceSend = true;
+    this.unechoed = [];
   }
 
   resize(cols: number, rows: number): void {
@@ -350,12 +353,9 @@ class LineJudge {
         prompt = afterPrompt !== undefined ? this.linePrompt : '';
       }
     }
-    // Keys were typed but nothing new shows: echo is off (password prompt, `stty -echo`).
-    const typed = typedText(this.typed);
-    if (text.trim() === '' && typed.trim() !== '') {
-      text = typed;
-      context = 'unknown';
-    }
+    // Keys typed that the screen does not show (echo off, output held back, text printed over the
+    // line): the typed text is judged instead, away from the prompt.
+    ({ text, context } = lineToJudge({ text, context }, this.typed, this.unechoed));
     if (context === 'prompt' && hasHistoryExpansion(text)) context = 'unknown';
     return { text: text.replace(/\s+$/, ''), context, prompt, screenText: shown };
   }
@@ -397,6 +397,7 @@ class LineJudge {
     this.lastKey = bytes;
     this.lastSentAt = Date.now();
     this.outputSinceSend = false;
+    this.unechoed.push(bytes);
     this.relay.toUpstream(bytes);
   }
 
