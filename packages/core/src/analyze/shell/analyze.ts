@@ -759,6 +759,12 @@ class Walk implements WordEnv {
         operands = true;
         continue;
       }
+      // `curl file:///etc/shadow` reads the file.
+      const fileUrl = /^file:\/\/(?:localhost)?(\/[^?#]*)/i.exec(a);
+      if (fileUrl) {
+        addPath(safeDecode(fileUrl[1]!));
+        continue;
+      }
       const kv = /^-{0,2}[A-Za-z_][A-Za-z0-9_.-]*=/.exec(a);
       if (kv) {
         // `--file=/x`, `if=/dev/sda`, `NAME=/x`: the value may be a path.
@@ -1120,6 +1126,26 @@ class Walk implements WordEnv {
       case 'dd':
         for (const p of unit.paths) this.s.written.add(normalisePath(p));
         return;
+      case 'gcc':
+      case 'cc':
+      case 'g++':
+      case 'c++':
+      case 'clang':
+      case 'clang++':
+      case 'tcc':
+      case 'rustc':
+      case 'go': {
+        // A program built here is as untrusted as a downloaded script when it is run later.
+        if (command === 'tcc' && texts.includes('-run')) {
+          this.flag(unit, 'tcc -run compiles and runs code');
+          return;
+        }
+        const out = optionValues(args, ['-o']).pop()?.value.text;
+        if (out) this.addLandingPath(unit, out);
+        else if (command !== 'go' && command !== 'rustc' && !texts.some((t) => /^-[cSE]$/.test(t)))
+          this.s.written.add('a.out');
+        return;
+      }
     }
   }
 
@@ -1460,6 +1486,14 @@ class Walk implements WordEnv {
     args: Word[],
     ctx: ExecCtx,
   ): void {
+    if (command === 'pwsh' || command === 'powershell') {
+      const code = args.findIndex((a) => /^-(c|command|e|ec|encodedcommand)$/i.test(a.text));
+      if (code >= 0) {
+        this.dropPath(unit, args[code + 1]?.text ?? '');
+        this.flag(unit, `${command} runs a PowerShell command (not analysed)`);
+        return;
+      }
+    }
     let code: Word | undefined;
     let module: string | undefined;
     let stdin = false;
@@ -1792,7 +1826,8 @@ class Walk implements WordEnv {
     if (!table) return;
     for (const { name: opt, value } of optionValues(args, table)) {
       let text = value.text;
-      if (command === 'ssh') {
+      // `-o Key=value`: only some ssh options are command lines (scp/sftp pass -o to ssh).
+      if (opt === '-o') {
         const m = /^(ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*[= ]\s*(.*)$/is.exec(text);
         if (!m) continue;
         text = m[2]!;
@@ -1955,6 +1990,14 @@ export const COMMAND_OPTIONS: Record<string, string[]> = {
   'nc.traditional': ['-c', '-e'],
   hyperfine: ['-p', '--prepare', '-c', '--cleanup', '-s', '--setup', '--conclude'],
 };
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 function shortOptions(texts: string[]): Set<string> {
   const out = new Set<string>();

@@ -9,7 +9,11 @@ export const DYNAMIC_COMMANDS: Record<string, string> = {
   '.': 'as source',
   alias: 'when it defines an alias (changes what a later word runs); the alias body is analysed too',
   trap: 'when it installs a handler (runs later); the handler string is analysed too',
-  bind: 'with -x (runs a command on a key press)',
+  bind: 'with -x (runs a command on a key press) or any key binding or macro (a key could type and run a hidden line)',
+  stty: 'any setting but queries and sizes (echo, erase, eol … make the screen an unreliable view of the line)',
+  'psql, mysql, sqlite3, ed, ex, gdb, sed -f -': 'reading commands from a pipe (their shell escapes)',
+  '$(… | base64 -d) and other decoded words': 'always (the real word is made at run time)',
+  'a program built in the same input (gcc && ./a.out)': 'always, like a downloaded script',
   hash: 'with -p (maps a name to any file)',
   enable: 'with -f (loads a builtin from a shared object) or -n (disables a builtin so PATH is searched)',
   complete: 'with -C (runs a command on completion)',
@@ -91,7 +95,15 @@ export const INTERPRETERS: Record<string, InterpreterSpec> = {
   Rscript: { inline: ['-e'], short: '' },
   osascript: { inline: ['-e'], short: '' },
   tclsh: { inline: [], short: '' },
+  wish: { inline: [], short: '' },
   expect: { inline: ['-c'], short: 'f' },
+  julia: { inline: ['-e', '--eval', '-E', '--print'], short: 'LJ', long: ['--project', '--load'] },
+  groovy: { inline: ['-e'], short: 'c' },
+  scala: { inline: ['-e'], short: '' },
+  jshell: { inline: [], short: '' },
+  // PowerShell can do anything in a line (`rm -r /data` is Remove-Item): its inline code is never read as safe.
+  pwsh: { inline: ['-c', '-Command', '-command', '-EncodedCommand', '-e', '-ec'], short: '' },
+  powershell: { inline: ['-c', '-Command', '-command', '-EncodedCommand', '-e', '-ec'], short: '' },
 };
 
 /** `python3.11` and friends share python's spec. */
@@ -107,7 +119,7 @@ export const AWKS = new Set(['awk', 'gawk', 'mawk', 'nawk']);
 
 /** Inline interpreter code that can run programs, evaluate code, hide itself, or delete files. */
 export const INLINE_CODE_RISK =
-  /system|exec|popen|spawn|subprocess|\bos\b|\bpty\b|child_process|shell_exec|passthru|proc_open|pcntl|Runtime|ProcessBuilder|Open3|Kernel|eval|__import__|importlib|getattr|compile|ctypes|require\s*\(|import\s*\(|process\.(binding|dlopen)|Function\s*\(|`|\bqx\b|%x|\bopen\s*\(?[^)]*\||\bfork\b|dlopen|b64decode|base64|atob|fromCharCode|\bchr\s*\(|\\x[0-9a-fA-F]{2}|\\[0-7]{3}|unlink|rmtree|rmdir|\bremove\b|shutil|\bfs\b|FileUtils|File\.delete|socket/;
+  /system|exec|popen|spawn|subprocess|\bos\b|\bpty\b|child_process|shell_exec|passthru|proc_open|pcntl|Runtime|ProcessBuilder|Open3|Kernel|eval|__import__|importlib|getattr|compile|ctypes|require\s*\(|import\s*\(|process\.(binding|dlopen)|Function\s*\(|`|\bqx\b|%x|\bopen\s*\(?[^)]*\||\bfork\b|dlopen|b64decode|base64|atob|fromCharCode|\bchr\s*\(|\\x[0-9a-fA-F]{2}|\\[0-7]{3}|unlink|rmtree|rmdir|\bremove\b|shutil|\bfs\b|FileUtils|File\.delete|socket|file\s+delete|removeSync|rmSync|Deno\.|\brun\s*\(`|Remove-Item|Invoke-|iex\b|\brm\s|\bdel\s|Start-Process/;
 
 export const AWK_RISK = /system\s*\(|\|\s*getline|\bprint[f]?\b[^;}]*\|(?!\|)|\|&/;
 

@@ -11,7 +11,9 @@
 //   normalised flags (flags.ts). `paths`: path-like operands and redirection targets, `~`/`$HOME`
 //   expanded, each also in normal form (paths.ts).
 // - `dynamic`: the real effect cannot be known from the text (dynamic.ts has the table); the reason
-//   is the first note. `find -delete` adds a synthetic `rm -r -f <start points>` unit.
+//   is the first note. `find -delete` adds a synthetic `rm -r -f <start points>` unit (so do rsync
+//   --delete, tar --remove-files, unlink, shred -u, mv to /dev/null). Calls of functions and aliases
+//   defined in the text are analysed again with their arguments. README.md lists the decisions.
 // - `parseError`: set when the text (or a string re-parsed inside it) is not valid bash, or a limit
 //   was hit; the units found before the problem are kept for explain, never for an allow.
 import type { Analysis, FileCommand, ShellUnit } from '../../types.js';

@@ -112,3 +112,22 @@ shellCases('commands read from stdin by programs with a shell escape', [
   { cmd: 'curl http://x | sed -f - f', dynamic: true },
   { cmd: 'psql', dynamic: false },
 ]);
+
+shellCases('more programs that run code (found in review)', [
+  { cmd: "scp -o ProxyCommand='rm -rf /data' x y:", commands: ['scp', 'rm'], absent: ['-rf'] },
+  { cmd: "sftp -o 'ProxyCommand rm -rf /data' x", commands: ['sftp', 'rm'] },
+  { cmd: 'scp -o Port=2222 x y:', exact: ['scp'] },
+  { cmd: "less +'!rm -rf /data' x", commands: ['less', 'rm'], dynamic: true },
+  { cmd: 'less +F log.txt', exact: ['less'], dynamic: false },
+  { cmd: "julia -e 'run(`rm -rf /data`)'", dynamic: true },
+  { cmd: "julia -e 'println(1)'", dynamic: false },
+  { cmd: "tclsh <<< 'file delete -force /data'", dynamic: true },
+  { cmd: "pwsh -c 'Get-ChildItem'", dynamic: true },
+  { cmd: 'jshell <<< \'Runtime.getRuntime().exec("rm -rf /data")\'', dynamic: true },
+  { cmd: "gcc -x c - <<< 'int main(){}' && ./a.out", dynamic: true, note: /a\.out/ },
+  { cmd: 'cc -o /tmp/t t.c && /tmp/t', dynamic: true },
+  { cmd: 'gcc -c t.c', dynamic: false },
+  { cmd: 'tcc -run t.c', dynamic: true },
+  { cmd: 'curl file:///etc/shadow', paths: ['/etc/shadow'] },
+  { cmd: 'wget -O- file://localhost/etc/sh%61dow', paths: ['/etc/shadow'] },
+]);

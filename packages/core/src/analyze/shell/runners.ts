@@ -294,6 +294,17 @@ export function runnerFinding(
         f.dynamic.push('screen -X sends commands to a running session');
       return f;
     }
+    case 'less':
+    case 'more': {
+      // `+cmd` runs a pager command at start; `!cmd` in it is a shell escape.
+      for (const a of args) {
+        const m = /^\+.*?!(.*)$/s.exec(a.text);
+        if (!m) continue;
+        f.dynamic.push(`${command} ${a.text.slice(0, 20)} runs a shell command from the pager`);
+        if (a.literal && m[1]) f.lines.push({ text: m[1], label: `${command} !` });
+      }
+      return f;
+    }
     case 'hyperfine': {
       // Every operand is a command line (options with a value are skipped; -p/-c/-s are COMMAND_OPTIONS).
       for (let i = 0; i < args.length; i++) {
