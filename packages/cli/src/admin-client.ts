@@ -1,7 +1,7 @@
 // The CLI's client for a running gateway's admin API (`--gateway URL --token JWT`, or
 // $PORTCULLIS_GATEWAY / $PORTCULLIS_TOKEN, or admin.listen from the config).
 import { existsSync } from 'node:fs';
-import { loadConfig } from '@portcullis/core';
+import { loadStoreConfig } from '@portcullis/core';
 import type { CliIO } from './command.js';
 import { CliUsageError } from './command.js';
 import { configPath } from './config-file.js';
@@ -21,7 +21,7 @@ export async function adminTarget(
   if (!base) {
     const file = configPath(values.config, io);
     if (existsSync(file)) {
-      const listen = (await loadConfig(file, io.env)).admin.listen;
+      const listen = (await loadStoreConfig(file, io.env)).admin.listen;
       if (listen) base = `http://${listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`;
     }
   }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   isRedisUrl,
-  loadConfig,
+  loadStoreConfig,
   openStore,
   parseDuration,
   type RecordStore,
@@ -45,7 +45,8 @@ export async function sessionStoreConfig(
       'no store: pass --store redis://HOST:PORT/DB (or file:DIR), or -c portcullis.yaml',
     );
   }
-  const config = await loadConfig(file, io.env);
+  // Only `store:` matters here: an unset upstream secret elsewhere in the file does not stop a reader.
+  const config = await loadStoreConfig(file, io.env);
   return { ...config.store, ...prefix };
 }
 

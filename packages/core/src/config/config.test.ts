@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, formatConfigProblem } from '../errors.js';
-import { configSchema, loadConfig, parseConfig } from './index.js';
+import { configSchema, loadConfig, loadStoreConfig, parseConfig } from './index.js';
 
 const repo = new URL('../../../../', import.meta.url).pathname;
 const EXAMPLE = join(repo, 'configs/example.yaml');
@@ -293,6 +293,20 @@ policies:
       'c.yaml:5:1: __proto__: unknown key "__proto__" (allowed: version, identity, store, admin, approvals, telemetry, limits, connections, policies)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('loadStoreConfig (the CLI readers of recordings and approvals)', () => {
+  test('an unset upstream secret elsewhere does not stop it; a problem in store does', async () => {
+    const f = join(dir, 'reader.yaml');
+    const body = `connections:\n  - { name: api, protocol: http, listen: "127.0.0.1:0", upstream: { url: "http://x", headers: { A: "\${NOT_SET_HERE}" } }, policy: p }\npolicies:\n  p: { allow_groups: [a] }\nadmin: { listen: "127.0.0.1:8900" }\n`;
+    await writeFile(f, `${HEAD}store: { url: "redis://127.0.0.1:6379/2", key_prefix: "\${PFX}" }\n${body}`);
+    await expect(loadConfig(f, { PFX: 'x' })).rejects.toThrow(/NOT_SET_HERE is not set/);
+    const c = await loadStoreConfig(f, { PFX: 'audit' });
+    expect(c.store).toMatchObject({ url: 'redis://127.0.0.1:6379/2', keyPrefix: 'audit' });
+    expect(c.admin.listen).toBe('127.0.0.1:8900');
+    await writeFile(f, `${HEAD}store: { url: "redis://127.0.0.1:6379/2", on_failure: maybe }\n${body}`);
+    await expect(loadStoreConfig(f, {})).rejects.toThrow(/store\.on_failure: "maybe" is not one of/);
   });
 });
 

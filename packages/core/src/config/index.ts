@@ -4,6 +4,7 @@ export { renderConfigDoc } from './config-doc.js';
 export { DEFAULTS as CONFIG_DEFAULTS } from './normalise.js';
 export {
   loadConfig,
+  loadStoreConfig,
   type ParseConfigOptions,
   type ParseConfigResult,
   parseConfig,

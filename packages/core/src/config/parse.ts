@@ -126,6 +126,31 @@ export async function loadConfig(file: string, env?: Record<string, string | und
   return result.config;
 }
 
+/** Sections a reader of recordings and approvals does not use. */
+const NOT_STORE = /^(identity|approvals|telemetry|limits|connections|policies)([.[]|$)/;
+
+/**
+ * The `store` and `admin` sections of a config file, for the CLI verbs that only read recordings and
+ * approvals: a problem elsewhere — typically an upstream secret's `${VAR}` unset on an auditor's
+ * machine — does not stop them. Problems in those sections (or the file as a whole) still throw.
+ */
+export async function loadStoreConfig(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<Pick<Config, 'store' | 'admin'>> {
+  const text = await readConfigText(file);
+  const result = parseConfig(text, { file, env });
+  if (result.config) return result.config;
+  const own = result.problems.filter((p) => !NOT_STORE.test(p.path));
+  if (own.length > 0) throw new ConfigError(own);
+  const raw = parseDocument(text).toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  const envProblems: EnvProblem[] = [];
+  const part = substituteEnv({ store: raw.store, admin: raw.admin }, env, envProblems);
+  // biome-ignore lint/suspicious/noExplicitAny: these two sections passed every check above
+  const config = normalise(part as Record<string, any>, dirname(resolve(file)), resolve(file));
+  return { store: config.store, admin: config.admin };
+}
+
 function problem(file: string, line: number, col: number, path: Segment[], message: string): ConfigProblem {
   return { file, line, col, path: formatPath(path), message };
 }
