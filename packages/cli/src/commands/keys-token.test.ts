@@ -119,7 +119,7 @@ policies:
 
     const noOut = await run(['keys', 'generate']);
     expect(noOut.code).toBe(1);
-    expect(noOut.stderr).toMatch(/--out DIR is required\nusage: portcullis keys generate/);
+    expect(noOut.stderr).toMatch(/--out DIR is required \(usage: portcullis keys generate .*\)\n$/);
 
     const noSub = await run(['token', 'mint', '--key', 'keys/signing.jwk']);
     expect(noSub.code).toBe(1);

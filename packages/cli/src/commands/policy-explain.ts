@@ -1,6 +1,6 @@
 // `portcullis policy explain`: what the gateway would decide for one command, and why.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@portcullis/core';
+import { denialMessage, loadConfig } from '@portcullis/core';
 import { type CliCommand, type CliIO, CliUsageError } from '../command.js';
 import { configPath } from '../config-file.js';
 import { PolicyEvaluator } from '../policy-eval.js';
@@ -64,10 +64,30 @@ const command: CliCommand = {
       throw new CliUsageError((err as Error).message);
     }
     const { decision, analysis, reviewRules } = r;
+    // What a denied agent is shown (Postgres ErrorResponse, SSH stderr, HTTP 403 `message`).
+    const message = decision.action === 'deny' ? denialMessage(decision) : undefined;
+    const review = reviewRules[0];
     if (values.json) {
-      io.stdout.write(
-        `${JSON.stringify({ decision, analysis: analysis && { units: analysis.units, parseError: analysis.parseError }, approvers: reviewRules.flatMap((x) => x.approvers) }, null, 2)}\n`,
-      );
+      const out = {
+        // The decision's fields at the top for scripts, and whole under `decision`.
+        action: decision.action,
+        rules: decision.rules,
+        reason: decision.reason,
+        ...(message ? { message } : {}),
+        decision,
+        analysis: analysis && { units: analysis.units, parseError: analysis.parseError },
+        approvers: reviewRules.flatMap((x) => x.approvers),
+        ...(review
+          ? {
+              approval: {
+                approvers: review.approvers,
+                min_approvals: review.minApprovals,
+                timeout_ms: review.timeoutMs,
+              },
+            }
+          : {}),
+      };
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }
     const out = [
@@ -75,12 +95,12 @@ const command: CliCommand = {
       `rules:    ${decision.rules.join(', ') || '(none)'}`,
       `reason:   ${decision.reason}`,
     ];
-    if (reviewRules.length) {
-      const r0 = reviewRules[0];
+    if (review) {
       out.push(
-        `approval: ${r0.minApprovals} of [${r0.approvers.join(', ')}] within ${Math.round(r0.timeoutMs / 1000)}s`,
+        `approval: ${review.minApprovals} of [${review.approvers.join(', ')}] within ${Math.round(review.timeoutMs / 1000)}s`,
       );
     }
+    if (message) out.push(`agent sees: ${message}`);
     if (analysis?.parseError) out.push(`parse error: ${analysis.parseError}`);
     for (const u of analysis?.units ?? []) out.push(`  - ${JSON.stringify(u)}`);
     io.stdout.write(`${out.join('\n')}\n`);

@@ -228,16 +228,25 @@ describe('sessions show', () => {
 });
 
 describe('sessions verify', () => {
-  it('prints ok with the frame count', async () => {
+  it('prints "ok" (the frame count with --json)', async () => {
     const r = await cli(['sessions', 'verify', ssh.id, ...at]);
     expect(r.code).toBe(0);
-    expect(r.text()).toBe('ok (12 frames)\n');
+    expect(r.text()).toBe('ok\n');
+    expect(r.err()).toBe('');
+    const j = await cli(['sessions', 'verify', ssh.id, ...at, '--json']);
+    expect(JSON.parse(j.text())).toEqual({ ok: true, frames: 12 });
   });
 
-  it('exits 1 naming the first bad frame and why', async () => {
+  it('exits 1 naming the first bad frame and why, with one error line on stderr', async () => {
     const r = await cli(['sessions', 'verify', tampered.id, ...at]);
     expect(r.code).toBe(1);
     expect(r.text()).toMatch(/^frame 4: altered: /);
+    expect(r.err()).toBe(
+      `portcullis sessions verify: session ${tampered.id}: hash chain broken at frame 4 (altered)\n`,
+    );
+    const missing = await cli(['sessions', 'verify', 'no-such-session', ...at]);
+    expect(missing.code).toBe(1);
+    expect(missing.err()).toBe('portcullis sessions verify: session no-such-session not found\n');
   });
 });
 
