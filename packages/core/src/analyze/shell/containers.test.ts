@@ -29,6 +29,10 @@ shellCases('docker / podman exec and run', [
   { cmd: 'docker compose exec web rm x', exact: ['docker', 'rm'] },
   { cmd: 'docker compose -f prod.yml exec -u root web rm x', exact: ['docker', 'rm'] },
   { cmd: 'docker-compose run --rm web rm x', exact: ['docker-compose', 'rm'] },
+  // Found in review: compose's own subcommands were read as unknown docker ones (a false positive).
+  { cmd: 'docker compose up -d', exact: ['docker'], dynamic: false },
+  { cmd: 'docker-compose down -v', exact: ['docker-compose'], dynamic: false },
+  { cmd: 'docker compose -p x logs -f web', exact: ['docker'], dynamic: false },
   { cmd: 'docker ps -a', exact: ['docker'], dynamic: false },
   { cmd: 'docker logs exec', exact: ['docker'], dynamic: false },
   { cmd: 'docker $CMD app rm x', exact: ['docker'], dynamic: true },

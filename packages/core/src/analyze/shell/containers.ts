@@ -319,6 +319,13 @@ const KUBE_SUBCOMMANDS = new Set(
   login logout whoami status new-app start-build rsh rsync adm policy`.split(/\s+/),
 );
 
+const COMPOSE_SUBCOMMANDS = new Set(
+  `attach build commit config cp create down events exec export images kill logs ls pause port ps publish pull push
+  restart rm run scale start stats stop top unpause up version volumes wait watch alpha viz help`.split(
+    /\s+/,
+  ),
+);
+
 const DOCKERS = new Set(['docker', 'podman', 'nerdctl', 'finch']);
 const KUBES = new Set(['kubectl', 'oc', 'microk8s.kubectl', 'k3s']);
 
@@ -371,7 +378,7 @@ export function subcommandWrapper(
     i = j;
     sub = args[i]?.text;
   }
-  const known = kube ? KUBE_SUBCOMMANDS : DOCKER_SUBCOMMANDS;
+  const known = kube ? KUBE_SUBCOMMANDS : compose ? COMPOSE_SUBCOMMANDS : DOCKER_SUBCOMMANDS;
   if (sub !== undefined && !known.has(sub)) return unknown();
   const rest = args.slice(i + 1);
   const label = `${command}${compose && command !== 'docker-compose' ? ' compose' : ''} ${sub}`;
