@@ -220,17 +220,22 @@ function classHold(
 
 /** Could text[i..] be (a prefix of) one of `heads`? Case-insensitive heads are given lower-cased. */
 function headStart(heads: readonly string[], caseless = false): (text: string, i: number) => boolean {
-  const first = new Uint8Array(128);
+  // the heads by their first character: a text character is compared with its own few only
+  const byFirst: (string[] | undefined)[] = new Array(128);
   for (const h of heads) {
-    first[h.charCodeAt(0)] = 1;
-    if (caseless) first[h.toUpperCase().charCodeAt(0)] = 1;
+    for (const c of caseless ? [h.charCodeAt(0), h.toUpperCase().charCodeAt(0)] : [h.charCodeAt(0)]) {
+      const list = (byFirst[c] ??= []);
+      if (!list.includes(h)) list.push(h);
+    }
   }
   return (text, i) => {
-    if (!inClass(first, text.charCodeAt(i))) return false; // the common answer
+    const c0 = text.charCodeAt(i);
+    const list = c0 < 128 ? byFirst[c0] : undefined;
+    if (list === undefined) return false; // the common answer
     const rest = text.length - i;
-    outer: for (const h of heads) {
+    outer: for (const h of list) {
       const n = Math.min(rest, h.length);
-      for (let k = 0; k < n; k++) {
+      for (let k = 1; k < n; k++) {
         let c = text.charCodeAt(i + k);
         if (caseless && c >= 65 && c <= 90) c += 32;
         if (c !== h.charCodeAt(k)) continue outer;
@@ -814,20 +819,20 @@ function findJwt(text: string, from: number, out: Match[]): void {
 // ── api_key ────────────────────────────────────────────────────────────────────────────────────
 // Well-known token formats, and `api_key=…`/`token: …` assignments whose value (16+ characters,
 // letters and digits, entropy ≥ 3 bits/char) is masked while the key name stays.
-/** A Slack incoming webhook: the last part of its path is the secret. */
-const SLACK_HOOK = 'hooks.slack.com/services/';
+/**
+ * A Slack incoming webhook: the last part of its path is the secret. Found from the URL's "://"
+ * (the ':' is the match's `from`, and a head for the stream's hold), so no search of its own.
+ */
+const SLACK_HOOK = '://hooks.slack.com/services/';
 const SLACK_HOOK_AT =
-  /hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/([A-Za-z0-9]{20,32})(?![A-Za-z0-9])/y;
+  /:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/([A-Za-z0-9]{20,32})(?![A-Za-z0-9])/y;
 
-function findSlackHooks(text: string, from: number, out: Match[]): void {
-  for (let p = text.indexOf(SLACK_HOOK, from); p >= 0; p = text.indexOf(SLACK_HOOK, p + 1)) {
-    if (isAlnum(prev(text, p))) continue;
-    SLACK_HOOK_AT.lastIndex = p;
-    const m = SLACK_HOOK_AT.exec(text);
-    if (m === null || !highEntropyToken(m[1]!, 3)) continue;
-    const end = SLACK_HOOK_AT.lastIndex;
-    out.push({ detector: 'api_key', start: end - m[1]!.length, end, from: p, priority: 4 });
-  }
+function trySlackHook(text: string, q: number, out: Match[]): void {
+  SLACK_HOOK_AT.lastIndex = q;
+  const m = SLACK_HOOK_AT.exec(text);
+  if (m === null || !highEntropyToken(m[1]!, 3)) return;
+  const end = SLACK_HOOK_AT.lastIndex;
+  out.push({ detector: 'api_key', start: end - m[1]!.length, end, from: q, priority: 4 });
 }
 
 const API_KNOWN_RE = new RegExp(
@@ -929,22 +934,55 @@ function apiKnownStarts(text: string, from: number): number[] {
   dashPairs.length = 0;
   const at = (s: number, head: string): boolean => s >= from && text.startsWith(head, s);
   for (let p = text.indexOf('_', from); p >= 0; p = text.indexOf('_', p + 1)) {
-    // gh[pousr]_  npm_  github_pat_  [sr]k_(live|test)_
-    if (at(p - 3, 'gh') && 'pousr'.includes(text[p - 1]!)) out.push(p - 3);
-    else if (at(p - 3, 'npm')) out.push(p - 3);
-    if (at(p - 6, 'github')) out.push(p - 6);
-    if ((at(p - 2, 'sk') || at(p - 2, 'rk')) && p - 2 >= from) out.push(p - 2);
-    // whsec_  hf_
-    if (at(p - 5, 'whsec')) out.push(p - 5);
-    if (at(p - 2, 'hf')) out.push(p - 2);
+    // by the letter before '_': gh[pousr]_  npm_  github_pat_  [sr]k_(live|test)_  whsec_  hf_
+    switch (text.charCodeAt(p - 1)) {
+      case 112: // p
+      case 111: // o
+      case 117: // u
+      case 115: // s
+      case 114: // r
+        if (at(p - 3, 'gh')) out.push(p - 3);
+        break;
+      case 109: // m
+        if (at(p - 3, 'np')) out.push(p - 3);
+        break;
+      case 98: // b
+        if (at(p - 6, 'github')) out.push(p - 6);
+        break;
+      case 107: // k
+        if (at(p - 2, 's') || at(p - 2, 'r')) out.push(p - 2);
+        break;
+      case 99: // c
+        if (at(p - 5, 'whse')) out.push(p - 5);
+        break;
+      case 102: // f
+        if (at(p - 2, 'h')) out.push(p - 2);
+        break;
+    }
   }
   for (let p = text.indexOf('-', from); p >= 0; p = text.indexOf('-', p + 1)) {
-    // xox[abposr]-  sk-…  glpat-
-    if (at(p - 4, 'xox') && 'abposr'.includes(text[p - 1]!)) out.push(p - 4);
-    if (at(p - 2, 'sk')) out.push(p - 2);
-    if (at(p - 5, 'glpat')) out.push(p - 5);
-    // xapp-  pypi-
-    if (at(p - 4, 'xapp') || at(p - 4, 'pypi')) out.push(p - 4);
+    // by the letter before '-': xox[abposr]-  sk-…  glpat-  xapp-  pypi-
+    switch (text.charCodeAt(p - 1)) {
+      case 97: // a
+      case 98: // b
+      case 111: // o
+      case 115: // s
+      case 114: // r
+        if (at(p - 4, 'xox')) out.push(p - 4);
+        break;
+      case 112: // p
+        if (at(p - 4, 'xox') || at(p - 4, 'xap')) out.push(p - 4);
+        break;
+      case 107: // k
+        if (at(p - 2, 's')) out.push(p - 2);
+        break;
+      case 116: // t
+        if (at(p - 5, 'glpa')) out.push(p - 5);
+        break;
+      case 105: // i
+        if (at(p - 4, 'pyp')) out.push(p - 4);
+        break;
+    }
     if (text.charCodeAt(p + 1) === 45) dashPairs.push(p); // for `--password VALUE`: no second search
   }
   for (let p = text.indexOf('SG.', from); p >= 0; p = text.indexOf('SG.', p + 1)) out.push(p);
@@ -990,10 +1028,8 @@ const TOKEN_MIN = 15; // xoxb- + 10: the shortest token format; Bearer/Basic val
 function findApiKey(text: string, from: number, out: Match[]): void {
   const tokens = text === hintText ? hintTokenRun >= TOKEN_MIN : true;
   resetRuns(text);
-  if (tokens) {
-    findApiKnown(text, from, out);
-    findSlackHooks(text, from, out);
-  } else {
+  if (tokens) findApiKnown(text, from, out);
+  else {
     dashPairs.length = 0; // what apiKnownStarts() would have collected
     for (let p = text.indexOf('--', from); p >= 0; p = text.indexOf('--', p + 1)) dashPairs.push(p);
   }
@@ -1007,8 +1043,10 @@ function findApiKey(text: string, from: number, out: Match[]): void {
       colon = text.indexOf(':', q + 1);
       // scheme://user:PASSWORD@host (found from its ':', so no search of its own), also as
       // scheme:\/\/… in JSON text
-      const w = slashesAt(text, q + 1);
+      const c1 = text.charCodeAt(q + 1);
+      const w = c1 === 47 || c1 === 92 ? slashesAt(text, q + 1) : 0;
       if (w > 0) {
+        if (w === 2 && text.startsWith(SLACK_HOOK, q)) trySlackHook(text, q, out);
         tryUrlCredentials(text, q, out, 1 + w);
         continue;
       }

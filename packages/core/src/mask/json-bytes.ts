@@ -15,6 +15,11 @@ export interface JsonBytesMasking {
   maskString(s: string, hint?: ScanHint): string;
   /** A member's key is context for its value (the SSN rule): decode keys when a value may need it. */
   keyContext: boolean;
+  /**
+   * value() of an all-digit value other than nine digits (only a card can match), on its bytes: the
+   * replacement as JSON bytes (counted), or undefined.
+   */
+  cardDigits(b: Uint8Array, start: number, end: number): Uint8Array | undefined;
   /** False when a value with these counts (of its raw, escape-free bytes) cannot hold a match. */
   mayMatch(pre: PreScan): boolean;
   /** The json_paths (none with a negative index: an array's length is not known while scanning). */
@@ -186,6 +191,12 @@ function numberEnd(b: Uint8Array, i: number): number {
   return i;
 }
 
+/** Every SSN context word (`ssn`, `ss#`, `social security`) holds an 's' or 'S'. */
+function hasS(b: Uint8Array, q0: number, q1: number): boolean {
+  for (let k = q0 + 1; k < q1; k++) if ((b[k]! | 32) === 115) return true;
+  return false;
+}
+
 function digitsOnly(b: Uint8Array, i: number, end: number): boolean {
   for (let k = i; k < end; k++) if (!isDigitByte(b[k])) return false;
   return true;
@@ -245,9 +256,11 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
   let keyQ0 = -1; // the current member's key token b[keyQ0..keyQ1] (-1: an array element or the root)
   let keyQ1 = -1;
   let keyEsc = false;
-  /** The scan hint the current member's key gives its value (decoded only when asked). */
+  /** The scan hint the current member's key gives its value (decoded only when asked, and only when it holds an 's'). */
   const keyHint = (): ScanHint | undefined =>
-    keyQ0 >= 0 && m.keyContext ? contextHint(decode(b, keyQ0, keyQ1, keyEsc)) : undefined;
+    keyQ0 >= 0 && m.keyContext && (keyEsc || hasS(b, keyQ0, keyQ1))
+      ? contextHint(decode(b, keyQ0, keyQ1, keyEsc))
+      : undefined;
 
   const replace = (start: number, end: number, with_: Uint8Array): void => {
     parts ??= [];
@@ -316,9 +329,14 @@ function scan(b: Uint8Array, m: JsonBytesMasking): Buffer {
           end = numberEnd(b, i);
           // an integer of nine digits or more: a card or an SSN stored as a number
           if (end - i >= 9 && c !== 0x2d && c !== 0x30 && redactDepth < 0 && digitsOnly(b, i, end)) {
-            const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', i, end);
-            const masked = m.maskString(s, end - i === 9 ? keyHint() : undefined);
-            if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
+            if (end - i !== 9) {
+              const r = m.cardDigits(b, i, end);
+              if (r !== undefined) replace(i, end, r);
+            } else {
+              const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', i, end);
+              const masked = m.maskString(s, keyHint());
+              if (masked !== s) replace(i, end, Buffer.from(JSON.stringify(masked), 'utf8'));
+            }
           }
         } else if (c === 0x74) end = literalEnd(b, i, 'true');
         else if (c === 0x66) end = literalEnd(b, i, 'false');

@@ -236,9 +236,15 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
     p.some((s) => s.selector.kind === 'index' && s.selector.index < 0),
   );
   const pathReplacementBytes = Buffer.from(JSON.stringify(replacementFor(JSON_PATH_TYPE)), 'utf8');
+  const cardJsonBytes = Buffer.from(JSON.stringify(replacementFor('credit_card')), 'utf8');
   const jsonBytesMasking = {
     maskString: (s: string, hint?: ScanHint) => maskText(s, hint),
     keyContext: specs.includes(DETECTORS.us_ssn),
+    cardDigits: (b: Uint8Array, start: number, end: number): Uint8Array | undefined => {
+      if (!hasCard || !isCardDigitBytes(b, start, end)) return undefined;
+      count('credit_card');
+      return cardJsonBytes;
+    },
     mayMatch: anyGate,
     paths: new PathAutomaton(rootStates),
     pathReplacement: pathReplacementBytes,
