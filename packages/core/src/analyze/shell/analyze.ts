@@ -465,7 +465,10 @@ class Walk implements WordEnv {
           break;
         default: {
           // tree-sitter reads the fd of `sh 0< f` as a word of its own; bash reads it as the redirection's.
-          if (type === 'number' && /^[<>]/.test(this.source.charAt(c.endIndex))) {
+          if (
+            (type === 'number' || /^\{[A-Za-z_]\w*\}$/.test(c.text)) &&
+            /^[<>]/.test(this.source.charAt(c.endIndex))
+          ) {
             this.fdBefore.set(c.endIndex, c.text);
             break;
           }
@@ -523,6 +526,12 @@ class Walk implements WordEnv {
       } else if (!appends) this.scope.decoded?.delete(name);
     }
     if (!persists && looksLikePath(value.text)) this.prefixPaths.push(value.text);
+    // `x='a[$(cmd)]'`: used in arithmetic (`(( x ))`, `[[ $x -eq 1 ]]`), bash runs cmd.
+    if (value.literal && SUBSCRIPT_COMMAND.test(value.text)) {
+      const reason = this.subscriptCommands(value.text);
+      if (persists) this.unit('', [literalWord(`${name}=${value.text}`)], [], [reason], []);
+      else return reason;
+    }
     const why = stateVariable(name);
     // As a one-command prefix, IFS and HOME change only that command's own view (`IFS= read -r l`).
     if (!why || (!persists && (name === 'IFS' || name === 'HOME'))) return undefined;
@@ -530,6 +539,15 @@ class Walk implements WordEnv {
     if (COMMAND_VARIABLES.has(name)) this.commandValue(name, value);
     if (persists) this.unit('', [literalWord(`${name}=${value.text}`)], [], [reason], []);
     return reason;
+  }
+
+  /** Analyses the commands in `[$(…)]`/`` [`…`] `` subscripts of a literal text; returns the reason. */
+  private subscriptCommands(text: string): string {
+    for (const m of text.matchAll(/\$\(((?:[^()]|\([^()]*\))*)\)|`((?:\\.|[^`\\])*)`/g)) {
+      const inner = m[1] ?? m[2] ?? '';
+      if (inner.trim() !== '') this.reparse(inner, { shared: false, label: 'an array subscript' });
+    }
+    return `an array subscript holds a command substitution (${truncate(text)}): bash runs it when it evaluates the subscript`;
   }
 
   /** A variable or option whose value is a command line: analyse it too. */
@@ -787,6 +805,11 @@ class Walk implements WordEnv {
       if (w.guessedPrefix === undefined || !paths.includes(w.text)) continue;
       const rest = normalisePath(w.text.slice(w.guessedPrefix.length));
       if (rest.startsWith('/') && rest !== '/') addPath(`/**${rest}`);
+    }
+    // `let 'a[$(cmd)]=1'`, `unset 'a[$(cmd)]'`, `test -v …`: an array subscript bash evaluates runs cmd.
+    if (args.some((a) => SUBSCRIPT_COMMAND.test(a))) {
+      const a = args.find((x) => SUBSCRIPT_COMMAND.test(x))!;
+      dyn.push(this.subscriptCommands(a));
     }
     // Dynamic reasons first: a rule's reason quotes the first note.
     const allNotes = [...dyn.map((d) => `dynamic: ${d}`), ...this.origin, ...notes];
@@ -1867,6 +1890,9 @@ class Walk implements WordEnv {
     child.run(text, `in ${o.label}: `, o.stdin);
   }
 }
+
+/** Text with an array subscript holding `$(…)` or backticks (run when bash evaluates it as arithmetic). */
+const SUBSCRIPT_COMMAND = /\[[^\]]*(\$\(|`)/;
 
 /** git subcommand options whose value is a command line git runs. */
 const GIT_SUBCOMMAND_COMMANDS: Record<string, string[]> = {

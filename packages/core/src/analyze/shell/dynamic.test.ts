@@ -57,6 +57,23 @@ shellCases('eval and shells reading stdin', [
   { cmd: 'echo "$(date +%F)"', dynamic: false },
 ]);
 
+// Found in review: bash evaluates array subscripts as arithmetic, and runs a `$(…)` inside them even
+// when the text was single-quoted.
+shellCases('commands in array subscripts', [
+  { cmd: "x='a[$(rm -rf /data)]'; (( x ))", commands: ['rm'], dynamic: true, note: /subscript/ },
+  { cmd: "x='a[$(rm -rf /data)]'; [[ $x -eq 1 ]]", commands: ['rm'], dynamic: true },
+  { cmd: "let 'a[$(rm -rf /data)]=1'", commands: ['let', 'rm'], dynamic: true },
+  { cmd: "declare 'a[$(rm -rf /data)]=1'", commands: ['rm'], dynamic: true },
+  { cmd: "printf -v 'a[$(rm -rf /data)]' x", commands: ['rm'], dynamic: true },
+  { cmd: "unset 'a[`rm -rf /data`]'", commands: ['rm'], dynamic: true },
+  { cmd: "test -v 'a[$(rm -rf /data)]'", commands: ['rm'], dynamic: true },
+  { cmd: "[[ -v 'a[$(rm -rf /data)]' ]]", commands: ['rm'], dynamic: true },
+  { cmd: "read 'a[$(rm -rf /data)]' <<< x", commands: ['rm'], dynamic: true },
+  { cmd: 'a[1]=x; echo "${a[1]}"', dynamic: false },
+  { cmd: "awk '{ c[$1]++ } END { for (k in c) print k }' f", dynamic: false },
+  { cmd: 'exec {fd}>/tmp/log', exact: ['exec'], paths: ['/tmp/log'] },
+]);
+
 shellCases('interpreters', [
   { cmd: 'python3 -c "import os; os.system(\'rm -rf /\')"', dynamic: true, note: /python3/ },
   { cmd: 'python -c "import subprocess; subprocess.run([\'rm\'])"', dynamic: true },
