@@ -271,6 +271,25 @@ describe('command line', () => {
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
 
+  it('start: a port already in use stops it with one error line and exit 1 (no half-started gateway)', async () => {
+    const taken = (upstream.address() as AddressInfo).port;
+    writeFileSync(
+      join(dir, 'taken.yaml'),
+      `version: 1
+identity: { issuers: [{ issuer: "https://portcullis.dev.local/", audience: portcullis, jwks_file: ./keys/jwks.json }] }
+store: { url: "file:./taken-data" }
+admin: { listen: "127.0.0.1:${taken}" }
+connections:
+  - { name: api, protocol: http, listen: "127.0.0.1:0", upstream: { url: "http://127.0.0.1:9" }, policy: p }
+policies:
+  p: { allow_groups: [ai-agents] }
+`,
+    );
+    const r = await cli(['start', '-c', 'taken.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`\\nportcullis start: listen EADDRINUSE: .*:${taken}\\n$`));
+  });
+
   it('token mint: a JWT with the subject, groups, audience and a 1h default lifetime', async () => {
     const [, payload] = tokens['agent-2'].split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());

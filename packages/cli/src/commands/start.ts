@@ -27,18 +27,21 @@ export interface RunningGateway {
 export async function startGateway(config: Config, log?: (line: string) => void): Promise<RunningGateway> {
   const gateway = await Gateway.create(config);
   const listeners: Listener[] = [];
+  let admin: RunningGateway['admin'];
   try {
     for (const c of config.connections) {
       const l = await startListener(gateway, c);
       listeners.push(l);
       log?.(`${c.protocol} listener ${c.name} on ${l.address.host}:${l.address.port} → policy ${c.policy}`);
     }
+    admin = config.admin.listen ? await startAdminServer(gateway, config.admin.listen) : undefined;
   } catch (err) {
+    // A port already taken (a listener's or admin.listen) stops everything started so far: the
+    // process exits with the error instead of running half a gateway.
     await Promise.allSettled(listeners.map((l) => l.close()));
     await gateway.close();
     throw err;
   }
-  const admin = config.admin.listen ? await startAdminServer(gateway, config.admin.listen) : undefined;
   if (admin) log?.(`admin API on http://${admin.address.host}:${admin.address.port}`);
   let stopping: Promise<void> | undefined;
   const stop = () => {
