@@ -8,7 +8,7 @@ import type { ChannelContext } from './channel-context.js';
 import { type Relay, relayChannel } from './channel-relay.js';
 import { ptyOptions } from './exec.js';
 import { type Key, KeyReader } from './line-keys.js';
-import { hasHistoryExpansion, isearchLine, lineToJudge, PromptShape } from './prompt-shape.js';
+import { hasHistoryExpansion, isearchLine, lineToJudge, PromptShape, typedText } from './prompt-shape.js';
 import { relayLineShell } from './shell-stdin.js';
 import { TerminalView } from './terminal-line.js';
 
@@ -22,6 +22,8 @@ const FIRST_PROMPT_MAX_MS = 3_000;
 // Generous: a busy machine can take a while to print the prompt, and a line judged before it shows
 // lands away from the prompt (`interactive_unknown`).
 const NEXT_PROMPT_MAX_MS = 2_000;
+/** Printable keys sent but not echoed yet: the longest extra wait before judging the typed text. */
+const UNECHOED_MAX_MS = 2_000;
 /** A lone ESC waits this long for the rest of its sequence. */
 const ESC_WAIT_MS = 30;
 /** The shells whose prompt a pty exec may learn (`ssh -t host bash`). */
@@ -281,6 +283,7 @@ class LineJudge {
       return;
     }
     await this.waitEcho();
+    await this.waitUnechoed();
     const line = this.readLine();
     if (line.text.trim() === '' && this.typed.length === 0) {
       this.accept(key); // an empty line runs nothing
@@ -411,6 +414,17 @@ class LineJudge {
       if (now - sentAt >= ECHO_MAX_MS + 500) break; // output that never stops
       await sleep(5);
     }
+    await this.term.settled();
+  }
+
+  /**
+   * Typed text still not echoed (a slow host, or output held back): wait a while longer before the
+   * line is judged from the typed keys instead of the screen.
+   */
+  private async waitUnechoed(): Promise<void> {
+    const since = Date.now();
+    while (!this.disposed && typedText(this.unechoed).trim() !== '' && Date.now() - since < UNECHOED_MAX_MS)
+      await sleep(10);
     await this.term.settled();
   }
 
