@@ -94,6 +94,58 @@ policies:
     expect(id).toMatchObject({ subject: 'agent-1', groups: ['ai-agents', 'x'], method: 'jwt' });
   });
 
+  test('without --iss, the issuer, audience and groups claim come from the config issuer publishing the key', async () => {
+    await run(['keys', 'generate', '--out', 'k3']);
+    await run(['keys', 'generate', '--out', 'k4']);
+    await writeFile(
+      join(dir, 'idp.yaml'),
+      `version: 1
+identity:
+  issuers:
+    - { issuer: "https://other.example/", audience: x, jwks_file: k4/jwks.json }
+    - { issuer: "https://login.example.com/", audience: [portcullis-prod, y], jwks_file: "\${KEYS}/jwks.json", groups_claim: roles }
+policies:
+  p: { allow_groups: [ai-agents] }
+`,
+    );
+    const r = await run(
+      [
+        'token',
+        'mint',
+        '--key',
+        'k3/signing.jwk',
+        '--sub',
+        'agent-9',
+        '--groups',
+        'ai-agents',
+        '-c',
+        'idp.yaml',
+      ],
+      { KEYS: 'k3' },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const claims = decodeJwt(r.stdout.trim());
+    expect(claims).toMatchObject({
+      iss: 'https://login.example.com/',
+      aud: 'portcullis-prod',
+      roles: ['ai-agents'],
+    });
+    expect(claims.groups).toBeUndefined();
+    const config = await loadConfig(join(dir, 'idp.yaml'), { KEYS: 'k3' });
+    const id = await new IdentityVerifier(config.identity).verifyToken(r.stdout.trim());
+    expect(id).toMatchObject({ subject: 'agent-9', groups: ['ai-agents'] });
+    // A key no issuer of the config publishes: the development defaults.
+    const k2 = await run(['keys', 'generate', '--out', 'k5']);
+    expect(k2.code).toBe(0);
+    const dev = await run(['token', 'mint', '--key', 'k5/signing.jwk', '--sub', 's', '-c', 'idp.yaml'], {
+      KEYS: 'k3',
+    });
+    expect(decodeJwt(dev.stdout.trim())).toMatchObject({
+      iss: 'https://portcullis.dev.local/',
+      aud: 'portcullis',
+    });
+  });
+
   test('--aud and --iss override the defaults', async () => {
     await run(['keys', 'generate', '--out', 'k2']);
     const r = await run([
