@@ -260,6 +260,8 @@ describe('command line', () => {
       ['sessions', 'list', '--bogus'],
       ['token', 'mint', '--key', 'keys/signing.jwk'],
       ['sessions', 'show', 'x', '--store', 'redis://127.0.0.1:1/0'],
+      // Redis away: one line and exit (no client left reconnecting forever).
+      ['approvals', 'list', '--store', 'redis://127.0.0.1:1/0'],
     ]) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(1);

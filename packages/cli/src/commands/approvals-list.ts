@@ -2,7 +2,13 @@
 // running gateway's admin API (which shows an approver only what their groups may resolve); without one it
 // reads them from the Redis store of the config (or --store), where every replica keeps them.
 import { parseArgs } from 'node:util';
-import { type Approval, type ApprovalStatus, isRedisUrl, RedisApprovals } from '@portcullis/core';
+import {
+  type Approval,
+  type ApprovalStatus,
+  describeRedisUrl,
+  isRedisUrl,
+  RedisApprovals,
+} from '@portcullis/core';
 import { adminRequest, adminTarget } from '../admin-client.js';
 import type { CliCommand, CliIO } from '../command.js';
 import { CliUsageError } from '../command.js';
@@ -54,6 +60,10 @@ const command: CliCommand = {
       const approvals = new RedisApprovals({ url: store.url, prefix: store.keyPrefix });
       try {
         list = await approvals.list(status ? { status } : {});
+      } catch (err) {
+        throw new Error(
+          `cannot read approvals from ${describeRedisUrl(store.url)}: ${(err as Error).message}`,
+        );
       } finally {
         await approvals.close();
       }

@@ -157,7 +157,12 @@ export class RedisApprovals implements ApprovalService {
     clearInterval(this.timer);
     // Waits still open end as cancelled, in Redis too, so other replicas do not list them as pending.
     await Promise.allSettled([...this.waiters.values()].map((w) => w.settle('cancelled')));
-    await Promise.allSettled([this.sub.quit(), this.redis.quit()]);
+    // quit() on a client that never connected waits for it (reconnecting, keeping the process alive).
+    const end = async (c: RedisClient) => {
+      if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+      else c.disconnect();
+    };
+    await Promise.allSettled([end(this.sub), end(this.redis)]);
   }
 
   // An approval past its expiry reads as expired even before the waiting replica marks it.
