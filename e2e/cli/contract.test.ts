@@ -249,12 +249,13 @@ describe('command line', () => {
       'keys generate',
       'token mint',
     ];
-    for (const v of verbs) {
-      const r = await cli([...v.split(' '), '--help']);
-      expect(r.code, v).toBe(0);
-      expect(r.stdout, v).toMatch(new RegExp(`^portcullis ${v} `));
-    }
-    for (const args of [
+    // 21 processes: started together (each is mostly Node's start-up), checked in order
+    const helps = await Promise.all(verbs.map((v) => cli([...v.split(' '), '--help'])));
+    verbs.forEach((v, i) => {
+      expect(helps[i]!.code, v).toBe(0);
+      expect(helps[i]!.stdout, v).toMatch(new RegExp(`^portcullis ${v} `));
+    });
+    const bad = [
       ['nonsense'],
       ['sessions', 'show'],
       ['sessions', 'list', '--bogus'],
@@ -262,8 +263,10 @@ describe('command line', () => {
       ['sessions', 'show', 'x', '--store', 'redis://127.0.0.1:1/0'],
       // Redis away: one line and exit (no client left reconnecting forever).
       ['approvals', 'list', '--store', 'redis://127.0.0.1:1/0'],
-    ]) {
-      const r = await cli(args);
+    ];
+    const results = await Promise.all(bad.map((args) => cli(args)));
+    for (const [i, args] of bad.entries()) {
+      const r = results[i]!;
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr.split('\n'), `${args.join(' ')}: ${r.stderr}`).toHaveLength(2); // one line + final \n
       expect(r.stderr).toMatch(/^portcullis/);
@@ -271,7 +274,7 @@ describe('command line', () => {
     }
     const debug = await cli(['sessions', 'show', 'x', '--store', 'redis://127.0.0.1:1/0', '--debug']);
     expect(debug.stderr).toMatch(/\n\s+at /);
-  });
+  }, 120_000);
 
   it('start: a port already in use stops it with one error line and exit 1 (no half-started gateway)', async () => {
     const taken = (upstream.address() as AddressInfo).port;

@@ -82,12 +82,17 @@ export function cardBrand(digits: string): string | undefined {
 // cardBrand() !== undefined as a table: every range's prefix has at most four digits, so the first
 // four digits and the length decide. ISSUED[first four digits] has bit (length - 13) set when a
 // network issues that length there (lengths 13–19).
-const ISSUED = new Uint8Array(10000);
-for (let p = 1000; p < 10000; p++) {
-  const head = String(p);
-  for (let len = 13; len <= 19; len++) {
-    if (cardBrand(head.padEnd(len, '0')) !== undefined) ISSUED[p]! |= 1 << (len - 13);
+// Built on first use (63,000 cardBrand() calls: most of a CLI command's start-up when done at import).
+let ISSUED: Uint8Array | undefined;
+function issuedTable(): Uint8Array {
+  const t = new Uint8Array(10000);
+  for (let p = 1000; p < 10000; p++) {
+    const head = String(p);
+    for (let len = 13; len <= 19; len++) {
+      if (cardBrand(head.padEnd(len, '0')) !== undefined) t[p]! |= 1 << (len - 13);
+    }
   }
+  return t;
 }
 
 /** cardBrand(digits) !== undefined, by table (digits: ASCII digits only). */
@@ -99,12 +104,12 @@ export function cardIssued(digits: string): boolean {
     (digits.charCodeAt(1) - 48) * 100 +
     (digits.charCodeAt(2) - 48) * 10 +
     (digits.charCodeAt(3) - 48);
-  return (ISSUED[p]! & (1 << (n - 13))) !== 0;
+  return ((ISSUED ??= issuedTable())[p]! & (1 << (n - 13))) !== 0;
 }
 
 /** cardIssued() of a number whose first four digits are `prefix` and whose length is `n` (13–19). */
 export function cardIssuedPrefix(prefix: number, n: number): boolean {
-  return (ISSUED[prefix]! & (1 << (n - 13))) !== 0;
+  return ((ISSUED ??= issuedTable())[prefix]! & (1 << (n - 13))) !== 0;
 }
 
 // Total IBAN length per country (SWIFT IBAN registry), as "CCnn" pairs.
