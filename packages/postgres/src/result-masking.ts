@@ -148,10 +148,12 @@ export function maskDataRowInto(
       const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
       let masked: string | undefined;
       const c0 = buf[p + off]!;
-      if (col.precheck && valueBytes !== undefined && c0 >= 48 && c0 <= 57) {
-        // starts with a digit (a number, a card): the masker checks the bytes, and decodes only
-        // what its gates let through (an all-digit value never)
-        masked = valueBytes.call(masker, buf, p + off, p + len, col.context, enc);
+      if (col.precheck && valueBytes !== undefined) {
+        // starts with a digit (a number, a card), or some detector may match: the masker checks the
+        // bytes, and decodes only what its gates let through (an all-digit value or a whole address never)
+        if ((c0 >= 48 && c0 <= 57) || mayMask(buf, p + off, p + len)) {
+          masked = valueBytes.call(masker, buf, p + off, p + len, col.context, enc);
+        }
       } else if (!col.precheck || mayMask(buf, p + off, p + len)) {
         const value = decodeBytes(buf, p + off, p + len, enc);
         masked = masker.value(value, col.context);

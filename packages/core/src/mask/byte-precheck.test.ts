@@ -61,3 +61,42 @@ describe('mayMask never skips a value a detector masks, for the short shapes onl
     });
   }
 });
+
+describe('a ":" or "=" opens the api_key gate only where its finder looks further', () => {
+  const m = createMasker({
+    detectors: ['api_key'],
+    columns: [],
+    jsonPaths: [],
+    replacement: '[MASKED:{type}]',
+  });
+  // free text with separators but no credential name: forwarded undecoded (the bulk-read hot path)
+  for (const v of [
+    'Order 123456 shipped to warehouse 45; customer notes: leave at the front desk',
+    'meeting at 12:30, room=B; status: done, a=b',
+    'x=Pa55w0rd!x',
+  ]) {
+    it(`skips ${JSON.stringify(v)}`, () => {
+      expect(m.value(v)).toBe(v);
+      const b = Buffer.from(v);
+      expect(mayMask(b, 0, b.length)).toBe(false);
+    });
+  }
+  // every name shape the finder takes, after blanks, a quote and an escaping backslash, and URL credentials
+  for (const v of [
+    'db password: Zq9!xw7#Lm',
+    'PASSWD =  Zq9!xw7#Lm',
+    '{\\"pwd\\": \\"Zq9!xw7#Lm\\"}',
+    'passphrase=correct-horse-battery',
+    "api_key='AbCdEf0123456789xyz'",
+    'sessionToken: AbCdEf0123456789xyz',
+    'client_secret\t= AbCdEf0123456789xyz',
+    'Authorization: Token AbCdEf0123456789xyz',
+    'see postgres://app:Zq9xw7Lm@db/x',
+  ]) {
+    it(`keeps ${JSON.stringify(v)}`, () => {
+      expect(m.value(v)).not.toBe(v);
+      const b = Buffer.from(v);
+      expect(mayMask(b, 0, b.length)).toBe(true);
+    });
+  }
+});

@@ -61,7 +61,7 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
     } else curToken = 0;
     if (f & UPPER) upper++;
     else if (c === 64 || (c === 92 && escapedAtBytes(buf, i, end))) return true;
-    else if (f & ASSIGN) assign++;
+    else if (f & ASSIGN && credentialAssignAt(buf, i, start, end)) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -77,7 +77,38 @@ export function mayMask(buf: Uint8Array, start: number, end: number): boolean {
   return anyDetector(scratch);
 }
 
-/** mayMask() as it was: the whole pre-scan, then every gate (tests compare the two). */
+/**
+ * Whether the ':' or '=' at b[q] is one api_key's finder (findApiKey in detectors.ts) looks further at:
+ * the ':' of a `://` (URL credentials, webhook URLs), or the separator of an assignment whose name ends
+ * like a credential's ("…key", "…ken", "…ret", "…ord", "…swd", "…pwd", "…ass", "…ase", "…ion"), after at
+ * most 7 blanks, a quote and a backslash. The finder makes the same test on the decoded text; every byte
+ * it reads is ASCII, so bytes and characters agree (and `lo` below its own start only lets more through).
+ * A `notes:` or `12:30` in free text no longer opens api_key's gate, so such values are not decoded.
+ */
+export function credentialAssignAt(b: Uint8Array, q: number, lo: number, hi: number): boolean {
+  if (b[q] === 58 && q + 1 < hi && (b[q + 1] === 47 || b[q + 1] === 92)) return true;
+  let k = q;
+  while (k > lo && q - k < 8 && (b[k - 1] === 32 || b[k - 1] === 9)) k--;
+  if (k > lo && (b[k - 1] === 34 || b[k - 1] === 39)) k--;
+  if (k > lo && b[k - 1] === 92) k--;
+  if (k - 3 < lo) return false;
+  const x = b[k - 3]! | 32;
+  const y = b[k - 2]! | 32;
+  const z = b[k - 1]! | 32;
+  if (z === 100) return (x === 111 && y === 114) || (y === 119 && (x === 115 || x === 112)); // ord swd pwd
+  if ((z === 115 || z === 101) && x === 97 && y === 115) return true; // ass ase
+  if (x === 105 && y === 111 && z === 110) return true; // ion (Authorization)
+  return y === 101 && ((x === 107 && (z === 121 || z === 110)) || (x === 114 && z === 116)); // key ken ret
+}
+
+/** mayMask() the slow way: the whole pre-scan, then every gate (tests compare the two). */
 export function mayMaskByPrescan(buf: Uint8Array, start: number, end: number): boolean {
-  return anyDetector(prescanBytes(buf, start, end, scratch));
+  const pre = prescanBytes(buf, start, end, scratch);
+  // only the separators api_key's finder looks further at count (credentialAssignAt)
+  let assign = 0;
+  for (let i = start; i < end; i++) {
+    if ((buf[i] === 58 || buf[i] === 61) && credentialAssignAt(buf, i, start, end)) assign++;
+  }
+  pre.assign = assign;
+  return anyDetector(pre);
 }

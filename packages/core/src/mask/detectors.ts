@@ -676,6 +676,52 @@ export function emailAt(text: string, at: number, atLen = 1): Match | null {
   return { detector: 'email', start: s, end, from: s, priority: 8 };
 }
 
+const DOMAIN_CHAR = charTable('A~Za~z0~9-');
+const isAlnumByte = (c: number): boolean => c < 128 && DOMAIN_CHAR[c] === 1 && c !== 45;
+
+/**
+ * Whether bytes [start, end) are one address that emailAt() would read from the first '@' as spanning all
+ * of them: maskText()'s whole-value fast path, on the bytes (nothing decoded). ASCII only, and stricter
+ * where that is simpler (no `\u002b` escapes, no leading '.'): false only sends the value to the string
+ * path, which decides.
+ */
+export function wholeEmailBytes(b: Uint8Array, start: number, end: number): boolean {
+  let at = start;
+  for (; at < end; at++) {
+    const c = b[at]!;
+    if (c === 64) break;
+    if (c >= 128 || EMAIL_LOCAL[c] === 0) return false;
+  }
+  const local = at - start;
+  if (at >= end || local === 0 || local > 64) return false;
+  if (b[start] === 46 || b[at - 1] === 46) return false;
+  if (local === 3 && b[start] === 103 && b[start + 1] === 105 && b[start + 2] === 116) return false; // git@
+  for (let i = start + 1; i < at; i++) if (b[i] === 46 && b[i - 1] === 46) return false;
+  // EMAIL_DOMAIN over all the rest: 1–10 labels and a TLD, each label 1–63 alphanumerics and inner hyphens
+  if (end - at - 1 > 253) return false;
+  let labels = 0;
+  let s = at + 1;
+  for (let i = s; i < end; i++) {
+    const c = b[i]!;
+    if (c === 46) {
+      const n = i - s;
+      if (n === 0 || n > 63 || !isAlnumByte(b[s]!) || !isAlnumByte(b[i - 1]!) || ++labels > 10) return false;
+      s = i + 1;
+    } else if (c >= 128 || DOMAIN_CHAR[c] === 0) return false;
+  }
+  if (labels === 0) return false;
+  // the TLD: 2–24 letters, or `xn--` and 1–59 more
+  const n = end - s;
+  if (n >= 5 && n <= 63 && b[s] === 120 && b[s + 1] === 110 && b[s + 2] === 45 && b[s + 3] === 45)
+    return true;
+  if (n < 2 || n > 24) return false;
+  for (let i = s; i < end; i++) {
+    const c = b[i]! | 32;
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
 function findEmail(text: string, from: number, out: Match[]): void {
   let at = text.indexOf('@', from);
   while (at >= 0) {

@@ -481,6 +481,38 @@ describe('valueBytes() equals value() on the decoded text', () => {
     for (const set of SETS) for (const col of cols) for (const v of corpus) check(set, v, col, 'utf8');
     for (const v of corpus) check(ALL_DETECTORS, v, undefined, 'latin1');
   });
+  it('property: whole-value addresses at the edges of the domain rules (labels, hyphens, TLDs, lengths)', () => {
+    const label = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9-]{1,8}$/),
+      fc.constantFrom('-a', 'a-', 'a--b', 'x'.repeat(63), 'x'.repeat(64), ''),
+    );
+    const address = fc
+      .tuple(
+        fc.constantFrom('git', 'a', '.a', 'a.', 'a..b', 'Zo%+_-.x', 'x'.repeat(64), 'x'.repeat(65), ''),
+        fc.array(label, { minLength: 0, maxLength: 12 }),
+        fc.constantFrom(
+          'com',
+          'COM',
+          'c',
+          'xn--p1ai',
+          'XN--p1ai',
+          'xn--',
+          'x'.repeat(24),
+          'x'.repeat(25),
+          'c0m',
+        ),
+      )
+      .map(([local, labels, tld]) => `${local}@${[...labels, tld].join('.')}`);
+    fc.assert(
+      fc.property(
+        address,
+        fc.constantFrom(...SETS),
+        fc.constantFrom('utf8' as const, 'latin1' as const),
+        (v, set, enc) => check(set, v, undefined, enc),
+      ),
+      { numRuns: 3000 },
+    );
+  });
   it('property: generated text with non-ASCII characters', () => {
     fc.assert(
       fc.property(

@@ -18,6 +18,7 @@
 // to value(). Only the detectors the masker has are considered (all of them when it does not say).
 import type { Detector } from '../config/types.js';
 import type { Masker } from '../types.js';
+import { credentialAssignAt } from './byte-precheck.js';
 import { combinedGate, DETECTORS } from './detectors.js';
 import { ASSIGN, CLASS, DIGIT, decode, escapedAtBytes, newPreScan, SEP, TOKEN, UPPER } from './scan.js';
 
@@ -190,7 +191,7 @@ export function maskFieldsBytes(
         sAt = i;
       } else if (c === 79 && sAt === i - 1) lastPair = sAt;
     } else if (c === 64 || (c === 92 && escapedAtBytes(buf, i, stop))) at = true;
-    else if (f & ASSIGN) assign++;
+    else if (f & ASSIGN && credentialAssignAt(buf, i, fs, stop)) assign++;
     if (c === 45) {
       if (++curDash > dashRun) dashRun = curDash;
     } else curDash = 0;
@@ -206,9 +207,8 @@ export function maskFieldsBytes(
   for (let k = 0; k < n; k++) {
     const fs = fieldStart[k]!;
     const fe = fieldEnd[k]!;
-    const c0 = buf[fs]!;
-    if (valueBytes !== undefined && c0 >= 48 && c0 <= 57) {
-      // a number or a card: checked on the bytes (an all-digit field is never decoded)
+    if (valueBytes !== undefined) {
+      // checked on the bytes: an all-digit field (a number, a card) or a whole address is never decoded
       const masked = valueBytes.call(masker, buf, fs, fe, undefined, enc);
       if (masked !== undefined) edits.push(fs, fe, masked);
       continue;

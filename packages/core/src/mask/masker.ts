@@ -18,6 +18,7 @@ import {
   type Match,
   type ScanHint,
   setTokenRunHint,
+  wholeEmailBytes,
 } from './detectors.js';
 import { maskJsonBytes, PathAutomaton } from './json-bytes.js';
 import { type PathKey, type PathState, stepInto } from './json-path.js';
@@ -352,6 +353,11 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
         if (!hasCard || !isCardDigitBytes(buf, start, end)) return undefined;
         count('credit_card');
         return replacementFor('credit_card');
+      }
+      if (hasEmail && wholeEmailBytes(buf, start, end)) {
+        // value()'s whole-value address, on the bytes (an email column: every value, nothing decoded)
+        count('email');
+        return replacementFor('email');
       }
       if (!anyGate(prescanBytes(buf, start, end, scratch))) return undefined;
       const text = decode(buf, start, end, encoding);
