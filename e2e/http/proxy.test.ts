@@ -53,7 +53,7 @@ describe('agent authentication', () => {
     const other = await h.token(['interns']);
     const res = await fetch(`${h.url}/v1/things`, { headers: { authorization: `Bearer ${other}` } });
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ error: 'forbidden' });
+    expect(await res.json()).toMatchObject({ error: 'denied', rule: 'allow_groups' });
     expect(seenSince(before)).toEqual([]);
   });
 });

@@ -216,7 +216,7 @@ export function replyAuthFailure(res: ServerResponse, err: unknown, close: boole
     return true;
   }
   if (err instanceof ForbiddenError) {
-    replyJson(res, 403, { error: 'forbidden', reason: err.message }, {}, close);
+    replyJson(res, 403, { error: 'denied', rule: 'allow_groups', reason: err.message }, {}, close);
     return true;
   }
   if (err instanceof StoreUnavailableError) {

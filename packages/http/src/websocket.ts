@@ -67,7 +67,7 @@ export async function handleUpgrade(
       );
     }
     if (err instanceof ForbiddenError)
-      return rawReply(socket, 403, { error: 'forbidden', reason: err.message });
+      return rawReply(socket, 403, { error: 'denied', rule: 'allow_groups', reason: err.message });
     if (err instanceof StoreUnavailableError)
       return rawReply(socket, 503, { error: 'unavailable', reason: err.message });
     return rawReply(socket, 500, { error: 'internal', reason: 'could not open a session' });
