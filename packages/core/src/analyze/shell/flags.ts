@@ -48,6 +48,22 @@ export const FLAG_ALIASES: Record<string, string[][]> = {
   rsync: [['--delete', '--delete-before', '--delete-during', '--delete-after', '--delete-delay']],
 };
 
+/** chgrp's long options; chown has these and --from. */
+const OWNER_LONG = [
+  '--changes',
+  '--dereference',
+  '--no-dereference',
+  '--no-preserve-root',
+  '--preserve-root',
+  '--quiet',
+  '--silent',
+  '--reference',
+  '--recursive',
+  '--verbose',
+  '--help',
+  '--version',
+];
+
 /**
  * Every long option of these commands, so an abbreviation GNU getopt accepts (`rm --rec --for`,
  * `--no-pres`) is read as the option it abbreviates when it is unambiguous.
@@ -128,35 +144,8 @@ export const LONG_OPTIONS: Record<string, string[]> = {
     '--dereference',
     '--no-dereference',
   ],
-  chown: [
-    '--changes',
-    '--dereference',
-    '--no-dereference',
-    '--from',
-    '--no-preserve-root',
-    '--preserve-root',
-    '--quiet',
-    '--silent',
-    '--reference',
-    '--recursive',
-    '--verbose',
-    '--help',
-    '--version',
-  ],
-  chgrp: [
-    '--changes',
-    '--dereference',
-    '--no-dereference',
-    '--no-preserve-root',
-    '--preserve-root',
-    '--quiet',
-    '--silent',
-    '--reference',
-    '--recursive',
-    '--verbose',
-    '--help',
-    '--version',
-  ],
+  chown: [...OWNER_LONG, '--from'],
+  chgrp: OWNER_LONG,
   shred: [
     '--force',
     '--iterations',

@@ -47,6 +47,20 @@ export interface WrapperSpec {
 }
 
 /** Wrapper name → how to find the wrapped command. `find`, `git` and interpreters are handled in analyze.ts. */
+/** pssh's and parallel-ssh's long options that take a value. */
+const PSSH_LONG = [
+  '--hosts',
+  '--host',
+  '--user',
+  '--par',
+  '--outdir',
+  '--errdir',
+  '--option',
+  '--timeout',
+  '--extra-args',
+  '--extra-arg',
+];
+
 export const WRAPPERS: Record<string, WrapperSpec> = {
   sudo: {
     how: 'options (-u/-g/-C/-D/-h/-p/-r/-t/-T/-U/-R take a value), NAME=value, then the command; -s/-i run it via a shell',
@@ -486,37 +500,10 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
   pssh: {
     how: 'options (-h/-H/-l/-p/-o/-e/-O/-t/-x/-X take a value), then the words as one remote shell string',
     short: 'hHlpoeOtxX',
-    long: [
-      '--hosts',
-      '--host',
-      '--user',
-      '--par',
-      '--outdir',
-      '--errdir',
-      '--option',
-      '--timeout',
-      '--extra-args',
-      '--extra-arg',
-    ],
+    long: PSSH_LONG,
     joinToShell: 'always',
   },
-  'parallel-ssh': {
-    how: 'as pssh',
-    short: 'hHlpoeOtxX',
-    long: [
-      '--hosts',
-      '--host',
-      '--user',
-      '--par',
-      '--outdir',
-      '--errdir',
-      '--option',
-      '--timeout',
-      '--extra-args',
-      '--extra-arg',
-    ],
-    joinToShell: 'always',
-  },
+  'parallel-ssh': { how: 'as pssh', short: 'hHlpoeOtxX', long: PSSH_LONG, joinToShell: 'always' },
 };
 
 /** Commands whose subcommand is a wrapper: `perf record CMD`, `npm exec -- CMD`. */
