@@ -111,6 +111,8 @@ export class FrontendReader {
 
 // ── decoders: each throws FrontendProtocolError on a malformed body ─────────
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Reads the fields of one message body in order; every read is bounds-checked. */
 export class BodyReader {
   private pos = 0;
@@ -123,6 +125,27 @@ export class BodyReader {
     const end = this.b.indexOf(0, this.pos);
     if (end < 0) throw new FrontendProtocolError(`malformed ${this.what}: unterminated string`);
     const s = this.b.toString('utf8', this.pos, end);
+    this.pos = end + 1;
+    return s;
+  }
+
+  /**
+   * A statement or portal name. Strict UTF-8: a lossy decode maps different byte strings to the same
+   * name (\x80 and \x81 both become U+FFFD), so the gateway's record of which names were denied or held
+   * for review could describe another statement than the one the upstream runs.
+   */
+  name(): string {
+    const end = this.b.indexOf(0, this.pos);
+    if (end < 0) throw new FrontendProtocolError(`malformed ${this.what}: unterminated string`);
+    let s: string;
+    try {
+      s = strictUtf8.decode(this.b.subarray(this.pos, end));
+    } catch {
+      throw new FrontendProtocolError(
+        `malformed ${this.what}: a statement or portal name that is not valid UTF-8`,
+        '22021',
+      );
+    }
     this.pos = end + 1;
     return s;
   }
@@ -211,7 +234,7 @@ export interface ParseMessage {
 
 export function decodeParse(body: Buffer): ParseMessage {
   const r = new BodyReader(body, 'Parse message');
-  const name = r.cstring();
+  const name = r.name();
   const text = r.cstring();
   const n = r.int16();
   if (n < 0) throw new FrontendProtocolError('malformed Parse message: negative parameter count');
@@ -231,8 +254,8 @@ export interface BindMessage {
 
 export function decodeBind(body: Buffer): BindMessage {
   const r = new BodyReader(body, 'Bind message');
-  const portal = r.cstring();
-  const statement = r.cstring();
+  const portal = r.name();
+  const statement = r.name();
   const nf = r.int16();
   if (nf < 0) throw new FrontendProtocolError('malformed Bind message: negative format count');
   const formats: number[] = [];
@@ -261,7 +284,7 @@ export function decodeBind(body: Buffer): BindMessage {
 
 export function decodeExecute(body: Buffer): { portal: string; maxRows: number } {
   const r = new BodyReader(body, 'Execute message');
-  const portal = r.cstring();
+  const portal = r.name();
   const maxRows = r.int32();
   r.end();
   return { portal, maxRows };
@@ -273,7 +296,7 @@ export function decodeTarget(body: Buffer, what: string): { kind: 'S' | 'P'; nam
   const k = String.fromCharCode(r.byte());
   if (k !== 'S' && k !== 'P')
     throw new FrontendProtocolError(`malformed ${what}: target type ${JSON.stringify(k)}`);
-  const name = r.cstring();
+  const name = r.name();
   r.end();
   return { kind: k, name };
 }

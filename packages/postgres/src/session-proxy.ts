@@ -92,8 +92,8 @@ export interface ProxyContext {
   onClose(proxy: SessionProxy): void;
 }
 
-/** Startup parameters passed on to the upstream; others (notably `options`, which can set any GUC) are dropped. */
-/** Client-only encodings whose multi-byte characters can contain ASCII bytes (normalised: upper case, no - or _). */
+/** Client-only encodings whose multi-byte characters can contain ASCII bytes (normalised as Postgres
+ * does: letters and digits only, here upper case). */
 const UNSAFE_CLIENT_ENCODINGS = new Set([
   'SJIS',
   'SHIFTJIS',
@@ -112,8 +112,30 @@ const UNSAFE_CLIENT_ENCODINGS = new Set([
   'CP936',
   'CP949',
   'CP950',
+  'WINDOWS932',
+  'WINDOWS936',
+  'WINDOWS949',
+  'WINDOWS950',
 ]);
 
+/** True for an encoding name (any spelling Postgres accepts: `S.JIS`, `shift-jis`, `Windows932`) whose
+ * characters can hide a quote or backslash from a UTF-8 reader. */
+export function unsafeClientEncoding(name: string): boolean {
+  return UNSAFE_CLIENT_ENCODINGS.has(name.toUpperCase().replace(/[^A-Z0-9]/g, ''));
+}
+
+/** Ends the session: the upstream is in a state the gateway refuses to relay (SQLSTATE `code`). */
+class SessionRefusal extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Startup parameters passed on to the upstream (names compared case-insensitively, as Postgres
+ * looks settings up); others (notably `options`, which can set any GUC) are dropped. */
 const FORWARDED_PARAMS = new Set([
   'application_name',
   'client_encoding',
@@ -189,6 +211,12 @@ export class SessionProxy {
     maskedBefore: Record<string, number>;
   };
   private encoding: TextEncoding = 'utf8';
+  /** The upstream's client_encoding as it last reported it. */
+  private encodingName = 'UTF8';
+  /** An Execute was forwarded and no Sync after it: the upstream reports setting changes only at ReadyForQuery. */
+  private executedSinceSync = false;
+  /** Waiting for the upstream to answer every statement forwarded so far (see settle()). */
+  private readonly settleWaiters: (() => void)[] = [];
   private stalled = false;
   /** A DataRow that arrived while its columns' names were being looked up: processed first on resume. */
   private replay?: Buffer;
@@ -290,6 +318,7 @@ export class SessionProxy {
       );
     }
     this.ctx.onClose(this);
+    this.wakeSettled();
   }
 
   /** Listener shutdown: tell the agent why, then close. */
@@ -486,8 +515,9 @@ export class SessionProxy {
       () => {},
     );
     this.masker = session.masker();
-    const encoding = this.startup.get('client_encoding');
-    if (encoding && UNSAFE_CLIENT_ENCODINGS.has(encoding.toUpperCase().replace(/[-_]/g, ''))) {
+    // Postgres looks startup settings up case-insensitively: CLIENT_ENCODING=SJIS sets it too.
+    for (const [k, encoding] of this.startup) {
+      if (k.toLowerCase() !== 'client_encoding' || !unsafeClientEncoding(encoding)) continue;
       // In these encodings a multi-byte character can end in `\` or `'`: the server would read the
       // statement differently from the UTF-8 text that was judged.
       session.record('error', { message: `client_encoding ${encoding} refused`, code: '0A000' });
@@ -516,9 +546,18 @@ export class SessionProxy {
       up.socket.destroy();
       return;
     }
+    // What the upstream reports is what it will read with, whatever spelling got it there.
+    const upstreamEncoding = up.parameters.get('client_encoding') ?? 'UTF8';
+    if (unsafeClientEncoding(upstreamEncoding)) {
+      up.socket.destroy();
+      session.record('error', { message: `client_encoding ${upstreamEncoding} refused`, code: '0A000' });
+      this.fatal('0A000', `portcullis: client_encoding ${upstreamEncoding} is not supported (use UTF8)`);
+      return;
+    }
     this.framer = up.framer;
     this.agentKey = this.ctx.cancelKeys.register(up.backendKey);
-    this.encoding = encodingOf(up.parameters.get('client_encoding'));
+    this.encoding = encodingOf(upstreamEncoding);
+    this.encodingName = upstreamEncoding;
     up.socket.on('data', (d: Buffer) => {
       this.lastActivity = Date.now();
       this.framer?.push(d);
@@ -572,7 +611,9 @@ export class SessionProxy {
     switch (m.type) {
       case 'Q': {
         const text = decodeQuery(m.body);
-        const d = await this.judgeSql({ kind: 'sql', text, protocol: 'simple' });
+        const refused = await this.encodingGate(text);
+        if (this.phase !== 'ready') return;
+        const d = refused ?? (await this.judgeSql({ kind: 'sql', text, protocol: 'simple' }));
         if (d === undefined) this.writeUpstream(m.raw);
         else if (d.action === 'allow') {
           this.writeUpstream(m.raw);
@@ -583,15 +624,20 @@ export class SessionProxy {
             this.parsedStatements.clear();
           }
         } else this.writeUpstream(serialize.query(this.poison(d)));
+        this.executedSinceSync = false; // its ReadyForQuery reports what the Executes before it changed
         this.expect({ k: 'sync', from: 'Q', poisonSeq: this.poisonSeq });
         return;
       }
       case 'P': {
         const p = decodeParse(m.body);
-        const d = await this.judgeSql(
-          { kind: 'sql', text: p.text, protocol: 'extended', statementName: p.name },
-          true,
-        );
+        const refused = await this.encodingGate(p.text);
+        if (this.phase !== 'ready') return;
+        const d =
+          refused ??
+          (await this.judgeSql(
+            { kind: 'sql', text: p.text, protocol: 'extended', statementName: p.name },
+            true,
+          ));
         this.reviewedStatements.delete(p.name);
         if (d?.action === 'review') {
           // Preparing runs nothing; what runs is decided per Bind, when the parameters are known.
@@ -660,6 +706,7 @@ export class SessionProxy {
           }
           this.writeUpstream(m.raw);
         }
+        this.executedSinceSync = true;
         this.expect({ k: 'execute', portal: e.portal });
         return;
       }
@@ -695,6 +742,7 @@ export class SessionProxy {
         return;
       }
       case 'S':
+        this.executedSinceSync = false;
         this.writeUpstream(m.raw);
         this.expect({ k: 'sync', from: 'S', poisonSeq: this.poisonSeq });
         return;
@@ -718,6 +766,55 @@ export class SessionProxy {
       default:
         throw new FrontendProtocolError(`unexpected message type ${m.type} after startup`);
     }
+  }
+
+  /**
+   * SQL text with non-ASCII characters is judged as UTF-8; the upstream reads it in its client_encoding.
+   * ASCII reads the same in every encoding Postgres has, so only non-ASCII text needs this: it waits
+   * for the ReadyForQuery of every statement already forwarded (one of them may change
+   * client_encoding, which the upstream reports only then: an unsafe one ends the session, see
+   * onBackendMessage), then is refused when the upstream's encoding is not UTF-8 (LATIN1 é is not
+   * UTF-8 é: a table or function name would not be the one judged). After an Execute with no Sync yet
+   * there is no report to wait for: refused. Returns the denial, or undefined to judge the text.
+   */
+  private async encodingGate(text: string): Promise<Decision | undefined> {
+    if (!/[^\x00-\x7f]/.test(text)) return undefined;
+    const deny = (reason: string): Decision => ({ action: 'deny', rules: ['client_encoding'], reason });
+    if (this.executedSinceSync)
+      return deny(
+        'SQL text with non-ASCII characters after an Execute with no Sync: the client_encoding the upstream will read it with is not known yet (send Sync first)',
+      );
+    await this.settle();
+    if (this.encoding === 'utf8') return undefined;
+    return deny(
+      `SQL text with non-ASCII characters cannot be judged in client_encoding ${this.encodingName} (use UTF8)`,
+    );
+  }
+
+  /** True while a ReadyForQuery is owed for a message already forwarded. */
+  private outstanding(): boolean {
+    for (let i = this.expectHead; i < this.expects.length; i++)
+      if (this.expects[i]!.k === 'sync') return true;
+    return false;
+  }
+
+  /** Waits for the ReadyForQuery of everything forwarded so far (it carries any setting the statements changed). */
+  private async settle(): Promise<void> {
+    if (!this.outstanding()) return;
+    const up = this.upstream;
+    const corked = this.upstreamCorked;
+    if (corked) up?.socket.uncork();
+    if (this.reader.buffered > HOLD_BYTES && !this.agentPausedForHold) {
+      this.agentPausedForHold = true;
+      this.agent.pause();
+    }
+    await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+    if (corked && this.phase !== 'closed') up?.socket.cork();
+  }
+
+  private wakeSettled(): void {
+    if (this.settleWaiters.length > 0 && (this.phase === 'closed' || !this.outstanding()))
+      for (const w of this.settleWaiters.splice(0)) w();
   }
 
   /** Judges SQL; undefined when there is no statement at all (empty query: nothing can run). */
@@ -844,9 +941,15 @@ export class SessionProxy {
       return;
     }
     emit();
+    this.wakeSettled();
   }
 
   private onBackendError(e: Error): void {
+    if (e instanceof SessionRefusal) {
+      this.session?.record('error', { message: e.message, code: e.code });
+      this.fatal(e.code, `portcullis: ${e.message}`);
+      return;
+    }
     const msg = e instanceof BackendFrameError ? e.message : `malformed upstream message: ${e.message}`;
     this.ctx.gateway.log.error('postgres: upstream stream failed', { session: this.session?.id, error: msg });
     this.session?.record('error', { message: msg, code: '08P01' });
@@ -1002,7 +1105,17 @@ export class SessionProxy {
       case 0x53 /* S ParameterStatus */:
         {
           const p = decodeParameterStatus(buf, start, end);
-          if (p.name === 'client_encoding') this.encoding = encodingOf(p.value);
+          if (p.name === 'client_encoding') {
+            // A function, a policy that allows admin, or a review let it change. Text after this is
+            // judged as UTF-8 but read in the new encoding: an unsafe one ends the session here.
+            if (unsafeClientEncoding(p.value))
+              throw new SessionRefusal(
+                `client_encoding ${p.value} is not supported (use UTF8); the session is closed`,
+                '0A000',
+              );
+            this.encoding = encodingOf(p.value);
+            this.encodingName = p.value;
+          }
           return PASS;
         }
       case 0x4b /* K */:
