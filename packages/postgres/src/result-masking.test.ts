@@ -1,7 +1,7 @@
 import { createMasker } from '@portcullis/core';
 import { describe, expect, it } from 'vitest';
 import type { ColumnDescription } from './backend-reader.js';
-import { maskDataRow, planColumns } from './result-masking.js';
+import { maskBinaryValue, maskDataRow, numberText, planColumns } from './result-masking.js';
 
 function row(values: (Buffer | string | null)[]): Buffer {
   const parts = values.map((v) => {
@@ -81,5 +81,104 @@ describe('maskDataRow', () => {
   it('returns undefined when nothing changes', () => {
     const src = row(['7', 'Alice Smith', null, null, null, 'no card here']);
     expect(maskDataRow(src, 0, src.length, plan, masker, 'utf8')).toBeUndefined();
+  });
+});
+
+/** Binary int16/int32 words. */
+const words = (spec: [16 | 32, number][]) =>
+  Buffer.concat(
+    spec.map(([bits, v]) => {
+      const b = Buffer.alloc(bits / 8);
+      if (bits === 16) b.writeUInt16BE(v & 0xffff);
+      else b.writeInt32BE(v);
+      return b;
+    }),
+  );
+const withLen = (b: Buffer | null) =>
+  b === null ? words([[32, -1]]) : Buffer.concat([words([[32, b.length]]), b]);
+/** A binary one-dimensional array of `elemOid`. */
+const binArray = (elemOid: number, elems: (Buffer | null)[]) =>
+  Buffer.concat([
+    words([
+      [32, 1],
+      [32, elems.includes(null) ? 1 : 0],
+      [32, elemOid],
+      [32, elems.length],
+      [32, 1],
+    ]),
+    ...elems.map(withLen),
+  ]);
+const binRecord = (fields: [number, Buffer | null][]) =>
+  Buffer.concat([
+    words([[32, fields.length]]),
+    ...fields.map(([oid, b]) => Buffer.concat([words([[32, oid]]), withLen(b)])),
+  ]);
+
+describe('binary values with text or numbers inside', () => {
+  const masker = createMasker({ detectors: ['email', 'credit_card'] });
+
+  it('reads binary numeric as the text format shows it', () => {
+    const numeric = (nd: number, weight: number, sign: number, dscale: number, digits: number[]) =>
+      words([[16, nd], [16, weight], [16, sign], [16, dscale], ...digits.map((d): [16, number] => [16, d])]);
+    const t = (b: Buffer) => numberText(1700, b, 0, b.length);
+    expect(t(numeric(4, 3, 0, 0, [4111, 1111, 1111, 1111]))).toBe('4111111111111111');
+    expect(t(numeric(2, 0, 0, 1, [12, 5000]))).toBe('12.5');
+    expect(t(numeric(1, -1, 0x4000, 4, [12]))).toBe('-0.0012');
+    expect(t(numeric(1, 1, 0, 2, [7]))).toBe('70000.00');
+    expect(t(numeric(0, 0, 0xc000, 0, []))).toBe('NaN');
+    const int8 = Buffer.alloc(8);
+    int8.writeBigInt64BE(4111111111111111n);
+    expect(numberText(20, int8, 0, 8)).toBe('4111111111111111');
+  });
+
+  it('masks text inside a binary text[] and keeps the array well formed', () => {
+    const src = binArray(25, [Buffer.from('plain'), null, Buffer.from('mail bob@example.com')]);
+    const out = maskBinaryValue(1009, src, masker, 'utf8', undefined, 0) as Buffer;
+    expect(out).toEqual(binArray(25, [Buffer.from('plain'), null, Buffer.from('mail [MASKED:email]')]));
+  });
+
+  it('masks inside records and arrays of records; a masked bigint inside becomes NULL (and the array says it has NULLs)', () => {
+    const card = Buffer.alloc(8);
+    card.writeBigInt64BE(4111111111111111n);
+    const rec = binRecord([
+      [25, Buffer.from('ann@example.com')],
+      [20, card],
+    ]);
+    const out = maskBinaryValue(2287, binArray(2249, [rec]), masker, 'utf8', undefined, 0) as Buffer;
+    expect(out).toEqual(
+      binArray(2249, [
+        binRecord([
+          [25, Buffer.from('[MASKED:email]')],
+          [20, null],
+        ]),
+      ]),
+    );
+    const ints = binArray(20, [card]);
+    expect(maskBinaryValue(1016, ints, masker, 'utf8', undefined, 0)).toEqual(binArray(20, [null]));
+  });
+
+  it('leaves values with nothing to mask alone and refuses malformed ones', () => {
+    const src = binArray(23, [words([[32, 7]])]);
+    expect(maskBinaryValue(1007, src, masker, 'utf8', undefined, 0)).toBeUndefined();
+    expect(() =>
+      maskBinaryValue(1009, src.subarray(0, src.length - 1), masker, 'utf8', undefined, 0),
+    ).toThrow(RangeError);
+  });
+
+  it('plans binary numbers, arrays and records for inspection, and a ruled binary date as NULL', () => {
+    const ruled = createMasker({ detectors: ['email'], columns: [{ match: 'born', with: 'redact' }] });
+    const plan = planColumns(
+      [
+        col('n', 20, 1),
+        col('a', 1009, 1),
+        col('r', 2249, 1),
+        col('born', 1082, 1),
+        col('born', 1082),
+        col('d', 1082, 1),
+      ],
+      () => undefined,
+      ruled,
+    );
+    expect(plan.map((p) => p.mode)).toEqual([4, 5, 5, 3, 1, 0]);
   });
 });

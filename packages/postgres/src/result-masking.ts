@@ -16,8 +16,18 @@ import type { TableNames } from './catalog-lookup.js';
 
 /** How one result column is treated: Skip — not inspected (fixed-form or binary non-text type);
  * Text — text bytes in the client encoding; BinaryJsonb — a version byte, then JSON text;
- * Null — a column rule says the agent gets SQL NULL. */
-export const ColumnMode = { Skip: 0, Text: 1, BinaryJsonb: 2, Null: 3 } as const;
+ * Null — a column rule says the agent gets SQL NULL (or one applies to a binary value a masked
+ * text cannot be written into); BinaryNumber — binary int4/int8/numeric, read as its decimal text
+ * (a card number kept as bigint) and sent as NULL when that text would be masked;
+ * BinaryContainer — a binary array or record: the values inside are masked one by one. */
+export const ColumnMode = {
+  Skip: 0,
+  Text: 1,
+  BinaryJsonb: 2,
+  Null: 3,
+  BinaryNumber: 4,
+  BinaryContainer: 5,
+} as const;
 export type ColumnMode = (typeof ColumnMode)[keyof typeof ColumnMode];
 
 export interface ColumnPlan {
@@ -25,6 +35,7 @@ export interface ColumnPlan {
   context: MaskColumn;
   mode: ColumnMode;
   binary: boolean;
+  typeOid: number;
   /** No column rule covers it: a value the byte pre-check clears is forwarded without value(). */
   precheck: boolean;
   /** The last masked text of this column and its bytes (a column masks to the same replacement again and again). */
@@ -59,6 +70,17 @@ const BINARY_TEXT_TYPES = new Set([25, 1043, 1042, 19, 114, 142, 705, 18]);
 const JSONB = 3802;
 /** User-defined types (citext, enums, domains' own OIDs) start here; their binary form is often text. */
 const FIRST_USER_OID = 16384;
+const INT4 = 23;
+const INT8 = 20;
+const NUMERIC = 1700;
+const RECORD = 2249;
+// Built-in array types (their binary form: dimensions, element type, then each element's bytes).
+const ARRAY_TYPES = new Set([
+  199, 143, 651, 1000, 1001, 1002, 1003, 1005, 1007, 1009, 1014, 1015, 1016, 1021, 1022, 1028, 1040, 1041,
+  1115, 1182, 1183, 1185, 1187, 1231, 1270, 2287, 2951, 3643, 3807,
+]);
+/** Records nest in records; deeper than this a value is not read, it is sent as NULL. */
+const MAX_NESTING = 16;
 
 /** Builds the per-column plan from a RowDescription and the catalog names of its tables. */
 export function planColumns(
@@ -81,18 +103,29 @@ export function planColumns(
     }
     // Without columnRule() the masker cannot say which columns are ruled: every value goes to value().
     const rule = masker?.columnRule ? masker.columnRule(context) : 'unknown';
+    const binary = c.format !== 0;
     if (rule === 'null')
-      return { name: c.name, context, mode: ColumnMode.Null, binary: c.format !== 0, precheck: false };
+      return { name: c.name, context, mode: ColumnMode.Null, binary, typeOid: c.typeOid, precheck: false };
+    // A column rule covers this column: its values are rewritten whatever their type.
+    const ruled = rule !== undefined && rule !== 'unknown';
     let mode: ColumnMode;
-    if (c.format === 0) mode = FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
+    if (!binary) mode = !ruled && FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
     else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
     else if (c.typeOid === JSONB) mode = ColumnMode.BinaryJsonb;
+    // The replacement text cannot be written in a binary date, number …: the agent gets NULL.
+    else if (ruled) mode = ColumnMode.Null;
+    else if (c.typeOid === INT4 || c.typeOid === INT8 || c.typeOid === NUMERIC)
+      mode = ColumnMode.BinaryNumber;
+    else if (c.typeOid === RECORD || ARRAY_TYPES.has(c.typeOid)) mode = ColumnMode.BinaryContainer;
     else mode = ColumnMode.Skip;
+    if (mode === ColumnMode.Null)
+      return { name: c.name, context, mode, binary, typeOid: c.typeOid, precheck: false };
     return {
       name: c.name,
       context,
       mode,
-      binary: c.format !== 0,
+      binary,
+      typeOid: c.typeOid,
       precheck: rule === undefined,
       memo: { text: undefined, bytes: undefined },
     };
@@ -141,9 +174,34 @@ export function maskDataRowInto(
     }
     let text: string | null;
     if (col.mode === ColumnMode.Null) {
-      masker.value(buf.toString(enc, p, p + len), col.context); // counts it
+      masker.value(
+        col.binary ? binaryValueText(col.typeOid, buf, p, p + len, enc) : buf.toString(enc, p, p + len),
+        col.context,
+      ); // counts it
       text = null;
       delta -= len;
+    } else if (col.mode === ColumnMode.BinaryNumber) {
+      const value = numberText(col.typeOid, buf, p, p + len);
+      if (masker.value(value, col.context) === value) {
+        p += len;
+        continue;
+      }
+      text = null;
+      delta -= len;
+    } else if (col.mode === ColumnMode.BinaryContainer) {
+      const masked = maskBinaryValue(col.typeOid, buf.subarray(p, p + len), masker, enc, col.context, 0);
+      if (masked === undefined) {
+        p += len;
+        continue;
+      }
+      if (masked === null) {
+        text = null;
+        delta -= len;
+      } else {
+        text = '';
+        changedBytes[k] = masked;
+        delta += masked.length - len;
+      }
     } else {
       const off = col.mode === ColumnMode.BinaryJsonb ? 1 : 0;
       let masked: string | undefined;
@@ -303,7 +361,8 @@ export function previewRow(
       continue;
     }
     const col = plan[i];
-    if (col?.binary && col.mode === ColumnMode.Skip) row.push(`\\x${buf.toString('hex', p, p + len)}`);
+    if (col?.binary && col.mode !== ColumnMode.Text && col.mode !== ColumnMode.BinaryJsonb)
+      row.push(`\\x${buf.toString('hex', p, p + len)}`);
     else row.push(buf.toString(enc, p + (col?.mode === ColumnMode.BinaryJsonb ? 1 : 0), p + len));
     p += len;
   }
@@ -386,4 +445,133 @@ export class BinaryCopyMasker {
     parts.push(data.subarray(last));
     return Buffer.concat(parts);
   }
+}
+
+// ── binary values that carry text or numbers inside ─────────────────────────
+
+/** The decimal text of a binary int4, int8 or numeric (what the text format would show). */
+export function numberText(typeOid: number, b: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (typeOid === INT4) {
+    if (len !== 4) throw new RangeError('binary int4 of the wrong size');
+    return String(b.readInt32BE(start));
+  }
+  if (typeOid === INT8) {
+    if (len !== 8) throw new RangeError('binary int8 of the wrong size');
+    return String(b.readBigInt64BE(start));
+  }
+  if (len < 8) throw new RangeError('binary numeric truncated');
+  const nd = b.readInt16BE(start);
+  const weight = b.readInt16BE(start + 2);
+  const sign = b.readUInt16BE(start + 4);
+  const dscale = b.readInt16BE(start + 6);
+  if (sign === 0xc000) return 'NaN';
+  if (sign === 0xd000) return 'Infinity';
+  if (sign === 0xf000) return '-Infinity';
+  if (nd < 0 || dscale < 0 || len !== 8 + nd * 2) throw new RangeError('malformed binary numeric');
+  // Base-10000 digits; digit i has weight `weight - i`.
+  const digit = (i: number) => (i >= 0 && i < nd ? b.readInt16BE(start + 8 + 2 * i) : 0);
+  let int = '';
+  if (weight < 0) int = '0';
+  else
+    for (let i = 0; i <= weight; i++) int += i === 0 ? String(digit(i)) : String(digit(i)).padStart(4, '0');
+  let frac = '';
+  for (let i = weight + 1; frac.length < dscale; i++) frac += String(digit(i)).padStart(4, '0');
+  return (sign === 0x4000 ? '-' : '') + int + (dscale > 0 ? `.${frac.slice(0, dscale)}` : '');
+}
+
+/** A binary value as text for a column rule to count (numbers as decimals, others as their bytes). */
+function binaryValueText(typeOid: number, b: Buffer, start: number, end: number, enc: TextEncoding): string {
+  if (typeOid === INT4 || typeOid === INT8 || typeOid === NUMERIC) {
+    try {
+      return numberText(typeOid, b, start, end);
+    } catch {
+      return '';
+    }
+  }
+  return b.toString(enc, start, end);
+}
+
+/**
+ * Masks one binary value of type `typeOid`: text types through value(), int4/int8/numeric as their
+ * decimal text (NULL when masked: a replacement is not a number), arrays and records element by
+ * element (their binary form says each element's type). Returns the new bytes, null for SQL NULL, or
+ * undefined when nothing changed. Throws RangeError on a malformed value.
+ */
+export function maskBinaryValue(
+  typeOid: number,
+  b: Buffer,
+  masker: Masker,
+  enc: TextEncoding,
+  context: MaskColumn | undefined,
+  depth: number,
+): Buffer | null | undefined {
+  if (BINARY_TEXT_TYPES.has(typeOid) || typeOid >= FIRST_USER_OID) {
+    if (b.length === 0) return undefined;
+    const text = b.toString(enc);
+    const masked = masker.value(text, context);
+    return masked === text ? undefined : Buffer.from(masked, enc);
+  }
+  if (typeOid === JSONB) {
+    if (b.length < 2) return undefined;
+    const text = b.toString(enc, 1);
+    const masked = masker.value(text, context);
+    return masked === text ? undefined : Buffer.concat([b.subarray(0, 1), Buffer.from(masked, enc)]);
+  }
+  if (typeOid === INT4 || typeOid === INT8 || typeOid === NUMERIC) {
+    const text = numberText(typeOid, b, 0, b.length);
+    return masker.value(text, context) === text ? undefined : null;
+  }
+  const isArray = ARRAY_TYPES.has(typeOid);
+  if (!isArray && typeOid !== RECORD) return undefined;
+  if (depth >= MAX_NESTING) return null;
+  const parts: Buffer[] = [];
+  let last = 0;
+  let changed = false;
+  let nulled = false;
+  // Masks the element whose length word is at `p`; returns the offset after it.
+  const element = (p: number, elemOid: number): number => {
+    if (p + 4 > b.length) throw new RangeError('binary array or record truncated');
+    const len = b.readInt32BE(p);
+    if (len < 0) return p + 4;
+    if (p + 4 + len > b.length) throw new RangeError('binary array or record truncated');
+    const m = maskBinaryValue(elemOid, b.subarray(p + 4, p + 4 + len), masker, enc, context, depth + 1);
+    if (m !== undefined) {
+      const head = Buffer.allocUnsafe(4);
+      head.writeInt32BE(m === null ? -1 : m.length, 0);
+      parts.push(b.subarray(last, p), head);
+      if (m !== null) parts.push(m);
+      else nulled = true;
+      last = p + 4 + len;
+      changed = true;
+    }
+    return p + 4 + len;
+  };
+  let p: number;
+  if (isArray) {
+    if (b.length < 12) throw new RangeError('binary array truncated');
+    const ndim = b.readInt32BE(0);
+    const elemOid = b.readUInt32BE(8);
+    if (ndim < 0 || ndim > 6 || b.length < 12 + ndim * 8) throw new RangeError('malformed binary array');
+    let count = ndim === 0 ? 0 : 1;
+    for (let d = 0; d < ndim; d++) count *= Math.max(0, b.readInt32BE(12 + d * 8));
+    p = 12 + ndim * 8;
+    for (let i = 0; i < count; i++) p = element(p, elemOid);
+  } else {
+    if (b.length < 4) throw new RangeError('binary record truncated');
+    const n = b.readInt32BE(0);
+    if (n < 0) throw new RangeError('malformed binary record');
+    p = 4;
+    for (let i = 0; i < n; i++) {
+      if (p + 4 > b.length) throw new RangeError('binary record truncated');
+      const oid = b.readUInt32BE(p);
+      p = element(p + 4, oid);
+    }
+  }
+  if (p !== b.length) throw new RangeError('binary array or record has trailing bytes');
+  if (!changed) return undefined;
+  parts.push(b.subarray(last));
+  const out = Buffer.concat(parts);
+  if (isArray && nulled) out.writeInt32BE(1, 4); // the has-nulls flag
+  return out;
 }
