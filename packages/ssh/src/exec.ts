@@ -3,8 +3,11 @@
 import { type Decision, denialMessage, type FileCommand } from '@portcullis/core';
 import type { ClientChannel, ExecOptions, ServerChannel } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
-import { relayChannel } from './channel-relay.js';
+import { type Relay, relayChannel } from './channel-relay.js';
 import { startPtyJudge } from './pty-shell.js';
+import { ScpSinkParser } from './scp-sink.js';
+import { relayLineShell } from './shell-stdin.js';
+import { startsFileServer } from './wire-guards.js';
 
 /** Exit status a denied exec returns (the shell's "found but cannot execute"). */
 export const DENIED_EXIT_STATUS = 126;
@@ -48,6 +51,12 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   }
   if (ctx.pty) {
     startPtyJudge(ctx, agent, up, { atPromptFromStart: false });
+  } else if (readsCommandsFromStdin(command)) {
+    // `ssh host bash` is a shell without a pty under another name: each stdin line is judged.
+    relayLineShell(ctx, agent, up);
+  } else if (parseScp(command)?.op === 'open-write') {
+    // Legacy scp sink (`scp -t DIR`): each name in the upload stream is judged before it goes on.
+    guardScpSink(ctx, agent, up, (parseScp(command) as ScpCall).paths[0]);
   } else {
     // Legacy scp source (`scp -f`): its stream announces each file's length, so a masked value
     // would corrupt the copy; the transfer is cut before any masked byte instead.
@@ -66,6 +75,58 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
   agent.resume();
 }
 
+/** The agent's upload stream to `scp -t`, parsed as the sink reads it: each C/D entry judged by path. */
+function guardScpSink(ctx: ChannelContext, agent: ServerChannel, up: ClientChannel, target: string): void {
+  const sink = new ScpSinkParser(target);
+  let ended = false;
+  let pumping = false;
+  const pump = async () => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (let item = sink.next(); item; item = sink.next()) {
+        if (item.kind === 'bytes') {
+          relay.toUpstream(item.bytes);
+          continue;
+        }
+        if (item.kind === 'invalid') {
+          const message = `portcullis: scp upload refused: ${item.reason}`;
+          ctx.session.record('error', { message, code: 'scp_stream' });
+          relay.abort(message);
+          return;
+        }
+        const decision = await ctx.session.judge(
+          { kind: 'file', op: item.dir ? 'mkdir' : 'open-write', paths: item.paths, via: 'scp' },
+          { signal: ctx.signal },
+        );
+        if (decision.action === 'allow') {
+          relay.toUpstream(item.bytes);
+          sink.entryDone(true);
+        } else {
+          // The scp error record: the client prints it, skips this entry and goes on with the next.
+          relay.toAgent(Buffer.from(`\x01${denialMessage(decision)} (${item.name})\n`));
+          sink.entryDone(false);
+        }
+      }
+      if (ended) relay.endUpstream();
+    } finally {
+      pumping = false;
+    }
+  };
+  const fail = (err: Error) => relay.abort(`portcullis: scp upload refused: ${err.message}`);
+  const relay: Relay = relayChannel(ctx.session, agent, up, {
+    input: (chunk) => {
+      sink.push(chunk);
+      pump().catch(fail);
+    },
+    onAgentEnd: () => {
+      ended = true;
+      pump().catch(fail);
+    },
+  });
+  ctx.onAbort((message) => relay.abort(message));
+}
+
 async function judgeExec(ctx: ChannelContext, agent: ServerChannel, command: string): Promise<Decision> {
   const opts = {
     signal: ctx.signal,
@@ -79,10 +140,51 @@ async function judgeExec(ctx: ChannelContext, agent: ServerChannel, command: str
   };
   const decision = await ctx.session.judge({ kind: 'shell', text: command, source: 'exec' }, opts);
   if (decision.action !== 'allow') return decision;
+  const wire = wireRefusal(command);
+  if (wire) {
+    ctx.session.record('error', { message: denialMessage(wire), code: 'side_door', rule: wire.rules[0] });
+    return wire;
+  }
   const scp = parseScp(command);
   if (!scp) return decision;
+  if (ctx.pty) {
+    // scp never asks for a pty; through one, its stream would be judged as typed lines, not by name.
+    const pty: Decision = {
+      action: 'deny',
+      rules: ['ssh_scp_pty'],
+      reason: 'scp -t/-f on a pty cannot be judged by path; run it without a pty',
+    };
+    ctx.session.record('error', { message: denialMessage(pty), code: 'side_door', rule: 'ssh_scp_pty' });
+    return pty;
+  }
   const file: FileCommand = { kind: 'file', op: scp.op, paths: scp.paths, via: 'scp' };
   return ctx.session.judge(file, opts);
+}
+
+/** What the SSH wire refuses whatever the policy says: the gateway could not judge what would follow. */
+export function wireRefusal(command: string): Decision | undefined {
+  const server = startsFileServer(command);
+  if (server) {
+    // Its SFTP requests would be plain stdin, never judged by path: only the sftp subsystem is proxied.
+    return {
+      action: 'deny',
+      rules: ['ssh_file_server'],
+      reason: `${server} started by exec would serve files unjudged; use the sftp subsystem (plain sftp/scp), where each path is judged`,
+    };
+  }
+  const scp = parseScp(command);
+  if (scp?.op === 'open-read' && scp.recursive) {
+    return {
+      action: 'deny',
+      rules: ['ssh_scp_recursive'],
+      reason:
+        'a legacy recursive scp download (scp -O -r) names its files only in the stream; use scp without -O (SFTP), where each path is judged',
+    };
+  }
+  if (scp?.op === 'open-write' && scp.paths.length !== 1) {
+    return { action: 'deny', rules: ['ssh_scp_target'], reason: 'scp -t takes exactly one target' };
+  }
+  return undefined;
 }
 
 function refuse(agent: ServerChannel, message: string, status = DENIED_EXIT_STATUS): void {
@@ -100,24 +202,55 @@ export function ptyOptions(ctx: ChannelContext) {
 }
 
 /** `scp [-options] -t|-f [--] path…` (what an scp client runs remotely) → its file operation. */
-export function parseScp(command: string): { op: 'open-read' | 'open-write'; paths: string[] } | undefined {
+export interface ScpCall {
+  op: 'open-read' | 'open-write';
+  paths: string[];
+  recursive: boolean;
+}
+
+export function parseScp(command: string): ScpCall | undefined {
   const words = splitWords(command.trim());
   if (!words || words.length < 2) return undefined;
   if (words[0].split('/').pop() !== 'scp') return undefined;
   let op: 'open-read' | 'open-write' | undefined;
   const paths: string[] = [];
   let optionsDone = false;
+  let recursive = false;
   for (const w of words.slice(1)) {
     if (!optionsDone && w === '--') {
       optionsDone = true;
     } else if (!optionsDone && w.startsWith('-') && w.length > 1) {
       if (w.includes('t')) op = 'open-write';
       if (w.includes('f')) op = 'open-read';
+      if (w.includes('r')) recursive = true;
     } else {
       paths.push(w);
     }
   }
-  return op && paths.length > 0 ? { op, paths } : undefined;
+  return op && paths.length > 0 ? { op, paths, recursive } : undefined;
+}
+
+const STDIN_SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'rbash']);
+
+/**
+ * Does this exec start a shell that reads its commands from stdin (`bash`, `sh -s`, `exec bash -l`)?
+ * Only options may follow the shell's name, and none of them `-c` (a command string) — a script file
+ * argument makes it read the file instead.
+ */
+export function readsCommandsFromStdin(command: string): boolean {
+  const words = splitWords(command.trim());
+  if (!words || words.length === 0) return false;
+  let i = words[0] === 'exec' ? 1 : 0;
+  const name = words[i]?.split('/').pop() ?? '';
+  if (!STDIN_SHELLS.has(name)) return false;
+  for (i++; i < words.length; i++) {
+    const w = words[i];
+    if (w === '-s' || w === '--') return true;
+    if (!/^[-+]/.test(w)) return false;
+    if (/^-[a-zA-Z]*c/.test(w) || w === '--command') return false;
+    if (/^[-+]o$/.test(w)) i++; // -o option / +o option
+  }
+  return true;
 }
 
 /** A small POSIX word splitter for scp's arguments (quotes and backslashes); undefined when unsure. */

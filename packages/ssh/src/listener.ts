@@ -336,12 +336,24 @@ class AgentConnection implements ChannelOwner {
       return;
     }
     agent.on('session', (accept) => handleSessionChannel(this, accept()));
-    agent.on('tcpip', (accept, reject, info) => void directTcpip(this, accept, reject, info));
-    agent.on(
-      'openssh.streamlocal',
-      (accept, reject, info) => void directStreamlocal(this, accept, reject, info),
+    // A forwarding request that fails inside the gateway is refused, never left to crash the process.
+    const refused = (what: string, reject: (() => void) | undefined) => (err: Error) => {
+      this.log.error('ssh forwarding request failed', { session: this.session.id, what, error: err.message });
+      try {
+        reject?.();
+      } catch {
+        // already answered
+      }
+    };
+    agent.on('tcpip', (accept, reject, info) =>
+      directTcpip(this, accept, reject, info).catch(refused('direct-tcpip', reject)),
     );
-    agent.on('request', (accept, reject, name, info) => void globalRequest(this, accept, reject, name, info));
+    agent.on('openssh.streamlocal', (accept, reject, info) =>
+      directStreamlocal(this, accept, reject, info).catch(refused('streamlocal', reject)),
+    );
+    agent.on('request', (accept, reject, name, info) =>
+      globalRequest(this, accept, reject, name, info).catch(refused(name, reject)),
+    );
   }
 
   private teardown(reason: string): void {

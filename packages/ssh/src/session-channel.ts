@@ -1,11 +1,19 @@
 // One agent "session" channel (of possibly many on a multiplexed connection): collects pty and
 // env requests, then hands the exec/shell/sftp request to its handler. Closing it touches no other.
 import { denialMessage, type Logger, type Session } from '@portcullis/core';
-import type { Client, PseudoTtyInfo, ServerChannel, Session as SshSession, WindowChangeInfo } from 'ssh2';
+import type {
+  Client,
+  ClientChannel,
+  PseudoTtyInfo,
+  ServerChannel,
+  Session as SshSession,
+  WindowChangeInfo,
+} from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
 import { runExec } from './exec.js';
 import { startShell } from './pty-shell.js';
 import { runSftp } from './sftp.js';
+import { envRefusal, safePtyModes, terminalSize } from './wire-guards.js';
 
 export interface ChannelOwner {
   readonly session: Session;
@@ -26,7 +34,15 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
   const abortHandlers: ((m: string) => void)[] = [];
   const ctx: ChannelContext = {
     session: owner.session,
-    upstream: owner.upstream,
+    upstream: resizingUpstream(owner.upstream, (up) => {
+      // window-change reaches the upstream pty too, not only the gateway's terminal model: a model
+      // resized alone draws readline's cursor moves on another width than the shell's.
+      // A window-change that came while the channel was being opened is applied at once.
+      const p = ctx.pty;
+      if (!p) return;
+      up.setWindow(p.rows, p.cols, p.height, p.width);
+      resizeHandlers.push((s) => up.setWindow(s.rows, s.cols, s.height, s.width));
+    }),
     log: owner.log,
     env: {},
     signal: controller.signal,
@@ -43,21 +59,50 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     untrack();
   });
 
-  ssh.on('pty', (accept, _reject, info: PseudoTtyInfo) => {
-    ctx.pty = info;
+  // Side-door requests come before exec/shell; their decisions are awaited so the upstream
+  // channel is opened with agent forwarding when it was allowed. Refusals are told on stderr.
+  const sideDoors: Promise<void>[] = [];
+  const notices: string[] = [];
+  // Once exec, shell or sftp was asked for, the channel's setup is fixed: a later pty-req, env,
+  // x11-req or auth-agent-req would change a command already judged (ssh2 answers none of them then).
+  let started = false;
+  const late = (what: string, reject: (() => void) | undefined) => {
+    if (!started) return false;
+    owner.session.record('error', {
+      message: `${what} after the channel's command started: ignored`,
+      code: 'side_door',
+    });
+    reject?.();
+    return true;
+  };
+
+  ssh.on('pty', (accept, reject, info: PseudoTtyInfo) => {
+    if (late('pty-req', reject)) return;
+    // Only a few terminal modes reach the upstream tty: remapped erase/kill/eol keys or echo off
+    // would make the line the shell runs differ from the line the gateway's terminal model judges.
+    const { modes, dropped } = safePtyModes(info.modes);
+    if (dropped.length > 0)
+      owner.session.record('error', { message: `pty modes not forwarded: ${dropped.join(' ')}` });
+    ctx.pty = { ...info, ...terminalSize(info.cols, info.rows), modes: modes as PseudoTtyInfo['modes'] };
     accept?.();
   });
   ssh.on('env', (accept, reject, info: { key: string; val: string }) => {
-    if (ctx.session.allowEnv(info.key)) {
+    if (late(`env ${info.key}`, reject)) return;
+    const why = ctx.session.allowEnv(info.key) ? envRefusal(info.key, info.val) : 'not in env_allow';
+    if (why === undefined) {
       ctx.env[info.key] = info.val;
       accept?.();
-    } else {
-      // Not judged (no command yet) but visible in the record.
-      owner.session.record('error', { message: `env ${info.key} not forwarded (not in envAllow)` });
-      reject?.();
+      return;
     }
+    // Not judged (no command yet): recorded; a name or value that would run code is also told on
+    // stderr when the command starts (a name outside env_allow is not: clients send SendEnv names).
+    const notice = `portcullis: env ${info.key} not forwarded: ${why}`;
+    owner.session.record('error', { message: notice, code: 'env' });
+    if (why !== 'not in env_allow') notices.push(notice);
+    reject?.();
   });
-  ssh.on('window-change', (accept, _reject, info: WindowChangeInfo) => {
+  ssh.on('window-change', (accept, _reject, raw: WindowChangeInfo) => {
+    const info = { ...raw, ...terminalSize(raw.cols, raw.rows) };
     if (ctx.pty)
       ctx.pty = { ...ctx.pty, cols: info.cols, rows: info.rows, width: info.width, height: info.height };
     owner.session.record('resize', { cols: info.cols, rows: info.rows });
@@ -68,14 +113,12 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     for (const h of signalHandlers) h(info.name);
     accept?.();
   });
-  // Side-door requests come before exec/shell; their decisions are awaited so the upstream
-  // channel is opened with agent forwarding when it was allowed. Refusals are told on stderr.
-  const sideDoors: Promise<void>[] = [];
-  const notices: string[] = [];
   ssh.on('x11', (accept, reject) => {
+    if (late('x11-req', reject)) return;
     sideDoors.push(sideDoor(owner, ctx, 'x11', accept, reject, notices));
   });
   ssh.on('auth-agent', (accept, reject) => {
+    if (late('auth-agent-req', reject)) return;
     sideDoors.push(sideDoor(owner, ctx, 'agent', accept, reject, notices));
   });
   const start = async (channel: ServerChannel, run: () => Promise<void>) => {
@@ -92,19 +135,22 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
 
   ssh.on('exec', (accept, reject, info: { command: string }) => {
     const channel = accept?.();
-    if (!channel) return reject?.();
+    if (!channel) return refuseSecond(owner, 'exec', reject);
+    started = true;
     start(channel, () => runExec(ctx, channel, info.command)).catch((err: Error) =>
       fail(owner, channel, err),
     );
   });
   ssh.on('shell', (accept, reject) => {
     const channel = accept?.();
-    if (!channel) return reject?.();
+    if (!channel) return refuseSecond(owner, 'shell', reject);
+    started = true;
     start(channel, () => startShell(ctx, channel)).catch((err: Error) => fail(owner, channel, err));
   });
   ssh.on('sftp', (accept, reject) => {
     const sftp = accept?.();
-    if (!sftp) return reject?.();
+    if (!sftp) return refuseSecond(owner, 'sftp', reject);
+    started = true;
     runSftp(ctx, sftp).catch((err: Error) => {
       owner.log.error('sftp failed', { session: owner.session.id, error: err.message });
       sftp.end();
@@ -146,6 +192,37 @@ async function sideDoor(
   owner.session.record('error', { message: notice, code: 'side_door', type });
   owner.log.info('side door refused', { session: owner.session.id, type, reason: notice });
   notices.push(notice);
+  reject?.();
+}
+
+/**
+ * The upstream connection as the channel's handlers see it: the channel its exec()/shell() opens is
+ * handed to `opened` (pty-shell.ts opens the shell itself; this is where its resizes are attached).
+ */
+function resizingUpstream(upstream: Client, opened: (channel: ClientChannel) => void): Client {
+  return new Proxy(upstream, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      if (prop !== 'exec' && prop !== 'shell') return value.bind(target);
+      return (...args: unknown[]) => {
+        const cb = args[args.length - 1] as (err: Error | undefined, ch: ClientChannel) => void;
+        args[args.length - 1] = (err: Error | undefined, ch: ClientChannel) => {
+          if (!err && ch) opened(ch);
+          cb(err, ch);
+        };
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/** A second exec/shell/subsystem on a channel that already runs one: ssh2 has refused it; recorded. */
+function refuseSecond(owner: ChannelOwner, what: string, reject: (() => void) | undefined): void {
+  owner.session.record('error', {
+    message: `${what} refused: the channel already runs a command`,
+    code: 'side_door',
+  });
   reject?.();
 }
 
