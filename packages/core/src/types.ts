@@ -297,6 +297,11 @@ export interface JudgeOptions {
    * before its Bind), and the listener judges it again with everything that will run (text + parameters).
    */
   deferReview?: boolean;
+  /**
+   * The interactive shell a line belongs to (SSH: one per channel). Each keeps its own working
+   * directory: a `cd` on one channel says nothing of where another channel's shell stands.
+   */
+  shell?: string;
 }
 
 export interface Session {

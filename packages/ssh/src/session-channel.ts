@@ -27,13 +27,32 @@ export interface ChannelOwner {
   track(abort: (message: string) => void): () => void;
 }
 
+let channelCount = 0;
+
+/**
+ * The session as one channel's handlers see it: its interactive lines are judged as one shell's
+ * (`opts.shell`), so a `cd` typed on another channel of the connection does not move this one's directory.
+ */
+function channelSession(session: Session, shell: string): Session {
+  return new Proxy(session, {
+    get(target, prop) {
+      if (prop === 'judge') {
+        return (command: Parameters<Session['judge']>[0], opts?: Parameters<Session['judge']>[1]) =>
+          target.judge(command, { ...opts, shell });
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void {
   const controller = new AbortController();
   const resizeHandlers: ((s: WindowChangeInfo) => void)[] = [];
   const signalHandlers: ((n: string) => void)[] = [];
   const abortHandlers: ((m: string) => void)[] = [];
   const ctx: ChannelContext = {
-    session: owner.session,
+    session: channelSession(owner.session, `ch${++channelCount}`),
     upstream: resizingUpstream(owner.upstream, (up) => {
       // window-change reaches the upstream pty too, not only the gateway's terminal model: a model
       // resized alone draws readline's cursor moves on another width than the shell's.

@@ -39,6 +39,8 @@ export class GatewaySession implements Session {
   private readonly sqlState = new SqlSessionState();
   /** The interactive shell's working directory as far as judged lines tell (undefined: home; null: unknown). */
   private shellCwd: string | null | undefined;
+  /** The same, per shell, for lines judged with `opts.shell` (one per SSH channel). */
+  private readonly shellCwds = new Map<string, string | null | undefined>();
   private credentialMark: string | undefined;
   /** Files this session's allowed commands wrote or uploaded (bounded, oldest forgotten first). */
   private readonly written = new Set<string>();
@@ -105,7 +107,8 @@ export class GatewaySession implements Session {
         sqlState: this.sqlState,
         home: this.policy.home,
         // A pty shell keeps its directory from line to line (`cd /etc`, then `cat shadow`); exec starts at home.
-        cwd: command.kind === 'shell' && command.source === 'interactive' ? this.shellCwd : undefined,
+        cwd:
+          command.kind === 'shell' && command.source === 'interactive' ? this.cwdOf(opts.shell) : undefined,
         written: this.written,
       });
     } catch (err) {
@@ -164,12 +167,17 @@ export class GatewaySession implements Session {
       j.analysis?.commit?.();
       if (j.analysis?.written) this.remember(j.analysis.written);
       if (command.kind === 'shell' && command.source === 'interactive' && j.analysis?.cwd !== undefined) {
-        this.shellCwd = j.analysis.cwd;
+        if (opts.shell === undefined) this.shellCwd = j.analysis.cwd;
+        else this.shellCwds.set(opts.shell, j.analysis.cwd);
       }
     }
     handles(this.gateway.metrics).commands(this.connection.protocol, decision.action).inc();
     span.end(decision);
     return decision;
+  }
+
+  private cwdOf(shell: string | undefined): string | null | undefined {
+    return shell === undefined ? this.shellCwd : this.shellCwds.get(shell);
   }
 
   private async review(command: Command, text: string, j: Judgement, opts: JudgeOptions): Promise<Decision> {

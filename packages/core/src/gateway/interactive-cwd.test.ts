@@ -34,3 +34,15 @@ it('a cd on one line decides what a relative path means on the next', async () =
   expect((await s.judge({ kind: 'shell', text: 'cat shadow', source: 'exec' })).action).toBe('allow');
   await s.close();
 });
+
+it('each shell (SSH channel) keeps its own directory: a cd on one does not move another', async () => {
+  const s = await gw.open();
+  const on = (shell: string, text: string) =>
+    s.judge({ kind: 'shell', text, source: 'interactive', context: 'prompt' }, { shell });
+  expect((await on('a', 'cd /etc')).action).toBe('allow');
+  // channel b's shell is still at home: its cd must not make channel a's relative paths mean home
+  expect((await on('b', 'cd')).action).toBe('allow');
+  expect(await on('a', 'cat shadow')).toMatchObject({ action: 'deny', rules: ['no-secret-files'] });
+  expect((await on('b', 'cat shadow')).action).toBe('allow'); // /home/deploy/shadow
+  await s.close();
+});
