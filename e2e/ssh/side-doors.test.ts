@@ -254,6 +254,17 @@ describe('channel requests ssh clients do not send', () => {
     c.end();
   });
 
+  it('a pty-req TERM that is not a terminal name reaches the upstream as xterm', async () => {
+    const c = await rawClient();
+    const ch = await new Promise<ClientChannel>((resolve, reject) =>
+      c.exec('echo "term=$TERM"', { pty: { rows: 24, cols: 80, term: '../../tmp/x$(id)' } }, (err, s) =>
+        err ? reject(err) : resolve(s),
+      ),
+    );
+    expect(await collectChannel(ch)).toContain('term=xterm\r\n');
+    c.end();
+  });
+
   it('scp -t on a pty is refused (its stream would be judged as typed lines, not by name)', async () => {
     const c = await rawClient();
     const ch = await new Promise<ClientChannel>((resolve, reject) =>

@@ -13,7 +13,7 @@ import type { ChannelContext } from './channel-context.js';
 import { runExec } from './exec.js';
 import { startShell } from './pty-shell.js';
 import { runSftp } from './sftp.js';
-import { envRefusal, safePtyModes, terminalSize } from './wire-guards.js';
+import { envRefusal, MAX_ENV, safePtyModes, terminalName, terminalSize } from './wire-guards.js';
 
 export interface ChannelOwner {
   readonly session: Session;
@@ -102,12 +102,24 @@ export function handleSessionChannel(owner: ChannelOwner, ssh: SshSession): void
     const { modes, dropped } = safePtyModes(info.modes);
     if (dropped.length > 0)
       owner.session.record('error', { message: `pty modes not forwarded: ${dropped.join(' ')}` });
-    ctx.pty = { ...info, ...terminalSize(info.cols, info.rows), modes: modes as PseudoTtyInfo['modes'] };
+    const term = terminalName(info.term);
+    if (term !== info.term)
+      owner.session.record('error', { message: `pty TERM ${JSON.stringify(info.term)} sent as xterm` });
+    ctx.pty = {
+      ...info,
+      term,
+      ...terminalSize(info.cols, info.rows),
+      modes: modes as PseudoTtyInfo['modes'],
+    };
     accept?.();
   });
   ssh.on('env', (accept, reject, info: { key: string; val: string }) => {
     if (late(`env ${info.key}`, reject)) return;
-    const why = ctx.session.allowEnv(info.key) ? envRefusal(info.key, info.val) : 'not in env_allow';
+    const why = !ctx.session.allowEnv(info.key)
+      ? 'not in env_allow'
+      : Object.keys(ctx.env).length >= MAX_ENV && !(info.key in ctx.env)
+        ? `more than ${MAX_ENV} names`
+        : envRefusal(info.key, info.val);
     if (why === undefined) {
       ctx.env[info.key] = info.val;
       accept?.();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScp, readsCommandsFromStdin, wireRefusal } from './exec.js';
-import { envRefusal, safePtyModes, startsFileServer, terminalSize } from './wire-guards.js';
+import { envRefusal, safePtyModes, startsFileServer, terminalName, terminalSize } from './wire-guards.js';
 
 describe('envRefusal', () => {
   it.each([
@@ -140,4 +140,14 @@ describe('readsCommandsFromStdin', () => {
     '%s does not',
     (cmd) => expect(readsCommandsFromStdin(cmd)).toBe(false),
   );
+});
+
+describe('terminalName', () => {
+  it('passes terminal names, replaces anything else with xterm', () => {
+    expect(terminalName('xterm-256color')).toBe('xterm-256color');
+    expect(terminalName('screen.xterm-256color')).toBe('screen.xterm-256color');
+    expect(terminalName('../../tmp/evil')).toBe('xterm');
+    expect(terminalName('xterm$(id)')).toBe('xterm');
+    expect(terminalName('')).toBe('xterm');
+  });
 });

@@ -71,6 +71,14 @@ export function safePtyModes(modes: PseudoTtyInfo['modes'] | undefined): {
   return { modes: out, dropped };
 }
 
+/** A pty-req's TERM as the upstream gets it: a terminal name, or `xterm` (sshd puts it in the shell's environment). */
+export function terminalName(term: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(term) ? term : 'xterm';
+}
+
+/** The most env requests one channel may set (each is a name the policy admits). */
+export const MAX_ENV = 64;
+
 /** The gateway's terminal model keeps at most this many columns/rows (terminal-line.ts). */
 const MAX_TERMINAL = 2000;
 
