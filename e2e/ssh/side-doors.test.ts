@@ -106,6 +106,27 @@ describe('legacy scp upload (scp -O): the names inside the stream are judged', (
     expect(readFileSync(join(dir, 'blob-copy.bin')).equals(bytes)).toBe(true);
   });
 
+  it('a file the sink itself refuses has no data after it: bytes sent as its data are read as records', async () => {
+    const dst = join(dir, 'dst3');
+    mkdirSync(join(dst, 'adir'), { recursive: true });
+    const c = await rawClient();
+    const ch = await new Promise<ClientChannel>((resolve, reject) =>
+      c.exec(`scp -t ${dst}`, (err, s) => (err ? reject(err) : resolve(s))),
+    );
+    const out = collectChannel(ch);
+    // `adir` is a directory, so the sink cannot open it as a file and answers with an error (the
+    // client is then to skip the file). What is sent as its 25 data bytes is a record of its own.
+    const smuggled = 'C0644 5 secret.txt\nhello\0';
+    expect(smuggled.length).toBe(25);
+    ch.write(`C0644 25 adir\n${smuggled}`);
+    await new Promise((r) => setTimeout(r, 800));
+    ch.end();
+    const text = await out;
+    c.end();
+    expect(existsSync(join(dst, 'secret.txt'))).toBe(false);
+    expect(text).toContain('portcullis: denied by rule fake-rule');
+  });
+
   it('a legacy recursive download (scp -O -r) is refused: its file names are not on the command line', async () => {
     const src = join(dir, 'down');
     mkdirSync(src);

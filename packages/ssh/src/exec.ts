@@ -5,7 +5,7 @@ import type { ClientChannel, ExecOptions, ServerChannel } from 'ssh2';
 import type { ChannelContext } from './channel-context.js';
 import { type Relay, relayChannel } from './channel-relay.js';
 import { startPtyJudge } from './pty-shell.js';
-import { ScpSinkParser } from './scp-sink.js';
+import { ScpSinkAnswers, ScpSinkParser } from './scp-sink.js';
 import { relayLineShell } from './shell-stdin.js';
 import { startsFileServer } from './wire-guards.js';
 
@@ -78,6 +78,7 @@ export async function runExec(ctx: ChannelContext, agent: ServerChannel, command
 /** The agent's upload stream to `scp -t`, parsed as the sink reads it: each C/D entry judged by path. */
 function guardScpSink(ctx: ChannelContext, agent: ServerChannel, up: ClientChannel, target: string): void {
   const sink = new ScpSinkParser(target);
+  const answers = new ScpSinkAnswers();
   let ended = false;
   let pumping = false;
   const pump = async () => {
@@ -86,6 +87,7 @@ function guardScpSink(ctx: ChannelContext, agent: ServerChannel, up: ClientChann
     try {
       for (let item = sink.next(); item; item = sink.next()) {
         if (item.kind === 'bytes') {
+          if (item.answered) answers.expect();
           relay.toUpstream(item.bytes);
           continue;
         }
@@ -100,8 +102,11 @@ function guardScpSink(ctx: ChannelContext, agent: ServerChannel, up: ClientChann
           { signal: ctx.signal },
         );
         if (decision.action === 'allow') {
+          // The sink may still refuse it (cannot create the file): then its data never comes, and
+          // the bytes after it are records again — read on only once the sink has answered.
+          const answered = answers.next();
           relay.toUpstream(item.bytes);
-          sink.entryDone(true);
+          sink.entryDone(await answered);
         } else {
           // The scp error record: the client prints it, skips this entry and goes on with the next.
           relay.toAgent(Buffer.from(`\x01${denialMessage(decision)} (${item.name})\n`));
@@ -115,6 +120,7 @@ function guardScpSink(ctx: ChannelContext, agent: ServerChannel, up: ClientChann
   };
   const fail = (err: Error) => relay.abort(`portcullis: scp upload refused: ${err.message}`);
   const relay: Relay = relayChannel(ctx.session, agent, up, {
+    onUpstreamOutput: (chunk) => answers.feed(chunk),
     input: (chunk) => {
       sink.push(chunk);
       pump().catch(fail);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScpSinkParser, type SinkItem } from './scp-sink.js';
+import { ScpSinkAnswers, ScpSinkParser, type SinkItem } from './scp-sink.js';
 
 /** Feeds the stream, answering each entry with `allow(paths)`; returns what the upstream would get. */
 function drive(target: string, stream: string, allow: (paths: string[]) => boolean = () => true) {
@@ -83,5 +83,33 @@ describe('ScpSinkParser', () => {
     p.push(Buffer.from('nv\n'));
     const item = p.next();
     expect(item?.kind === 'entry' && item.paths).toEqual(['/t/.env', '/t']);
+  });
+});
+
+describe('ScpSinkAnswers', () => {
+  it('hands each answer to what was sent, in order: ok bytes and error records', async () => {
+    const a = new ScpSinkAnswers();
+    const seen: boolean[] = [];
+    a.expect((ok) => seen.push(ok)); // a T record
+    const entry = a.next(); // a C record
+    a.expect((ok) => seen.push(ok)); // the file's end
+    a.feed(Buffer.from('\0\0\x01scp: adir: Is a directory\n'));
+    expect(await entry).toBe(false);
+    expect(seen).toEqual([true]);
+    a.feed(Buffer.from('\0'));
+    expect(seen).toEqual([true, true]);
+  });
+
+  it('marks bytes the sink answers: T, E, and the ack after a file', () => {
+    const p = new ScpSinkParser('/t');
+    p.push(Buffer.from('T1 0 2 0\nC0644 1 a\nx\0'));
+    const t = p.next();
+    expect(t?.kind === 'bytes' && t.answered).toBe(true);
+    expect(p.next()?.kind).toBe('entry');
+    p.entryDone(true);
+    const data = p.next();
+    expect(data?.kind === 'bytes' && data.answered).toBe(false);
+    const ack = p.next();
+    expect(ack?.kind === 'bytes' && ack.answered).toBe(true);
   });
 });

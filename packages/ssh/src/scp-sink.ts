@@ -8,8 +8,8 @@ import { posix } from 'node:path';
 const MAX_RECORD = 1024;
 
 export type SinkItem =
-  /** Bytes to pass on as they are (file data, acks, T records, error records). */
-  | { kind: 'bytes'; bytes: Buffer }
+  /** Bytes to pass on as they are (file data, acks, T records, error records); `answered`: the sink responds once. */
+  | { kind: 'bytes'; bytes: Buffer; answered: boolean }
   /** A C/D record: judge `paths` (every place it may land) before sending `bytes`. */
   | { kind: 'entry'; dir: boolean; name: string; paths: string[]; bytes: Buffer }
   /** Something the gateway cannot read as the sink would: the channel must end. */
@@ -48,12 +48,12 @@ export class ScpSinkParser {
         this.input = chunk.subarray(n);
         this.remaining -= n;
         if (this.remaining === 0) this.state = 'ack';
-        return { kind: 'bytes', bytes: chunk.subarray(0, n) };
+        return { kind: 'bytes', bytes: chunk.subarray(0, n), answered: false };
       }
       if (this.state === 'ack' && chunk[0] === 0) {
         this.input = chunk.subarray(1);
         this.state = 'record';
-        return { kind: 'bytes', bytes: chunk.subarray(0, 1) };
+        return { kind: 'bytes', bytes: chunk.subarray(0, 1), answered: true };
       }
       // A record (or the error record that replaces an ack): up to its newline.
       const nl = chunk.indexOf(0x0a);
@@ -88,16 +88,19 @@ export class ScpSinkParser {
     this.state = 'record';
     const text = record.toString('latin1');
     const type = text[0];
-    if (type === '\x01' || type === '\x02' || wasAck) return { kind: 'bytes', bytes: record };
+    // After a file's data the source's ack (or error record) is answered by the sink; elsewhere an
+    // error record from the source is not.
+    if (wasAck) return { kind: 'bytes', bytes: record, answered: true };
+    if (type === '\x01' || type === '\x02') return { kind: 'bytes', bytes: record, answered: false };
     if (type === 'T') {
       if (!/^T\d+ \d+ \d+ \d+\n$/.test(text)) return { kind: 'invalid', reason: 'a malformed scp T record' };
-      return { kind: 'bytes', bytes: record };
+      return { kind: 'bytes', bytes: record, answered: true };
     }
     if (type === 'E') {
       if (text !== 'E\n' || this.dirs.length <= 1)
         return { kind: 'invalid', reason: 'an unexpected scp E record' };
       this.dirs.pop();
-      return { kind: 'bytes', bytes: record };
+      return { kind: 'bytes', bytes: record, answered: true };
     }
     const m = /^([CD])([0-7]{4}) (\d{1,18}) ([^\n]*)\n$/.exec(text);
     if (!m) return { kind: 'invalid', reason: 'an scp record the gateway cannot read' };
@@ -115,5 +118,46 @@ export class ScpSinkParser {
       this.state = this.remaining === 0 ? 'ack' : 'data';
     }
     return { kind: 'entry', dir, name, paths, bytes: record };
+  }
+}
+
+/**
+ * The sink's answers on its stdout, in order: a 0 byte (ok) or an error record (\x01/\x02 … \n).
+ * One answer comes for the sink's start, each T, C, D and E record and each file's end. Whether a
+ * C or D record was accepted upstream decides what the agent's next bytes are (a refused file's
+ * data never comes), so the gateway waits for that answer before reading on.
+ */
+export class ScpSinkAnswers {
+  private readonly waiting: (((ok: boolean) => void) | undefined)[] = [undefined]; // the start
+  private errorRecord = false;
+
+  /** The bytes just sent upstream will be answered once; `onAnswer` gets whether it was ok. */
+  expect(onAnswer?: (ok: boolean) => void): void {
+    this.waiting.push(onAnswer);
+  }
+
+  /** The next answer, as a promise. */
+  next(): Promise<boolean> {
+    return new Promise((resolve) => this.expect(resolve));
+  }
+
+  /** Upstream stdout. */
+  feed(chunk: Buffer): void {
+    for (const byte of chunk) {
+      if (this.errorRecord) {
+        if (byte === 0x0a) this.errorRecord = false;
+        continue;
+      }
+      if (byte === 0) this.answer(true);
+      else {
+        this.errorRecord = true;
+        this.answer(false);
+      }
+    }
+  }
+
+  private answer(ok: boolean): void {
+    if (this.waiting.length === 0) return;
+    this.waiting.shift()?.(ok);
   }
 }
