@@ -3,7 +3,16 @@
 // judge. Real OpenSSH clients where the wire matters, an ssh2 client for requests they never send,
 // a real sshd upstream, and the stand-in core (packages/ssh/src/testing/fake-gateway.ts), which
 // denies any command or path containing "secret" and admits every env name (env_allow: ['*']).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +144,45 @@ describe('legacy scp upload (scp -O): the names inside the stream are judged', (
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('ssh_scp_recursive');
     expect(existsSync(join(dir, 'down-copy', 'secret.txt'))).toBe(false);
+  });
+});
+
+describe('sftp path evasions', () => {
+  it('symlinks (made before or through sftp), rename over, .., // and relative paths are judged where they lead', async () => {
+    const d = join(dir, 'sftp-ev');
+    mkdirSync(join(d, 'sub'), { recursive: true });
+    writeFileSync(join(d, 'secret.txt'), 'top secret');
+    writeFileSync(join(d, 'plain.txt'), 'plain');
+    symlinkSync(join(d, 'secret.txt'), join(d, 'innocent'));
+    const out = join(dir, 'sftp-ev-out');
+    mkdirSync(out);
+    const batch = join(dir, 'batch-ev');
+    writeFileSync(
+      batch,
+      [
+        `get ${d}/plain.txt ${out}/plain.txt`,
+        `-get ${d}/innocent ${out}/leak1`,
+        `-get ${d}/sub/../secret.txt ${out}/leak2`,
+        `-get /${d}//secret.txt ${out}/leak3`,
+        `cd ${d}/sub`,
+        `-get ../secret.txt ${out}/leak4`,
+        `-ln -s ${d}/secret.txt ${d}/made-link`,
+        `-rename ${d}/plain.txt ${d}/secret-over.txt`,
+        `-chmod 777 ${d}/secret.txt`,
+      ].join('\n'),
+    );
+    const r = await run(
+      'sftp',
+      [...commonOptions(target), '-P', String(target.port), '-b', batch, 'agent@127.0.0.1'],
+      clientEnv(target),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'plain.txt'), 'utf8')).toBe('plain');
+    for (const f of ['leak1', 'leak2', 'leak3', 'leak4']) expect(existsSync(join(out, f)), f).toBe(false);
+    expect(existsSync(join(d, 'made-link'))).toBe(false);
+    expect(existsSync(join(d, 'secret-over.txt'))).toBe(false);
+    expect(existsSync(join(d, 'plain.txt'))).toBe(true);
+    expect(statSync(join(d, 'secret.txt')).mode & 0o777).not.toBe(0o777);
   });
 });
 
