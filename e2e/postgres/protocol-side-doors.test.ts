@@ -542,6 +542,57 @@ describe('result masking side doors', () => {
   });
 
   it.each([
+    ['an expression', "SELECT secret || '' FROM people"],
+    ['a function of it', 'SELECT upper(secret), id FROM public.people'],
+    ['an array', 'SELECT ARRAY[secret] FROM people'],
+    ['a whole row', 'SELECT p FROM people p'],
+    ['a row as JSON', 'SELECT row_to_json(p) FROM people p'],
+    ['a scalar subquery', 'SELECT (SELECT secret FROM people LIMIT 1) AS x'],
+    ['a CTE', 'WITH s AS (SELECT secret AS v FROM people) SELECT v || v FROM s'],
+  ])('a ruled column read through %s gets its rule (simple and binary extended)', async (_t, sql) => {
+    const w = await connect();
+    w.send(query(sql), binaryQuery(sql));
+    await w.ready(3);
+    expect(w.errors()).toEqual([]);
+    expect(rawRows(w)).toHaveLength(2);
+    expect(rawRows(w).join('')).not.toContain('hunter2');
+    expect(w.rows()[0]!.join(' ')).toContain('[MASKED:column]');
+    w.s.destroy();
+  });
+
+  it('a named statement reading a ruled table keeps the rule for every portal bound to it', async () => {
+    const w = await connect();
+    w.send(
+      serialize.parse({ name: 'ruled', text: "SELECT secret || '!' AS s, id FROM people" }),
+      serialize.bind({ statement: 'ruled', portal: 'p1' }),
+      serialize.execute({ portal: 'p1' }),
+      serialize.bind({ statement: 'ruled', portal: 'p2' }),
+      serialize.execute({ portal: 'p2' }),
+      serialize.sync(),
+    );
+    await w.ready(2);
+    expect(w.errors()).toEqual([]);
+    expect(w.rows()).toEqual([
+      ['[MASKED:column]', '1'],
+      ['[MASKED:column]', '1'],
+    ]);
+    w.s.destroy();
+  });
+
+  it('computed columns of statements that read no ruled table, and numbers, are left alone', async () => {
+    const w = await connect();
+    w.send(
+      query("SELECT upper('abc') || v FROM victim ORDER BY v"),
+      query('SELECT count(*), max(id) FROM people'),
+      query("SELECT 'plain' || 'text'"),
+    );
+    await w.ready(4);
+    expect(w.errors()).toEqual([]);
+    expect(w.rows()).toEqual([['ABC1'], ['ABC2'], ['1', '1'], ['plaintext']]);
+    w.s.destroy();
+  });
+
+  it.each([
     ['COPY (SELECT) of a ruled column', 'COPY (SELECT secret FROM people) TO STDOUT'],
     ['binary COPY of a ruled table', 'COPY people TO STDOUT (FORMAT binary)'],
   ])('%s is refused', async (_t, sql) => {

@@ -275,6 +275,12 @@ export interface Masker {
   maskJsonBytes?(body: Uint8Array): Buffer | undefined;
   /** The column rule covering a column, if any (`null`: a listener that can should send SQL NULL). */
   columnRule?(column: MaskColumn): 'redact' | 'mask' | 'hash' | 'null' | undefined;
+  /**
+   * A column some column rule covers among these tables' columns (a qualified rule first, else a bare one),
+   * or undefined: a listener applies that rule to the computed result columns (`secret || ''`, a whole-row
+   * reference) of a statement that reads these tables, since nothing maps them back to a column.
+   */
+  ruledColumnOf?(tables: readonly string[]): MaskColumn | undefined;
 }
 
 export interface StreamMasker {
@@ -302,6 +308,11 @@ export interface JudgeOptions {
    * directory: a `cd` on one channel says nothing of where another channel's shell stands.
    */
   shell?: string;
+  /**
+   * SQL: called before the decision with every table the statement reads or writes (its analysis'), so a
+   * listener can treat the statement's computed result columns as covered by those tables' column rules.
+   */
+  onSqlTables?: (tables: readonly string[]) => void;
 }
 
 export interface Session {

@@ -92,44 +92,88 @@ export function planColumns(
   return cols.map((c) => {
     const t = c.tableOid !== 0 ? names(c.tableOid) : undefined;
     // The catalog's attribute name, not the alias, so `SELECT secret AS x` still meets `t.secret` rules.
-    const table = t?.table;
     const column = t ? (t.columns.get(c.attnum) ?? c.name) : c.name;
-    // The same context object for the same column keeps the masker's per-column caches warm.
-    const key = `${table ?? ''}\0${column}`;
-    let context = contexts?.get(key);
-    if (!context) {
-      context = table !== undefined ? { table, column } : { column };
-      contexts?.set(key, context);
-    }
-    // Without columnRule() the masker cannot say which columns are ruled: every value goes to value().
-    const rule = masker?.columnRule ? masker.columnRule(context) : 'unknown';
-    const binary = c.format !== 0;
-    if (rule === 'null')
-      return { name: c.name, context, mode: ColumnMode.Null, binary, typeOid: c.typeOid, precheck: false };
-    // A column rule covers this column: its values are rewritten whatever their type.
-    const ruled = rule !== undefined && rule !== 'unknown';
-    let mode: ColumnMode;
-    if (!binary) mode = !ruled && FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
-    else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
-    else if (c.typeOid === JSONB) mode = ColumnMode.BinaryJsonb;
-    // The replacement text cannot be written in a binary date, number …: the agent gets NULL.
-    else if (ruled) mode = ColumnMode.Null;
-    else if (c.typeOid === INT4 || c.typeOid === INT8 || c.typeOid === NUMERIC)
-      mode = ColumnMode.BinaryNumber;
-    else if (c.typeOid === RECORD || ARRAY_TYPES.has(c.typeOid)) mode = ColumnMode.BinaryContainer;
-    else mode = ColumnMode.Skip;
-    if (mode === ColumnMode.Null)
-      return { name: c.name, context, mode, binary, typeOid: c.typeOid, precheck: false };
-    return {
-      name: c.name,
-      context,
-      mode,
-      binary,
-      typeOid: c.typeOid,
-      precheck: rule === undefined,
-      memo: { text: undefined, bytes: undefined },
-    };
+    return planColumn(c, contextOf(t?.table, column, contexts), masker);
   });
+}
+
+/** The same context object for the same column keeps the masker's per-column caches warm. */
+function contextOf(
+  table: string | undefined,
+  column: string,
+  contexts?: Map<string, MaskColumn>,
+): MaskColumn {
+  const key = `${table ?? ''}\0${column}`;
+  let context = contexts?.get(key);
+  if (!context) {
+    context = table !== undefined ? { table, column } : { column };
+    contexts?.set(key, context);
+  }
+  return context;
+}
+
+function planColumn(c: ColumnDescription, context: MaskColumn, masker?: Masker): ColumnPlan {
+  // Without columnRule() the masker cannot say which columns are ruled: every value goes to value().
+  const rule = masker?.columnRule ? masker.columnRule(context) : 'unknown';
+  const binary = c.format !== 0;
+  if (rule === 'null')
+    return { name: c.name, context, mode: ColumnMode.Null, binary, typeOid: c.typeOid, precheck: false };
+  // A column rule covers this column: its values are rewritten whatever their type.
+  const ruled = rule !== undefined && rule !== 'unknown';
+  let mode: ColumnMode;
+  if (!binary) mode = !ruled && FIXED_FORM_TYPES.has(c.typeOid) ? ColumnMode.Skip : ColumnMode.Text;
+  else if (BINARY_TEXT_TYPES.has(c.typeOid) || c.typeOid >= FIRST_USER_OID) mode = ColumnMode.Text;
+  else if (c.typeOid === JSONB) mode = ColumnMode.BinaryJsonb;
+  // The replacement text cannot be written in a binary date, number …: the agent gets NULL.
+  else if (ruled) mode = ColumnMode.Null;
+  else if (c.typeOid === INT4 || c.typeOid === INT8 || c.typeOid === NUMERIC) mode = ColumnMode.BinaryNumber;
+  else if (c.typeOid === RECORD || ARRAY_TYPES.has(c.typeOid)) mode = ColumnMode.BinaryContainer;
+  else mode = ColumnMode.Skip;
+  if (mode === ColumnMode.Null)
+    return { name: c.name, context, mode, binary, typeOid: c.typeOid, precheck: false };
+  return {
+    name: c.name,
+    context,
+    mode,
+    binary,
+    typeOid: c.typeOid,
+    precheck: rule === undefined,
+    memo: { text: undefined, bytes: undefined },
+  };
+}
+
+/** Types whose value can carry a ruled column's text: text-like, json, bytea, records, arrays, user types. */
+function carriesText(typeOid: number): boolean {
+  return (
+    BINARY_TEXT_TYPES.has(typeOid) ||
+    typeOid === JSONB ||
+    typeOid === 17 || // bytea (`convert_to(secret, 'UTF8')`)
+    typeOid === RECORD ||
+    ARRAY_TYPES.has(typeOid) ||
+    typeOid >= FIRST_USER_OID // a table's row type (`SELECT p FROM people p`), domains, enums
+  );
+}
+
+/**
+ * A statement that reads a table some column rule covers (`ruled`, from masker.ruledColumnOf): its
+ * computed columns that can carry text (no table column behind them: `secret || ''`, `ARRAY[secret]`,
+ * `row_to_json(p)`, a whole row) are planned as that ruled column, so its rule applies to them. Numbers,
+ * dates and booleans computed from it are not covered (the README says so).
+ */
+export function ruleComputedColumns(
+  plan: ColumnPlan[],
+  cols: ColumnDescription[],
+  ruled: MaskColumn,
+  masker: Masker,
+  contexts?: Map<string, MaskColumn>,
+): void {
+  const context = contextOf(ruled.table, ruled.column, contexts);
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!;
+    // attnum 0: a whole-row reference (`SELECT p FROM people p` names the table, but no column of it)
+    if ((c.tableOid === 0 || c.attnum === 0) && carriesText(c.typeOid))
+      plan[i] = planColumn(c, context, masker);
+  }
 }
 
 export type TextEncoding = 'utf8' | 'latin1';

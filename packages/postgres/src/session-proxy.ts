@@ -72,6 +72,7 @@ import {
   maskFields,
   planColumns,
   previewRow,
+  ruleComputedColumns,
   type TextEncoding,
 } from './result-masking.js';
 import {
@@ -149,16 +150,19 @@ const HOLD_BYTES = 1 << 20;
 
 /** What the upstream owes us for each message forwarded, in order (the extended protocol answers in order). */
 type Expect =
-  | { k: 'sync'; from: 'Q' | 'F' | 'S'; poisonSeq: number } // answered up to ReadyForQuery
+  // answered up to ReadyForQuery; `ruled`: a Query reading tables with column rules (see ruledColumnOf)
+  | { k: 'sync'; from: 'Q' | 'F' | 'S'; poisonSeq: number; ruled?: MaskColumn }
   | { k: 'parse' }
   | { k: 'bind' }
   | { k: 'close' }
   | { k: 'describe-stmt' }
   | { k: 'describe-portal'; portal: string; swallow: boolean }
-  | { k: 'execute'; portal: string };
+  | { k: 'execute'; portal: string; ruled?: MaskColumn };
 
 interface ResultState {
   cols: ColumnDescription[];
+  /** The column rule for computed columns (the statement reads a ruled table), if any. */
+  ruled?: MaskColumn;
   columns: string[];
   plan?: ColumnPlan[];
   inspect: boolean;
@@ -200,6 +204,14 @@ export class SessionProxy {
   private readonly deniedPortals = new Set<string>();
   private readonly describedPortals = new Set<string>();
   private readonly portalColumns = new Map<string, ColumnDescription[]>();
+  /**
+   * Statements and portals that read tables some column rule covers: their computed result columns
+   * (`secret || ''`, `ARRAY[secret]`, a whole row) get that rule, since no table column maps them back.
+   */
+  private readonly ruledStatements = new Map<string, MaskColumn>();
+  private readonly ruledPortals = new Map<string, MaskColumn>();
+  /** Set by the last judge of SQL (its tables' covering column rule), read right after it. */
+  private judgedRuled: MaskColumn | undefined;
   private readonly nonce = randomBytes(6).toString('hex');
   private poisonSeq = 0;
   private readonly poisons = new Map<string, { seq: number; decision: Decision }>();
@@ -625,7 +637,7 @@ export class SessionProxy {
           }
         } else this.writeUpstream(serialize.query(this.poison(d)));
         this.executedSinceSync = false; // its ReadyForQuery reports what the Executes before it changed
-        this.expect({ k: 'sync', from: 'Q', poisonSeq: this.poisonSeq });
+        this.expect({ k: 'sync', from: 'Q', poisonSeq: this.poisonSeq, ruled: this.judgedRuled });
         return;
       }
       case 'P': {
@@ -639,6 +651,8 @@ export class SessionProxy {
             true,
           ));
         this.reviewedStatements.delete(p.name);
+        if (this.judgedRuled) this.ruledStatements.set(p.name, this.judgedRuled);
+        else this.ruledStatements.delete(p.name);
         if (d?.action === 'review') {
           // Preparing runs nothing; what runs is decided per Bind, when the parameters are known.
           this.deniedStatements.delete(p.name);
@@ -661,6 +675,7 @@ export class SessionProxy {
         const b = decodeBind(m.body);
         this.describedPortals.delete(b.portal);
         this.portalColumns.delete(b.portal);
+        this.judgedRuled = undefined;
         const reviewed = this.reviewedStatements.get(b.statement);
         // A name no Parse of ours created was made by SQL PREPARE: binding it runs what EXECUTE would.
         const prepared =
@@ -678,6 +693,15 @@ export class SessionProxy {
                 params: b.params,
               })
             : undefined;
+        const ruled = d ? this.judgedRuled : this.ruledStatements.get(b.statement);
+        // Not cleared at ReadyForQuery (a pipelined Bind may come before an earlier query's end): rebinding
+        // a name replaces it, Close removes it; a bound on how many are kept, oldest first.
+        this.ruledPortals.delete(b.portal);
+        if (ruled) {
+          if (this.ruledPortals.size >= 4096)
+            this.ruledPortals.delete(this.ruledPortals.keys().next().value!);
+          this.ruledPortals.set(b.portal, ruled);
+        }
         if (this.deniedStatements.has(b.statement) || (d && d.action !== 'allow')) {
           this.deniedPortals.add(b.portal);
           this.writeUpstream(
@@ -707,7 +731,7 @@ export class SessionProxy {
           this.writeUpstream(m.raw);
         }
         this.executedSinceSync = true;
-        this.expect({ k: 'execute', portal: e.portal });
+        this.expect({ k: 'execute', portal: e.portal, ruled: this.ruledPortals.get(e.portal) });
         return;
       }
       case 'D': {
@@ -736,6 +760,7 @@ export class SessionProxy {
           this.deniedPortals.delete(t.name);
           this.describedPortals.delete(t.name);
           this.portalColumns.delete(t.name);
+          this.ruledPortals.delete(t.name);
         }
         this.writeUpstream(m.raw);
         this.expect({ k: 'close' });
@@ -819,6 +844,7 @@ export class SessionProxy {
 
   /** Judges SQL; undefined when there is no statement at all (empty query: nothing can run). */
   private async judgeSql(c: SqlCommand, deferReview = false): Promise<Decision | undefined> {
+    this.judgedRuled = undefined;
     if (/^[\s;]*$/.test(c.text)) return undefined;
     return this.judge(c, deferReview);
   }
@@ -837,6 +863,9 @@ export class SessionProxy {
     try {
       d = await session.judge(c, {
         deferReview,
+        onSqlTables: (tables) => {
+          this.judgedRuled = this.masker?.ruledColumnOf?.(tables);
+        },
         signal: this.abort.signal,
         onPending: (a) => {
           this.writeAgent(
@@ -975,7 +1004,7 @@ export class SessionProxy {
             const h = this.head();
             const cols = h?.k === 'execute' ? this.portalColumns.get(h.portal) : undefined;
             if (!cols) return PASS;
-            r = this.startResult(cols);
+            r = this.startResult(cols, h?.k === 'execute' ? h.ruled : undefined);
           }
           let plan = r.plan;
           if (!plan) {
@@ -1004,7 +1033,7 @@ export class SessionProxy {
             this.pop();
             return PASS;
           }
-          this.startResult(cols);
+          this.startResult(cols, h?.k === 'sync' ? h.ruled : undefined);
           this.namesReady(cols);
           return PASS;
         }
@@ -1189,9 +1218,10 @@ export class SessionProxy {
   }
 
   // ── results ───────────────────────────────────────────────────────────────
-  private startResult(cols: ColumnDescription[]): ResultState {
+  private startResult(cols: ColumnDescription[], ruled?: MaskColumn): ResultState {
     const r: ResultState = {
       cols,
+      ruled,
       columns: cols.map((c) => c.name),
       inspect: false,
       rows: 0,
@@ -1211,6 +1241,7 @@ export class SessionProxy {
   private planResult(r: ResultState): ColumnPlan[] {
     const catalog = this.catalog();
     const plan = planColumns(r.cols, (o) => catalog.cached(o), this.masker, this.maskContexts);
+    if (r.ruled && this.masker) ruleComputedColumns(plan, r.cols, r.ruled, this.masker, this.maskContexts);
     r.plan = plan;
     r.inspect = plan.some((p) => p.mode !== 0);
     return plan;

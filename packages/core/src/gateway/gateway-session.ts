@@ -123,6 +123,11 @@ export class GatewaySession implements Session {
         reviewRules: [],
       };
     }
+    if (command.kind === 'sql' && opts.onSqlTables) {
+      const tables: string[] = [];
+      for (const u of j.analysis?.units ?? []) if (u.kind === 'sql') tables.push(...u.tables);
+      opts.onSqlTables(tables);
+    }
     const raw = commandText(command);
     const text = this.masker().value(
       command.kind === 'sql' ? redactSqlPasswords(raw, this.secretMark()) : raw,

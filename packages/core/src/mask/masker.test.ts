@@ -172,3 +172,26 @@ describe('json()', () => {
     expect(() => createMasker(cfg({ jsonPaths: ['$.a[?(@.x)]'] }))).toThrow(PortcullisError);
   });
 });
+
+describe('ruledColumnOf() — which rule a statement reading these tables gives its computed columns', () => {
+  const rules = (columns: ColumnMaskRule[]) =>
+    createMasker({ detectors: [], columns, jsonPaths: [], replacement: '[MASKED:{type}]' });
+  it('a qualified rule covers its table, schema-qualified or not, and no other', () => {
+    const m = rules([{ match: 'users.password_hash', with: 'redact' }]);
+    expect(m.ruledColumnOf(['public.users', 'users'])).toEqual({ table: 'users', column: 'password_hash' });
+    expect(m.ruledColumnOf(['orders'])).toBeUndefined();
+    expect(m.ruledColumnOf([])).toBeUndefined();
+  });
+  it('a bare rule covers every table; a qualified one is preferred when both apply', () => {
+    const m = rules([
+      { match: 'ssn', with: 'mask' },
+      { match: 'people.secret', with: 'null' },
+    ]);
+    expect(m.ruledColumnOf(['orders'])).toEqual({ column: 'ssn' });
+    expect(m.ruledColumnOf(['people'])).toEqual({ table: 'people', column: 'secret' });
+    expect(m.columnRule({ table: 'people', column: 'secret' })).toBe('null');
+  });
+  it('no column rules: nothing to apply', () => {
+    expect(rules([]).ruledColumnOf(['users'])).toBeUndefined();
+  });
+});

@@ -425,6 +425,25 @@ export function createMasker(cfg: MaskingConfig, opts: MaskerOptions = {}): Core
     columnRule(column: MaskColumn) {
       return ruleFor(column)?.with;
     },
+    ruledColumnOf(tables: readonly string[]): MaskColumn | undefined {
+      if (byColumn.size === 0 || tables.length === 0) return undefined;
+      let bare: MaskColumn | undefined;
+      for (const [column, rules] of byColumn) {
+        for (const r of rules) {
+          if (!r.table) {
+            bare ??= { column };
+            continue;
+          }
+          for (const t of tables) {
+            const table = t.toLowerCase();
+            if (table === r.table || table.endsWith(`.${r.table}`) || r.table.endsWith(`.${table}`)) {
+              return { table: r.table, column };
+            }
+          }
+        }
+      }
+      return bare;
+    },
   };
   return masker;
 }
