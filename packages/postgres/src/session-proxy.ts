@@ -212,6 +212,9 @@ export class SessionProxy {
   private readonly ruledPortals = new Map<string, MaskColumn>();
   /** Set by the last judge of SQL (its tables' covering column rule), read right after it. */
   private judgedRuled: MaskColumn | undefined;
+  private readonly onSqlTables = (tables: readonly string[]): void => {
+    this.judgedRuled = this.masker?.ruledColumnOf?.(tables);
+  };
   private readonly nonce = randomBytes(6).toString('hex');
   private poisonSeq = 0;
   private readonly poisons = new Map<string, { seq: number; decision: Decision }>();
@@ -756,6 +759,7 @@ export class SessionProxy {
           this.deniedStatements.delete(t.name);
           this.reviewedStatements.delete(t.name);
           this.parsedStatements.delete(t.name);
+          this.ruledStatements.delete(t.name);
         } else {
           this.deniedPortals.delete(t.name);
           this.describedPortals.delete(t.name);
@@ -863,9 +867,7 @@ export class SessionProxy {
     try {
       d = await session.judge(c, {
         deferReview,
-        onSqlTables: (tables) => {
-          this.judgedRuled = this.masker?.ruledColumnOf?.(tables);
-        },
+        onSqlTables: this.onSqlTables,
         signal: this.abort.signal,
         onPending: (a) => {
           this.writeAgent(
