@@ -7,7 +7,7 @@
 // larger), asked of EVERY detector's gate, not only the policy's — the same combined gate the masker
 // uses as its own first check. Values under a column rule must not be skipped: the listener always
 // calls value() for them.
-import { combinedGate, DETECTORS } from './detectors.js';
+import { combinedGate, DETECTORS, NAME_OTHER, nameEnd } from './detectors.js';
 import { ASSIGN, CLASS, DIGIT, escapedAtBytes, newPreScan, prescanBytes, SEP, TOKEN, UPPER } from './scan.js';
 
 const anyDetector = combinedGate(Object.values(DETECTORS));
@@ -92,13 +92,7 @@ export function credentialAssignAt(b: Uint8Array, q: number, lo: number, hi: num
   if (k > lo && (b[k - 1] === 34 || b[k - 1] === 39)) k--;
   if (k > lo && b[k - 1] === 92) k--;
   if (k - 3 < lo) return false;
-  const x = b[k - 3]! | 32;
-  const y = b[k - 2]! | 32;
-  const z = b[k - 1]! | 32;
-  if (z === 100) return (x === 111 && y === 114) || (y === 119 && (x === 115 || x === 112)); // ord swd pwd
-  if ((z === 115 || z === 101) && x === 97 && y === 115) return true; // ass ase
-  if (x === 105 && y === 111 && z === 110) return true; // ion (Authorization)
-  return y === 101 && ((x === 107 && (z === 121 || z === 110)) || (x === 114 && z === 116)); // key ken ret
+  return nameEnd(b[k - 3]!, b[k - 2]!, b[k - 1]!) !== NAME_OTHER;
 }
 
 /** mayMask() the slow way: the whole pre-scan, then every gate (tests compare the two). */

@@ -1071,6 +1071,32 @@ export function setTokenRunHint(text: string | undefined, tokenRun: number): voi
 }
 const TOKEN_MIN = 15; // xoxb- + 10: the shortest token format; Bearer/Basic values are 16+
 
+export const NAME_OTHER = 0;
+export const NAME_PASSWORD = 1;
+export const NAME_AUTHORIZATION = 2;
+export const NAME_KEY = 3;
+/**
+ * What an assignment's name ending in the characters (or bytes) x y z can be, any case: every password name
+ * ends in "ord", "swd", "pwd", "ass" or "ase", an Authorization header in "ion", and every key name in "key",
+ * "ken" (token) or "ret" (secret). JSON is full of `"qty":`, `"city":`, `"count":` that would otherwise each cost
+ * a dozen regex attempts. findApiKey() and the byte pre-checks (credentialAssignAt) both ask this.
+ */
+export function nameEnd(x: number, y: number, z: number): number {
+  const a = x | 32;
+  const b = y | 32;
+  const c = z | 32;
+  if (
+    c === 100
+      ? (a === 111 && b === 114) || (b === 119 && (a === 115 || a === 112))
+      : (c === 115 || c === 101) && a === 97 && b === 115
+  )
+    return NAME_PASSWORD;
+  if (a === 105 && b === 111 && c === 110) return NAME_AUTHORIZATION;
+  return b === 101 && ((a === 107 && (c === 121 || c === 110)) || (a === 114 && c === 116))
+    ? NAME_KEY
+    : NAME_OTHER;
+}
+
 function findApiKey(text: string, from: number, out: Match[]): void {
   const tokens = text === hintText ? hintTokenRun >= TOKEN_MIN : true;
   resetRuns(text);
@@ -1103,31 +1129,22 @@ function findApiKey(text: string, from: number, out: Match[]): void {
     if (k > pos && (text.charCodeAt(k - 1) === 34 || text.charCodeAt(k - 1) === 39)) k--;
     if (k > pos && text.charCodeAt(k - 1) === 92) k--; // \" (JSON in JSON)
     if (k - 3 < pos) continue;
-    // every name ends in "key", "ken" (token) or "ret" (secret), any case, and every password name
-    // in "ord", "swd", "pwd", "ass" or "ase": JSON is full of `"qty":`, `"city":`, `"count":` that
-    // would otherwise each cost a dozen regex attempts. (A match whose [:=] is an earlier one was
-    // already tried from that one.)
-    const a = text.charCodeAt(k - 3) | 32;
-    const b = text.charCodeAt(k - 2) | 32;
-    const c = text.charCodeAt(k - 1) | 32;
-    if (
-      c === 100
-        ? (a === 111 && b === 114) || (b === 119 && (a === 115 || a === 112))
-        : (c === 115 || c === 101) && a === 97 && b === 115
-    ) {
+    // the name's last three letters say what it can be (nameEnd). (A match whose [:=] is an earlier one
+    // was already tried from that one.)
+    const kind = nameEnd(text.charCodeAt(k - 3), text.charCodeAt(k - 2), text.charCodeAt(k - 1));
+    if (kind === NAME_PASSWORD) {
       // a password name (…password, …passwd, …pass, …pwd, passphrase): its value, the name kept
       const end = tryPasswordAssign(text, k, pos, out);
       if (end > 0) pos = end;
       continue;
     }
-    if (a === 105 && b === 111 && c === 110) {
+    if (kind === NAME_AUTHORIZATION) {
       // …ion: an Authorization header, its credentials whatever the scheme
       const end = tryAuthHeader(text, k, pos, out);
       if (end > 0) pos = end;
       continue;
     }
-    if (k - NAME_SHORTEST < pos) continue;
-    if (b !== 101 || !((a === 107 && (c === 121 || c === 110)) || (a === 114 && c === 116))) continue;
+    if (kind !== NAME_KEY || k - NAME_SHORTEST < pos) continue;
     const end = tryKeyAssign(text, Math.max(pos, k - NAME_LONGEST), k - NAME_SHORTEST, out);
     if (end > 0) pos = end;
   }
